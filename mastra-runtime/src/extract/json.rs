@@ -1,0 +1,198 @@
+use std::{
+    future::Future,
+    ops::{Deref, DerefMut},
+    pin::Pin,
+};
+
+use actix_web::{
+    body::BoxBody, dev::Payload, error::PayloadError, http::StatusCode, web::Bytes, FromRequest,
+    HttpMessage, HttpRequest, HttpResponse, Responder,
+};
+use schemars::JsonSchema;
+use serde::{de::DeserializeOwned, Serialize};
+
+use crate::{
+    error::ApiError,
+    openapi::{DescribeInput, DescribeOutput, Inference},
+};
+
+/// A JSON request body or response.
+///
+/// As an argument it needs `Content-Type: application/json` (or any `+json` type), else 415;
+/// a body that is not JSON or not of type `T` gets 400 naming the line and column; a body over
+/// the server's limit gets 413.
+///
+/// ```
+/// use mastra_runtime::prelude::*;
+///
+/// #[derive(Deserialize, Serialize, JsonSchema)]
+/// struct Item { name: String }
+///
+/// async fn echo(Json(item): Json<Item>) -> Json<Item> {
+///     Json(item)
+/// }
+/// # let _ = ApiRoute::post("/echo").handler(echo);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Json<T>(pub T);
+
+impl<T> Json<T> {
+    /// The inner value.
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> Deref for Json<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T> DerefMut for Json<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.0
+    }
+}
+
+/// Whether a request declares a JSON body (`application/json` or `application/*+json`).
+pub(crate) fn is_json_content_type(req: &HttpRequest) -> bool {
+    match req.mime_type() {
+        Ok(Some(mime)) => {
+            mime.type_() == "application"
+                && (mime.subtype() == "json" || mime.suffix().is_some_and(|s| s == "json"))
+        }
+        _ => false,
+    }
+}
+
+/// Reads the whole body under the server's limit, mapping failures to JSON errors.
+pub(crate) async fn read_body(bytes: Result<Bytes, actix_web::Error>) -> Result<Bytes, ApiError> {
+    bytes.map_err(|error| {
+        let too_large = error
+            .as_error::<PayloadError>()
+            .is_some_and(|e| matches!(e, PayloadError::Overflow))
+            || error
+                .as_error::<actix_web::error::JsonPayloadError>()
+                .is_some()
+            || error.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE;
+        if too_large {
+            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "Request body too large")
+        } else {
+            ApiError::bad_request(format!("Failed to read request body: {error}"))
+        }
+    })
+}
+
+/// Turns a serde_json failure into the client's error message.
+pub(crate) fn json_error(error: &serde_json::Error) -> ApiError {
+    use serde_json::error::Category;
+    match error.classify() {
+        Category::Syntax | Category::Eof | Category::Io => {
+            ApiError::bad_request(format!("Malformed JSON body: {error}"))
+        }
+        Category::Data => ApiError::bad_request(format!("Invalid request body: {error}")),
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        if !is_json_content_type(req) {
+            return Box::pin(async {
+                Err(ApiError::new(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "Unsupported Content-Type: expected application/json",
+                )
+                .into())
+            });
+        }
+        let bytes = Bytes::from_request(req, payload);
+        Box::pin(async move {
+            let body = read_body(bytes.await).await?;
+            if body.is_empty() {
+                return Err(ApiError::bad_request("Malformed JSON body: the body is empty").into());
+            }
+            serde_json::from_slice(&body)
+                .map(Json)
+                .map_err(|e| json_error(&e).into())
+        })
+    }
+}
+
+impl<T: Serialize> Responder for Json<T> {
+    type Body = BoxBody;
+
+    fn respond_to(self, _: &HttpRequest) -> HttpResponse {
+        match serde_json::to_vec(&self.0) {
+            Ok(body) => HttpResponse::Ok()
+                .content_type("application/json")
+                .body(body),
+            Err(error) => {
+                tracing::error!(%error, "response body could not be serialized");
+                actix_web::ResponseError::error_response(&ApiError::internal(
+                    "Internal Server Error",
+                ))
+            }
+        }
+    }
+}
+
+impl<T: JsonSchema> DescribeInput for Json<T> {
+    fn describe_input(inference: &mut Inference) {
+        inference.json_body::<T>();
+    }
+}
+
+impl<T: JsonSchema> DescribeOutput for Json<T> {
+    fn describe_output(inference: &mut Inference) {
+        inference.json_response::<T>(200, "Successful response");
+    }
+}
+
+/// A response with status 201 Created around any responder, usually [`Json`].
+///
+/// ```
+/// use mastra_runtime::prelude::*;
+/// async fn create() -> Created<Json<serde_json::Value>> {
+///     Created(Json(json!({ "id": "1" })))
+/// }
+/// # let _ = ApiRoute::post("/x").handler(create);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Created<T>(pub T);
+
+impl<T: Responder> Responder for Created<T> {
+    type Body = T::Body;
+
+    fn respond_to(self, req: &HttpRequest) -> HttpResponse<Self::Body> {
+        let mut response = self.0.respond_to(req);
+        if response.status().is_success() {
+            *response.status_mut() = StatusCode::CREATED;
+        }
+        response
+    }
+}
+
+impl<T: DescribeOutput> DescribeOutput for Created<T> {
+    fn describe_output(inference: &mut Inference) {
+        let before = inference.responses.len();
+        T::describe_output(inference);
+        for response in &mut inference.responses[before..] {
+            if response.status == 200 {
+                response.status = 201;
+                response.description = "Created".to_owned();
+            }
+        }
+    }
+}
+
+impl<T: DescribeOutput> DescribeOutput for Result<T, ApiError> {
+    fn describe_output(inference: &mut Inference) {
+        T::describe_output(inference);
+        inference.error_responses();
+    }
+}

@@ -1,0 +1,8 @@
+//! Extractors and responders that answer every failure with the JSON error body and describe
+//! themselves to the OpenAPI document: [`Json`], [`Path`], [`Query`] and [`Created`].
+
+mod json;
+mod path_query;
+
+pub use json::{Created, Json};
+pub use path_query::{Path, Query};

@@ -1,0 +1,89 @@
+//! # mastra-runtime
+//!
+//! Serve AI agents, workflows and your own HTTP routes on actix-web, the Rust counterpart of
+//! [Mastra](https://mastra.ai)'s server.
+//!
+//! Annotate async functions with [`api_route`]; they are collected at link time and mounted at
+//! the root, next to the built-in routes under `/api`:
+//!
+//! ```no_run
+//! use mastra_runtime::prelude::*;
+//!
+//! #[derive(Serialize, Deserialize, JsonSchema)]
+//! struct Item { id: String, name: String }
+//!
+//! /// Get item by ID
+//! #[api_route("/items/:itemId", method = "GET", requires_auth = false)]
+//! async fn get_item(Path(item_id): Path<String>) -> Result<Json<Item>, ApiError> {
+//!     Ok(Json(Item { id: item_id, name: "Sample Item".into() }))
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), MastraError> {
+//!     Mastra::builder().build()?.serve().await
+//! }
+//! ```
+//!
+//! ## Keeping routes linked
+//!
+//! `#[api_route]` registers through [`inventory`]: if nothing in your binary references a library
+//! crate that only holds annotated functions, the linker may drop it and its routes with it.
+//! Reference something from such a crate (for example `use my_routes as _;` in `main.rs`, or call
+//! a function it exports) and check [`Mastra::routes`] at startup.
+
+#![warn(missing_docs)]
+
+// Lets `#[api_route]` be used inside this crate: generated code names `::mastra_runtime`.
+extern crate self as mastra_runtime;
+
+pub mod agent;
+pub mod error;
+pub mod extract;
+mod logging;
+mod mastra;
+pub mod openapi;
+pub mod prelude;
+pub mod route;
+pub mod server;
+pub mod tool;
+pub mod workflow;
+
+pub use agent::{Agent, AgentBuilder};
+pub use error::{ApiError, MastraError, NotFound, RouteProblem};
+pub use extract::{Created, Json, Path, Query};
+pub use logging::install_default_subscriber;
+pub use mastra::{Mastra, MastraBuilder};
+pub use mastra_macros::api_route;
+pub use route::{
+    middleware, table::MountedRoute, ApiRoute, Context, Middleware, RequestContext, RouteMethod,
+};
+pub use server::{RunningServer, ServerConfig};
+pub use tool::Tool;
+pub use workflow::Workflow;
+
+/// The `schemars` version the runtime builds schemas with. Derive `JsonSchema` with it (see the
+/// README): `#[derive(JsonSchema)] #[schemars(crate = "mastra_runtime::schemars")]`, or depend on
+/// the same pinned version.
+pub use schemars;
+
+pub use actix_web;
+pub use serde;
+pub use serde_json;
+
+/// Items the `#[api_route]` expansion names. Not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::openapi::infer;
+    pub use crate::openapi::{
+        Inference, OperationFragment, ParamLocation, ParameterFragment, RequestBodyFragment,
+        ResponseFragment, SchemaType,
+    };
+    pub use crate::route::{ApiRoute, RouteDef, RouteMethod};
+    pub use inventory;
+
+    /// Fails to compile, at the argument's span, unless `T` is an extractor.
+    pub fn assert_extractor<T: actix_web::FromRequest>() {}
+
+    /// Fails to compile, at the return type's span, unless `T` is a responder.
+    pub fn assert_responder<T: actix_web::Responder>() {}
+}

@@ -1,0 +1,306 @@
+//! [`Mastra`]: the application handle, and its builder.
+
+use std::{
+    collections::BTreeMap,
+    fmt,
+    sync::{Arc, OnceLock},
+};
+
+use crate::{
+    agent::Agent,
+    error::{MastraError, NotFound},
+    route::{table::MountedRoute, ApiRoute, RouteDef},
+    server::{self, RunningServer, ServerConfig},
+    tool::Tool,
+    workflow::Workflow,
+};
+
+/// Which `#[api_route]` functions linked into the binary an application mounts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum InventorySelection {
+    All,
+    Modules(Vec<String>),
+    None,
+}
+
+struct Inner {
+    agents: BTreeMap<String, Agent>,
+    workflows: BTreeMap<String, Workflow>,
+    tools: BTreeMap<String, Tool>,
+    config: ServerConfig,
+    routes: OnceLock<Arc<[MountedRoute]>>,
+}
+
+/// The application: its agents, workflows, tools, server configuration and routes.
+///
+/// Cheap to clone; every clone is the same application. Handlers reach it through
+/// [`Context::mastra`](crate::Context::mastra) or `req.app_data::<Mastra>()`.
+///
+/// ```no_run
+/// use mastra_runtime::prelude::*;
+///
+/// #[tokio::main]
+/// async fn main() -> Result<(), MastraError> {
+///     Mastra::builder()
+///         .agent(Agent::builder("my-agent").instructions("You help.").model("openai/gpt-4o-mini"))
+///         .build()?
+///         .serve()
+///         .await
+/// }
+/// ```
+#[derive(Clone)]
+pub struct Mastra {
+    inner: Arc<Inner>,
+}
+
+impl fmt::Debug for Mastra {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Mastra")
+            .field("agents", &self.inner.agents.keys().collect::<Vec<_>>())
+            .field(
+                "workflows",
+                &self.inner.workflows.keys().collect::<Vec<_>>(),
+            )
+            .field("tools", &self.inner.tools.keys().collect::<Vec<_>>())
+            .field("routes", &self.routes().len())
+            .finish()
+    }
+}
+
+impl Mastra {
+    /// Starts describing an application.
+    pub fn builder() -> MastraBuilder {
+        MastraBuilder::default()
+    }
+
+    /// The agent registered under `id`.
+    pub fn agent(&self, id: &str) -> Result<Agent, NotFound> {
+        lookup(&self.inner.agents, "Agent", id)
+    }
+
+    /// Every agent, by id.
+    pub fn agents(&self) -> &BTreeMap<String, Agent> {
+        &self.inner.agents
+    }
+
+    /// The workflow registered under `id`.
+    pub fn workflow(&self, id: &str) -> Result<Workflow, NotFound> {
+        lookup(&self.inner.workflows, "Workflow", id)
+    }
+
+    /// Every workflow, by id.
+    pub fn workflows(&self) -> &BTreeMap<String, Workflow> {
+        &self.inner.workflows
+    }
+
+    /// The tool registered under `id`.
+    pub fn tool(&self, id: &str) -> Result<Tool, NotFound> {
+        lookup(&self.inner.tools, "Tool", id)
+    }
+
+    /// Every tool, by id.
+    pub fn tools(&self) -> &BTreeMap<String, Tool> {
+        &self.inner.tools
+    }
+
+    /// The server configuration.
+    pub fn config(&self) -> &ServerConfig {
+        &self.inner.config
+    }
+
+    /// Every mounted route, built-in and custom.
+    pub fn routes(&self) -> &[MountedRoute] {
+        self.inner.routes.get().map(|r| &r[..]).unwrap_or(&[])
+    }
+
+    pub(crate) fn routes_arc(&self) -> Arc<[MountedRoute]> {
+        self.inner
+            .routes
+            .get()
+            .cloned()
+            .unwrap_or_else(|| Arc::from(Vec::new()))
+    }
+
+    /// Serves on the configured host and port until SIGINT or SIGTERM, then drains in-flight
+    /// requests for up to the drain timeout.
+    ///
+    /// Installs a `tracing` subscriber first unless one is set or
+    /// [`ServerConfig::install_logger`] turned that off.
+    pub async fn serve(self) -> Result<(), MastraError> {
+        if self.config().install_logger {
+            crate::logging::install_default_subscriber();
+        }
+        self.start()?.wait().await
+    }
+
+    /// Binds the configured host and port and starts serving in the background.
+    pub fn start(&self) -> Result<RunningServer, MastraError> {
+        let host = self.config().resolved_host();
+        let port = self.config().resolved_port()?;
+        let listener = std::net::TcpListener::bind((host.as_str(), port)).map_err(|source| {
+            MastraError::Bind {
+                addr: format!("{host}:{port}"),
+                source,
+            }
+        })?;
+        self.start_on(listener)
+    }
+
+    /// Starts serving on an already bound listener (tests bind `127.0.0.1:0`).
+    pub fn start_on(&self, listener: std::net::TcpListener) -> Result<RunningServer, MastraError> {
+        server::start_on(self, listener)
+    }
+}
+
+fn lookup<T: Clone>(
+    map: &BTreeMap<String, T>,
+    kind: &'static str,
+    id: &str,
+) -> Result<T, NotFound> {
+    map.get(id).cloned().ok_or_else(|| NotFound {
+        kind,
+        id: id.to_owned(),
+    })
+}
+
+/// Builder for [`Mastra`].
+pub struct MastraBuilder {
+    agents: Vec<Agent>,
+    workflows: Vec<Workflow>,
+    tools: Vec<Tool>,
+    config: ServerConfig,
+    routes: Vec<ApiRoute>,
+    inventory: InventorySelection,
+}
+
+impl Default for MastraBuilder {
+    fn default() -> Self {
+        Self {
+            agents: Vec::new(),
+            workflows: Vec::new(),
+            tools: Vec::new(),
+            config: ServerConfig::default(),
+            routes: Vec::new(),
+            inventory: InventorySelection::All,
+        }
+    }
+}
+
+impl fmt::Debug for MastraBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MastraBuilder")
+            .field("agents", &self.agents.len())
+            .field("routes", &self.routes.len())
+            .field("inventory", &self.inventory)
+            .finish_non_exhaustive()
+    }
+}
+
+impl MastraBuilder {
+    /// Registers an agent under its id.
+    pub fn agent(mut self, agent: impl Into<Agent>) -> Self {
+        self.agents.push(agent.into());
+        self
+    }
+
+    /// Registers a workflow under its id.
+    pub fn workflow(mut self, workflow: impl Into<Workflow>) -> Self {
+        self.workflows.push(workflow.into());
+        self
+    }
+
+    /// Registers a tool under its id.
+    pub fn tool(mut self, tool: impl Into<Tool>) -> Self {
+        self.tools.push(tool.into());
+        self
+    }
+
+    /// Sets the server configuration.
+    pub fn server(mut self, config: ServerConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Adds a route built in code.
+    pub fn route(mut self, route: ApiRoute) -> Self {
+        self.routes.push(route);
+        self
+    }
+
+    /// Mounts only the `#[api_route]` functions in `module` or below it (as `module_path!()`
+    /// spells it, for example `my_app::api`). Call it several times for several modules.
+    pub fn routes_from_module(mut self, module: impl Into<String>) -> Self {
+        let module = module.into();
+        match &mut self.inventory {
+            InventorySelection::Modules(modules) => modules.push(module),
+            other => *other = InventorySelection::Modules(vec![module]),
+        }
+        self
+    }
+
+    /// Mounts no `#[api_route]` functions; only routes added with [`MastraBuilder::route`].
+    pub fn without_annotated_routes(mut self) -> Self {
+        self.inventory = InventorySelection::None;
+        self
+    }
+
+    /// Checks everything and builds the application. Every route problem is reported at once.
+    pub fn build(self) -> Result<Mastra, MastraError> {
+        let MastraBuilder {
+            agents,
+            workflows,
+            tools,
+            mut config,
+            mut routes,
+            inventory,
+        } = self;
+        let agents = index(agents, "agent", |a| a.id().to_owned())?;
+        let workflows = index(workflows, "workflow", |w| w.id().to_owned())?;
+        let tools = index(tools, "tool", |t| t.id().to_owned())?;
+
+        let mut defs: Vec<&RouteDef> = RouteDef::all()
+            .filter(|def| match &inventory {
+                InventorySelection::All => true,
+                InventorySelection::Modules(modules) => modules.iter().any(|m| def.is_in_module(m)),
+                InventorySelection::None => false,
+            })
+            .collect();
+        // Link order is arbitrary; sort so route order and reports are reproducible.
+        defs.sort_by_key(|def| (def.module_path(), def.name()));
+        routes.extend(defs.into_iter().map(RouteDef::route));
+
+        let global = std::mem::take(&mut config.middleware);
+        let prefix = config.api_prefix.clone();
+        let mastra = Mastra {
+            inner: Arc::new(Inner {
+                agents,
+                workflows,
+                tools,
+                config,
+                routes: OnceLock::new(),
+            }),
+        };
+        let builtins = server::builtin::routes(&prefix);
+        let mounted = crate::route::table::build(&mastra, &prefix, global, builtins, routes)
+            .map_err(MastraError::Routes)?;
+        // Only `build` sets the routes, once, before the handle is shared.
+        let _ = mastra.inner.routes.set(Arc::from(mounted));
+        Ok(mastra)
+    }
+}
+
+fn index<T>(
+    items: Vec<T>,
+    kind: &'static str,
+    id: impl Fn(&T) -> String,
+) -> Result<BTreeMap<String, T>, MastraError> {
+    let mut map = BTreeMap::new();
+    for item in items {
+        let key = id(&item);
+        if map.contains_key(&key) {
+            return Err(MastraError::DuplicateId { kind, id: key });
+        }
+        map.insert(key, item);
+    }
+    Ok(map)
+}

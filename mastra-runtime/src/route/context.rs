@@ -1,0 +1,154 @@
+//! [`Context`]: the Hono-style single handler argument.
+
+use std::future::{ready, Ready};
+
+use actix_web::{dev::Payload, http::StatusCode, FromRequest, HttpRequest, HttpResponse};
+use serde::Serialize;
+
+use super::RequestContext;
+use crate::{error::ApiError, mastra::Mastra};
+
+/// Everything about the current request in one argument, in the style of Mastra's (Hono's)
+/// handler context `c`.
+///
+/// ```no_run
+/// use mastra_runtime::prelude::*;
+///
+/// #[api_route("/my-custom-route", method = "GET")]
+/// async fn custom(c: Context) -> Result<HttpResponse, ApiError> {
+///     let agent = c.mastra().agent("my-agent")?;
+///     Ok(c.json(json!({ "message": "Custom route", "agent": agent.id() })))
+/// }
+/// ```
+#[derive(Clone)]
+pub struct Context {
+    req: HttpRequest,
+    mastra: Mastra,
+    request_context: RequestContext,
+}
+
+impl Context {
+    /// The [`Mastra`] instance serving this request.
+    pub fn mastra(&self) -> &Mastra {
+        &self.mastra
+    }
+
+    /// The underlying actix-web request.
+    pub fn request(&self) -> &HttpRequest {
+        &self.req
+    }
+
+    /// A path parameter by name (`itemId` for `/items/:itemId`), percent-decoded.
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.req.match_info().get(name)
+    }
+
+    /// The first value of a query parameter, percent-decoded.
+    pub fn query(&self, name: &str) -> Option<String> {
+        form_pairs(self.req.query_string())
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value)
+    }
+
+    /// Every value of a query parameter, in order.
+    pub fn queries(&self, name: &str) -> Vec<String> {
+        form_pairs(self.req.query_string())
+            .filter(|(key, _)| key == name)
+            .map(|(_, value)| value)
+            .collect()
+    }
+
+    /// A request header as text; `None` if absent or not visible ASCII.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.req.headers().get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The per-request context shared with middleware.
+    pub fn request_context(&self) -> &RequestContext {
+        &self.request_context
+    }
+
+    /// A 200 response with `value` as JSON.
+    pub fn json<T: Serialize>(&self, value: T) -> HttpResponse {
+        self.json_with_status(value, StatusCode::OK)
+    }
+
+    /// A response with `value` as JSON and the given status.
+    pub fn json_with_status<T: Serialize>(&self, value: T, status: StatusCode) -> HttpResponse {
+        match serde_json::to_vec(&value) {
+            Ok(body) => HttpResponse::build(status)
+                .content_type("application/json")
+                .body(body),
+            Err(error) => {
+                tracing::error!(%error, "response value could not be serialized");
+                actix_web::ResponseError::error_response(&ApiError::internal(
+                    "Internal Server Error",
+                ))
+            }
+        }
+    }
+
+    /// A 200 `text/plain` response.
+    pub fn text(&self, text: impl Into<String>) -> HttpResponse {
+        HttpResponse::Ok()
+            .content_type("text/plain; charset=utf-8")
+            .body(text.into())
+    }
+}
+
+fn form_pairs(query: &str) -> impl Iterator<Item = (String, String)> + '_ {
+    query
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            (decode_component(key), decode_component(value))
+        })
+}
+
+/// Decodes one `application/x-www-form-urlencoded` component: `+` is a space, `%XX` a byte;
+/// invalid UTF-8 is replaced rather than refused, since a lookup helper should not fail.
+fn decode_component(text: &str) -> String {
+    let replaced = text.replace('+', " ");
+    percent_encoding::percent_decode_str(&replaced)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+impl FromRequest for Context {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(match req.app_data::<Mastra>() {
+            Some(mastra) => Ok(Context {
+                req: req.clone(),
+                mastra: mastra.clone(),
+                request_context: RequestContext::of(req),
+            }),
+            None => {
+                tracing::error!("Context used on a route not served by Mastra");
+                Err(ApiError::internal("Internal Server Error").into())
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_components_are_decoded() {
+        let pairs: Vec<_> = form_pairs("a=1&b=x+y%21&c&&d=%E2%82%AC").collect();
+        assert_eq!(
+            pairs,
+            [
+                ("a".into(), "1".into()),
+                ("b".into(), "x y!".into()),
+                ("c".into(), "".into()),
+                ("d".into(), "€".into())
+            ]
+        );
+    }
+}

@@ -1,0 +1,114 @@
+//! Middleware as values: functions of actix-web's `middleware::from_fn` shape, or any
+//! `Transform`, erased so routes and the server config can hold lists of them.
+
+use std::{fmt, future::Future, sync::Arc};
+
+use actix_web::{
+    body::{BoxBody, MessageBody},
+    dev::{ServiceRequest, ServiceResponse},
+    middleware::{from_fn, Next},
+    Error,
+};
+
+use crate::mastra::Mastra;
+
+type Layer = Arc<dyn Fn(actix_web::Route) -> actix_web::Route + Send + Sync>;
+
+/// One middleware, ready to wrap a route.
+///
+/// Usually made from an async function of the `from_fn` shape:
+///
+/// ```
+/// use mastra_runtime::prelude::*;
+/// use mastra_runtime::middleware::{Next, ServiceRequest, ServiceResponse};
+///
+/// async fn log_request(
+///     req: ServiceRequest,
+///     next: Next<impl MessageBody>,
+/// ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+///     tracing::info!(path = req.path(), "custom route hit");
+///     next.call(req).await
+/// }
+///
+/// let mw = Middleware::from_fn(log_request);
+/// # let _ = mw;
+/// ```
+#[derive(Clone)]
+pub struct Middleware {
+    layer: Layer,
+}
+
+impl fmt::Debug for Middleware {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Middleware")
+    }
+}
+
+impl Middleware {
+    /// Wraps an async function `(ServiceRequest, Next<_>) -> Result<ServiceResponse<_>, Error>`.
+    pub fn from_fn<F, Fut, B>(f: F) -> Self
+    where
+        F: Fn(ServiceRequest, Next<BoxBody>) -> Fut + Clone + Send + Sync + 'static,
+        Fut: Future<Output = Result<ServiceResponse<B>, Error>> + 'static,
+        B: MessageBody + 'static,
+    {
+        Self {
+            layer: Arc::new(move |route: actix_web::Route| route.wrap(from_fn(f.clone()))),
+        }
+    }
+
+    /// Wraps any actix-web `Transform`, built anew for each worker by `make`.
+    pub fn transform<M, T, B>(make: M) -> Self
+    where
+        M: Fn() -> T + Send + Sync + 'static,
+        T: actix_web::dev::Transform<
+                actix_service::boxed::BoxService<ServiceRequest, ServiceResponse, Error>,
+                ServiceRequest,
+                Response = ServiceResponse<B>,
+                Error = Error,
+                InitError = (),
+            > + 'static,
+        B: MessageBody + 'static,
+    {
+        Self {
+            layer: Arc::new(move |route: actix_web::Route| route.wrap(make())),
+        }
+    }
+
+    pub(crate) fn apply(&self, route: actix_web::Route) -> actix_web::Route {
+        (self.layer)(route)
+    }
+}
+
+type Constructor = Box<dyn FnOnce(&Mastra) -> Result<Middleware, String> + Send + Sync>;
+
+/// A middleware as declared: ready, or to be constructed when the server is built.
+pub(crate) enum MiddlewareSlot {
+    Ready(Middleware),
+    Deferred(Constructor),
+}
+
+impl MiddlewareSlot {
+    pub(crate) fn deferred<C, E>(construct: C) -> Self
+    where
+        C: FnOnce(&Mastra) -> Result<Middleware, E> + Send + Sync + 'static,
+        E: fmt::Display,
+    {
+        MiddlewareSlot::Deferred(Box::new(move |mastra| {
+            construct(mastra).map_err(|e| e.to_string())
+        }))
+    }
+
+    pub(crate) fn build(self, mastra: &Mastra) -> Result<Middleware, String> {
+        match self {
+            MiddlewareSlot::Ready(mw) => Ok(mw),
+            MiddlewareSlot::Deferred(construct) => construct(mastra),
+        }
+    }
+}
+
+/// Applies `stack` so that its first element is the outermost layer.
+pub(crate) fn wrap_in_order(route: actix_web::Route, stack: &[Middleware]) -> actix_web::Route {
+    // actix-web makes the last `wrap` the outermost, so wrap innermost-first.
+    stack.iter().rev().fold(route, |route, mw| mw.apply(route))
+}

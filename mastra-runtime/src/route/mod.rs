@@ -1,0 +1,362 @@
+//! Routes: [`ApiRoute`] (the runtime form of Mastra's `registerApiRoute`), the inventory
+//! definitions `#[api_route]` submits, path templates, and the per-request [`Context`].
+
+mod context;
+mod def;
+pub mod middleware;
+mod path;
+mod request_context;
+pub(crate) mod table;
+
+use std::{fmt, sync::Arc};
+
+use actix_web::{
+    body::{BoxBody, MessageBody},
+    dev::{ServiceRequest, ServiceResponse},
+    http::Method,
+    FromRequest, Handler, Responder,
+};
+
+pub use context::Context;
+pub use def::RouteDef;
+pub use middleware::Middleware;
+pub use path::{is_param_name, PathError, PathPattern, Segment};
+pub use request_context::RequestContext;
+
+use crate::{
+    mastra::Mastra,
+    openapi::{Inference, OperationFragment},
+};
+use middleware::MiddlewareSlot;
+
+/// The HTTP methods a route can answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RouteMethod {
+    /// `GET` (and `HEAD`, answered by the same handler).
+    Get,
+    /// `POST`
+    Post,
+    /// `PUT`
+    Put,
+    /// `PATCH`
+    Patch,
+    /// `DELETE`
+    Delete,
+    /// Every method.
+    All,
+}
+
+impl RouteMethod {
+    /// Every single method, in the order the OpenAPI document lists them.
+    pub const SINGLE: [RouteMethod; 5] = [
+        RouteMethod::Get,
+        RouteMethod::Post,
+        RouteMethod::Put,
+        RouteMethod::Patch,
+        RouteMethod::Delete,
+    ];
+
+    /// Reads `GET`, `POST`, `PUT`, `PATCH`, `DELETE` or `ALL` (any letter case).
+    pub fn parse(text: &str) -> Option<Self> {
+        Some(match text.to_ascii_uppercase().as_str() {
+            "GET" => Self::Get,
+            "POST" => Self::Post,
+            "PUT" => Self::Put,
+            "PATCH" => Self::Patch,
+            "DELETE" => Self::Delete,
+            "ALL" => Self::All,
+            _ => return None,
+        })
+    }
+
+    /// The upper-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Get => "GET",
+            Self::Post => "POST",
+            Self::Put => "PUT",
+            Self::Patch => "PATCH",
+            Self::Delete => "DELETE",
+            Self::All => "ALL",
+        }
+    }
+
+    /// Whether two routes with these methods would answer the same request.
+    pub fn overlaps(self, other: RouteMethod) -> bool {
+        self == other || self == Self::All || other == Self::All
+    }
+
+    /// The HTTP methods answered, for `Allow` headers; `None` for [`RouteMethod::All`].
+    pub fn http_methods(self) -> Option<&'static [Method]> {
+        const GET: [Method; 2] = [Method::GET, Method::HEAD];
+        Some(match self {
+            Self::Get => &GET,
+            Self::Post => std::slice::from_ref(&Method::POST),
+            Self::Put => std::slice::from_ref(&Method::PUT),
+            Self::Patch => std::slice::from_ref(&Method::PATCH),
+            Self::Delete => std::slice::from_ref(&Method::DELETE),
+            Self::All => return None,
+        })
+    }
+}
+
+impl fmt::Display for RouteMethod {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Builds one actix-web `Route` (the handler, no guards) for one worker.
+pub(crate) type RouteFactory = Arc<dyn Fn() -> actix_web::Route + Send + Sync>;
+
+type DeferredHandler = Box<dyn FnOnce(&Mastra) -> RouteFactory + Send>;
+
+pub(crate) enum HandlerSlot {
+    Missing,
+    Ready(RouteFactory),
+    Deferred(DeferredHandler),
+    Conflicting,
+}
+
+/// Where a route was declared; shown in startup errors and logs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RouteOrigin {
+    /// An `#[api_route]` function.
+    Macro {
+        /// The function's module path.
+        module_path: &'static str,
+        /// The function's name.
+        name: &'static str,
+        /// Source file.
+        file: &'static str,
+        /// Source line.
+        line: u32,
+    },
+    /// An [`ApiRoute`] added with `Mastra::builder().route(..)`.
+    Explicit,
+    /// A route the runtime provides (`/health`, `/api/...`).
+    BuiltIn,
+}
+
+/// A custom HTTP route: the Rust form of Mastra's `registerApiRoute(path, options)`.
+///
+/// `#[api_route]` produces exactly this value; build it by hand for routes decided at run time.
+///
+/// ```
+/// use mastra_runtime::prelude::*;
+///
+/// async fn hello() -> HttpResponse {
+///     HttpResponse::Ok().json(json!({ "message": "hi" }))
+/// }
+///
+/// let route = ApiRoute::get("/hello").handler(hello).requires_auth(false);
+/// assert_eq!(route.path(), "/hello");
+/// assert!(!route.is_auth_required());
+/// ```
+pub struct ApiRoute {
+    pub(crate) method: RouteMethod,
+    pub(crate) path: String,
+    pub(crate) handler: HandlerSlot,
+    pub(crate) requires_auth: bool,
+    pub(crate) middleware: Vec<MiddlewareSlot>,
+    pub(crate) operation: OperationFragment,
+    pub(crate) doc_summary: Option<String>,
+    pub(crate) doc_description: Option<String>,
+    pub(crate) handler_name: Option<String>,
+    pub(crate) infer: Option<fn(&mut Inference)>,
+    pub(crate) origin: RouteOrigin,
+}
+
+impl fmt::Debug for ApiRoute {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApiRoute")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("requires_auth", &self.requires_auth)
+            .field("middleware", &self.middleware.len())
+            .field("origin", &self.origin)
+            .finish_non_exhaustive()
+    }
+}
+
+macro_rules! method_constructors {
+    ($($(#[$doc:meta])* $name:ident => $method:ident;)*) => {$(
+        $(#[$doc])*
+        pub fn $name(path: impl Into<String>) -> Self {
+            Self::new(RouteMethod::$method, path)
+        }
+    )*};
+}
+
+impl ApiRoute {
+    /// A route for `method` on `path` (`:name` or `{name}` parameters). It needs a handler.
+    pub fn new(method: RouteMethod, path: impl Into<String>) -> Self {
+        Self {
+            method,
+            path: path.into(),
+            handler: HandlerSlot::Missing,
+            requires_auth: true,
+            middleware: Vec::new(),
+            operation: OperationFragment::default(),
+            doc_summary: None,
+            doc_description: None,
+            handler_name: None,
+            infer: None,
+            origin: RouteOrigin::Explicit,
+        }
+    }
+
+    method_constructors! {
+        /// A `GET` route (which also answers `HEAD`).
+        get => Get;
+        /// A `POST` route.
+        post => Post;
+        /// A `PUT` route.
+        put => Put;
+        /// A `PATCH` route.
+        patch => Patch;
+        /// A `DELETE` route.
+        delete => Delete;
+        /// A route answering every method.
+        all => All;
+    }
+
+    /// Sets the handler: any async function whose arguments are actix-web extractors and whose
+    /// output is a `Responder`.
+    pub fn handler<F, Args>(mut self, handler: F) -> Self
+    where
+        F: Handler<Args> + Send + Sync,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        let factory: RouteFactory = Arc::new(move || actix_web::web::route().to(handler.clone()));
+        self.handler = match self.handler {
+            HandlerSlot::Missing => HandlerSlot::Ready(factory),
+            _ => HandlerSlot::Conflicting,
+        };
+        self
+    }
+
+    /// Sets a handler built once, when the server is built, with access to the [`Mastra`]
+    /// instance (Mastra's `createHandler`).
+    pub fn create_handler<C, F, Args>(mut self, create: C) -> Self
+    where
+        C: FnOnce(&Mastra) -> F + Send + 'static,
+        F: Handler<Args> + Send + Sync,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        let deferred: DeferredHandler = Box::new(move |mastra: &Mastra| {
+            let handler = create(mastra);
+            Arc::new(move || actix_web::web::route().to(handler.clone())) as RouteFactory
+        });
+        self.handler = match self.handler {
+            HandlerSlot::Missing => HandlerSlot::Deferred(deferred),
+            _ => HandlerSlot::Conflicting,
+        };
+        self
+    }
+
+    /// Whether a valid token is needed once auth is configured (default `true`).
+    pub fn requires_auth(mut self, requires_auth: bool) -> Self {
+        self.requires_auth = requires_auth;
+        self
+    }
+
+    /// Adds a middleware function of actix-web's `from_fn` shape. The first one added is the
+    /// outermost.
+    pub fn middleware<F, Fut, B>(self, f: F) -> Self
+    where
+        F: Fn(ServiceRequest, actix_web::middleware::Next<BoxBody>) -> Fut
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        Fut: std::future::Future<Output = Result<ServiceResponse<B>, actix_web::Error>> + 'static,
+        B: MessageBody + 'static,
+    {
+        self.with_middleware(Middleware::from_fn(f))
+    }
+
+    /// Adds a ready [`Middleware`] value.
+    pub fn with_middleware(mut self, middleware: Middleware) -> Self {
+        self.middleware.push(MiddlewareSlot::Ready(middleware));
+        self
+    }
+
+    /// Adds a middleware constructed when the server is built; an `Err` is reported as a
+    /// startup problem instead of serving a route without it.
+    pub fn try_middleware<C, E>(mut self, construct: C) -> Self
+    where
+        C: FnOnce(&Mastra) -> Result<Middleware, E> + Send + Sync + 'static,
+        E: fmt::Display,
+    {
+        self.middleware.push(MiddlewareSlot::deferred(construct));
+        self
+    }
+
+    /// Sets the hand-written OpenAPI fragment (`openapi(...)`).
+    pub fn openapi(mut self, operation: OperationFragment) -> Self {
+        self.operation = operation;
+        self
+    }
+
+    /// Sets the summary and description taken from doc comments.
+    pub fn docs(mut self, summary: Option<&str>, description: Option<&str>) -> Self {
+        self.doc_summary = summary.map(str::to_owned);
+        self.doc_description = description.map(str::to_owned);
+        self
+    }
+
+    /// Names the handler; the default operation id.
+    pub fn handler_name(mut self, name: impl Into<String>) -> Self {
+        self.handler_name = Some(name.into());
+        self
+    }
+
+    /// Sets the function that infers documentation from the handler's types.
+    pub fn infer(mut self, infer: fn(&mut Inference)) -> Self {
+        self.infer = Some(infer);
+        self
+    }
+
+    pub(crate) fn origin(mut self, origin: RouteOrigin) -> Self {
+        self.origin = origin;
+        self
+    }
+
+    /// The method.
+    pub fn method(&self) -> RouteMethod {
+        self.method
+    }
+
+    /// The path as written.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// Whether the route needs a valid token once auth is configured.
+    pub fn is_auth_required(&self) -> bool {
+        self.requires_auth
+    }
+
+    /// The hand-written OpenAPI fragment.
+    pub fn operation(&self) -> &OperationFragment {
+        &self.operation
+    }
+
+    /// A label for messages: `GET /items/:id (my_app::get_item at src/main.rs:12)`.
+    pub(crate) fn label(&self) -> String {
+        let base = format!("{} {}", self.method, self.path);
+        match &self.origin {
+            RouteOrigin::Macro {
+                module_path,
+                name,
+                file,
+                line,
+            } => format!("{base} ({module_path}::{name} at {file}:{line})"),
+            RouteOrigin::Explicit => format!("{base} (ApiRoute)"),
+            RouteOrigin::BuiltIn => format!("{base} (built-in)"),
+        }
+    }
+}

@@ -1,0 +1,243 @@
+//! Assembles the actix-web `App` from the route table and runs the server.
+
+use std::{collections::BTreeMap, net::SocketAddr, sync::Arc};
+
+use actix_cors::Cors;
+use actix_web::{
+    body::MessageBody,
+    dev::{ServerHandle, ServiceFactory, ServiceRequest, ServiceResponse},
+    guard,
+    http::{header, Method},
+    middleware::Condition,
+    web, App, HttpResponse, HttpServer,
+};
+
+use super::{
+    config::{AllowedOrigins, CorsConfig},
+    core::{not_found, Core},
+};
+use crate::{
+    error::MastraError,
+    mastra::Mastra,
+    route::{middleware::wrap_in_order, table::MountedRoute, RouteMethod, Segment},
+};
+
+/// Builds the application for one worker.
+pub(crate) fn build_app(
+    mastra: Mastra,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let config = mastra.config();
+    let limit = config.body_limit;
+    let core = Core {
+        timeout: config.timeout,
+        body_limit: limit,
+    };
+    let cors = cors_middleware(&config.cors);
+    let routes = mastra.routes_arc();
+    App::new()
+        .app_data(mastra.clone())
+        .app_data(web::PayloadConfig::new(limit))
+        .app_data(web::JsonConfig::default().limit(limit))
+        .app_data(web::FormConfig::default().limit(limit))
+        .configure(move |cfg| mount(cfg, &routes))
+        .default_service(web::to(not_found))
+        .wrap(Condition::new(config.cors.enabled, cors))
+        .wrap(core)
+}
+
+fn cors_middleware(config: &CorsConfig) -> Cors {
+    let mut cors = Cors::default()
+        .allowed_methods(
+            config
+                .allow_methods
+                .iter()
+                .filter_map(|m| Method::from_bytes(m.as_bytes()).ok()),
+        )
+        .allowed_headers(
+            config
+                .allow_headers
+                .iter()
+                .filter_map(|h| header::HeaderName::from_bytes(h.as_bytes()).ok()),
+        )
+        .expose_headers(
+            config
+                .expose_headers
+                .iter()
+                .filter_map(|h| header::HeaderName::from_bytes(h.as_bytes()).ok()),
+        )
+        .max_age(config.max_age);
+    match &config.origins {
+        AllowedOrigins::Any => cors = cors.allow_any_origin().send_wildcard(),
+        AllowedOrigins::Reflect => cors = cors.allow_any_origin().supports_credentials(),
+        AllowedOrigins::List(origins) => {
+            for origin in origins {
+                cors = cors.allowed_origin(origin);
+            }
+            cors = cors.supports_credentials();
+        }
+    }
+    cors
+}
+
+fn method_guard(method: RouteMethod) -> Option<guard::AnyGuard> {
+    let single = |m: Method| guard::Any(guard::Method(m));
+    Some(match method {
+        RouteMethod::Get => single(Method::GET).or(guard::Head()),
+        RouteMethod::Post => single(Method::POST),
+        RouteMethod::Put => single(Method::PUT),
+        RouteMethod::Patch => single(Method::PATCH),
+        RouteMethod::Delete => single(Method::DELETE),
+        RouteMethod::All => return None,
+    })
+}
+
+/// Registers one resource per route, guarded by its method, then one catch-all per path shape
+/// that answers 405 with `Allow`.
+///
+/// Resource guards make actix-web's router try the next resource when the method does not
+/// match, so routes with the same shape but different parameter names (`/items/:id` GET and
+/// `/items/:itemId` POST) each keep their own names, and a literal route (`/items/new` GET)
+/// does not hide a parameter route (`/items/:id` POST) for other methods.
+fn mount(cfg: &mut web::ServiceConfig, routes: &[MountedRoute]) {
+    let mut order: Vec<&MountedRoute> = routes.iter().collect();
+    order.sort_by(|a, b| {
+        a.pattern
+            .specificity_key()
+            .cmp(&b.pattern.specificity_key())
+    });
+
+    for route in &order {
+        let handler = wrap_in_order((route.factory)(), &route.stack);
+        let mut resource = web::resource(route.pattern.actix());
+        if let Some(guard) = method_guard(route.method) {
+            resource = resource.guard(guard);
+        }
+        cfg.service(resource.route(handler));
+    }
+
+    // One 405 catcher per shape, most specific first. A shape's Allow lists the methods of
+    // every route whose pattern also matches requests of that shape.
+    let mut shapes: BTreeMap<Vec<(u8, &str)>, &MountedRoute> = BTreeMap::new();
+    for route in &order {
+        shapes
+            .entry(route.pattern.specificity_key())
+            .or_insert(route);
+    }
+    for (_, representative) in shapes {
+        let covering: Vec<&MountedRoute> = order
+            .iter()
+            .copied()
+            .filter(|r| covers(&r.pattern.segments(), representative.pattern.segments()))
+            .collect();
+        if covering.iter().any(|r| r.method == RouteMethod::All) {
+            continue;
+        }
+        let mut allowed: Vec<&str> = covering
+            .iter()
+            .flat_map(|r| r.method.http_methods().unwrap_or(&[]))
+            .map(Method::as_str)
+            .collect();
+        allowed.sort_unstable();
+        allowed.dedup();
+        let allow: Arc<str> = allowed.join(", ").into();
+        cfg.service(
+            web::resource(representative.pattern.actix()).default_service(web::to(move || {
+                let allow = Arc::clone(&allow);
+                async move {
+                    HttpResponse::MethodNotAllowed()
+                        .insert_header((header::ALLOW, allow.as_ref()))
+                        .json(serde_json::json!({ "error": "Method Not Allowed" }))
+                }
+            })),
+        );
+    }
+}
+
+/// Whether every request matching `target` also matches `general`.
+fn covers(general: &[Segment], target: &[Segment]) -> bool {
+    general.len() == target.len()
+        && general.iter().zip(target).all(|(g, t)| match (g, t) {
+            (Segment::Param(_), _) => true,
+            (Segment::Static(a), Segment::Static(b)) => a == b,
+            (Segment::Static(_), Segment::Param(_)) => false,
+        })
+}
+
+/// A server that is accepting connections.
+///
+/// Dropping it does not stop the server; call [`RunningServer::stop`] or wait on it.
+pub struct RunningServer {
+    addr: SocketAddr,
+    handle: ServerHandle,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningServer {
+    /// The bound address (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://host:port` of the server.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting connections; with `graceful`, waits (up to the drain timeout) for
+    /// in-flight requests.
+    pub async fn stop(self, graceful: bool) {
+        self.handle.stop(graceful).await;
+        let _ = self.task.await;
+    }
+
+    /// Runs until the server stops (SIGINT/SIGTERM or [`RunningServer::stop`] elsewhere).
+    pub async fn wait(self) -> Result<(), MastraError> {
+        match self.task.await {
+            Ok(result) => result.map_err(MastraError::Io),
+            Err(join) => Err(MastraError::Io(std::io::Error::other(join))),
+        }
+    }
+
+    /// A handle that can stop the server from elsewhere.
+    pub fn handle(&self) -> ServerHandle {
+        self.handle.clone()
+    }
+}
+
+/// Starts serving `mastra` on an already bound listener.
+pub(crate) fn start_on(
+    mastra: &Mastra,
+    listener: std::net::TcpListener,
+) -> Result<RunningServer, MastraError> {
+    let addr = listener.local_addr()?;
+    let config = mastra.config();
+    let app_mastra = mastra.clone();
+    let mut server = HttpServer::new(move || build_app(app_mastra.clone()))
+        .shutdown_timeout(config.drain_timeout.as_secs().max(1));
+    if let Some(workers) = config.workers {
+        server = server.workers(workers);
+    }
+    let server = server
+        .listen(listener)
+        .map_err(|source| MastraError::Bind {
+            addr: addr.to_string(),
+            source,
+        })?
+        .run();
+    let handle = server.handle();
+    let task = tokio::spawn(server);
+    tracing::info!(
+        target: "mastra::server",
+        "Mastra server listening on http://{addr} ({} routes)",
+        mastra.routes().len()
+    );
+    Ok(RunningServer { addr, handle, task })
+}

@@ -1,0 +1,312 @@
+//! [`ServerConfig`]: where and how the server listens, with Mastra's defaults.
+
+use std::{fmt, time::Duration};
+
+use actix_web::{
+    body::{BoxBody, MessageBody},
+    dev::{ServiceRequest, ServiceResponse},
+    middleware::Next,
+};
+
+use crate::{
+    mastra::Mastra,
+    route::{middleware::MiddlewareSlot, Middleware, PathPattern},
+};
+
+/// Port when neither the config nor `PORT` says otherwise (Mastra's default).
+pub const DEFAULT_PORT: u16 = 4111;
+/// Host when neither the config nor `MASTRA_HOST` says otherwise. Mastra binds every interface;
+/// this binds loopback so a development server is not exposed by accident.
+pub const DEFAULT_HOST: &str = "127.0.0.1";
+/// Prefix of the built-in routes (Mastra's `apiPrefix`).
+pub const DEFAULT_API_PREFIX: &str = "/api";
+/// Time a request may take to produce its response head (Mastra's `timeout`, 180 000 ms).
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(180);
+/// Largest accepted request body (Mastra's `bodySizeLimit`, 4.5 MB).
+pub const DEFAULT_BODY_LIMIT: usize = 4_718_592;
+/// How long shutdown waits for in-flight requests (Mastra's `drainTimeout`, 5 000 ms).
+pub const DEFAULT_DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Which origins may call the server from a browser.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AllowedOrigins {
+    /// Any origin; answered with `Access-Control-Allow-Origin: *` (Mastra's default).
+    Any,
+    /// Any origin, reflected back with `Access-Control-Allow-Credentials: true` (what Mastra
+    /// does once auth is configured).
+    Reflect,
+    /// Only these origins (exact `scheme://host[:port]`), reflected with credentials allowed.
+    List(Vec<String>),
+}
+
+/// The CORS policy. The default is Mastra's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CorsConfig {
+    /// Whether CORS headers are sent at all.
+    pub enabled: bool,
+    /// Allowed origins.
+    pub origins: AllowedOrigins,
+    /// Allowed methods.
+    pub allow_methods: Vec<String>,
+    /// Allowed request headers.
+    pub allow_headers: Vec<String>,
+    /// Response headers visible to scripts.
+    pub expose_headers: Vec<String>,
+    /// How long a preflight answer may be cached, in seconds.
+    pub max_age: usize,
+}
+
+impl Default for CorsConfig {
+    fn default() -> Self {
+        let strings = |items: &[&str]| items.iter().map(|s| (*s).to_owned()).collect();
+        Self {
+            enabled: true,
+            origins: AllowedOrigins::Any,
+            allow_methods: strings(&["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]),
+            allow_headers: strings(&["Content-Type", "Authorization", "x-mastra-client-type"]),
+            expose_headers: strings(&["Content-Length", "X-Requested-With"]),
+            max_age: 3600,
+        }
+    }
+}
+
+impl CorsConfig {
+    /// No CORS headers at all; browsers then refuse cross-origin calls.
+    pub fn disabled() -> Self {
+        Self {
+            enabled: false,
+            ..Self::default()
+        }
+    }
+
+    /// Sets the allowed origins.
+    pub fn origins(mut self, origins: AllowedOrigins) -> Self {
+        self.origins = origins;
+        self
+    }
+}
+
+/// A server-wide middleware, optionally limited to routes under a path pattern.
+pub(crate) struct GlobalMiddleware {
+    pub(crate) scope: Option<RouteScope>,
+    pub(crate) slot: MiddlewareSlot,
+}
+
+/// A path pattern for global middleware: an exact route path, or `prefix/*` for the prefix and
+/// everything below it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RouteScope {
+    shape: String,
+    subtree: bool,
+}
+
+impl RouteScope {
+    pub(crate) fn parse(pattern: &str) -> Result<Self, String> {
+        let (base, subtree) = match pattern.strip_suffix("/*") {
+            Some(base) => (if base.is_empty() { "/" } else { base }, true),
+            None => (pattern, false),
+        };
+        let parsed = PathPattern::parse(base).map_err(|e| e.to_string())?;
+        Ok(Self {
+            shape: parsed.shape(),
+            subtree,
+        })
+    }
+
+    /// Whether a route with this path is in scope. Matching is by shape, so `/items/:id/*`
+    /// covers `/items/{itemId}/parts`.
+    pub(crate) fn covers(&self, route: &PathPattern) -> bool {
+        let shape = route.shape();
+        if shape == self.shape {
+            return true;
+        }
+        self.subtree
+            && (self.shape == "/"
+                || shape
+                    .strip_prefix(&self.shape)
+                    .is_some_and(|rest| rest.starts_with('/')))
+    }
+}
+
+/// How the server listens and behaves. Every default matches Mastra's (see the `DEFAULT_*`
+/// constants).
+///
+/// ```
+/// use mastra_runtime::ServerConfig;
+/// use std::time::Duration;
+/// let config = ServerConfig::default().port(8080).timeout(Duration::from_secs(30));
+/// assert_eq!(config.prefix(), "/api");
+/// ```
+pub struct ServerConfig {
+    pub(crate) host: Option<String>,
+    pub(crate) port: Option<u16>,
+    pub(crate) api_prefix: String,
+    pub(crate) timeout: Duration,
+    pub(crate) workers: Option<usize>,
+    pub(crate) body_limit: usize,
+    pub(crate) cors: CorsConfig,
+    pub(crate) drain_timeout: Duration,
+    pub(crate) middleware: Vec<GlobalMiddleware>,
+    pub(crate) install_logger: bool,
+}
+
+impl fmt::Debug for ServerConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServerConfig")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("api_prefix", &self.api_prefix)
+            .field("timeout", &self.timeout)
+            .field("workers", &self.workers)
+            .field("body_limit", &self.body_limit)
+            .field("cors", &self.cors)
+            .field("drain_timeout", &self.drain_timeout)
+            .field("middleware", &self.middleware.len())
+            .finish()
+    }
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            host: None,
+            port: None,
+            api_prefix: DEFAULT_API_PREFIX.to_owned(),
+            timeout: DEFAULT_TIMEOUT,
+            workers: None,
+            body_limit: DEFAULT_BODY_LIMIT,
+            cors: CorsConfig::default(),
+            drain_timeout: DEFAULT_DRAIN_TIMEOUT,
+            middleware: Vec::new(),
+            install_logger: true,
+        }
+    }
+}
+
+impl ServerConfig {
+    /// Sets the host to bind (overrides `MASTRA_HOST`).
+    pub fn host(mut self, host: impl Into<String>) -> Self {
+        self.host = Some(host.into());
+        self
+    }
+
+    /// Sets the port to bind (overrides `PORT`); `0` picks a free port.
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = Some(port);
+        self
+    }
+
+    /// Sets the prefix of built-in routes; custom routes may not live under it.
+    pub fn api_prefix(mut self, prefix: impl Into<String>) -> Self {
+        let prefix = prefix.into();
+        self.api_prefix = if prefix.starts_with('/') {
+            prefix.trim_end_matches('/').to_owned()
+        } else {
+            format!("/{}", prefix.trim_end_matches('/'))
+        };
+        self
+    }
+
+    /// Sets the time a request may take to produce its response head.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Sets the number of worker threads (default: one per physical core).
+    pub fn workers(mut self, workers: usize) -> Self {
+        self.workers = Some(workers.max(1));
+        self
+    }
+
+    /// Sets the largest accepted request body, in bytes.
+    pub fn body_limit(mut self, bytes: usize) -> Self {
+        self.body_limit = bytes;
+        self
+    }
+
+    /// Sets the CORS policy.
+    pub fn cors(mut self, cors: CorsConfig) -> Self {
+        self.cors = cors;
+        self
+    }
+
+    /// Sets how long graceful shutdown waits for in-flight requests.
+    pub fn drain_timeout(mut self, timeout: Duration) -> Self {
+        self.drain_timeout = timeout;
+        self
+    }
+
+    /// Whether `serve()` installs a `tracing` subscriber (honouring `RUST_LOG`) when the
+    /// application has not installed one. On by default.
+    pub fn install_logger(mut self, install: bool) -> Self {
+        self.install_logger = install;
+        self
+    }
+
+    /// Adds middleware that runs on every route, before the route's own middleware.
+    pub fn middleware<F, Fut, B>(self, f: F) -> Self
+    where
+        F: Fn(ServiceRequest, Next<BoxBody>) -> Fut + Clone + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<ServiceResponse<B>, actix_web::Error>> + 'static,
+        B: MessageBody + 'static,
+    {
+        self.with_middleware(None, Middleware::from_fn(f))
+    }
+
+    /// Adds middleware limited to routes matching `pattern`: an exact path (`/items/:id`) or a
+    /// subtree (`/items/*`). A malformed pattern is reported when the server is built.
+    pub fn middleware_on<F, Fut, B>(self, pattern: &str, f: F) -> Self
+    where
+        F: Fn(ServiceRequest, Next<BoxBody>) -> Fut + Clone + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<ServiceResponse<B>, actix_web::Error>> + 'static,
+        B: MessageBody + 'static,
+    {
+        self.with_middleware(Some(pattern), Middleware::from_fn(f))
+    }
+
+    /// Adds a ready [`Middleware`], optionally limited to a path pattern.
+    pub fn with_middleware(mut self, pattern: Option<&str>, middleware: Middleware) -> Self {
+        let (scope, slot) = match pattern.map(RouteScope::parse).transpose() {
+            Ok(scope) => (scope, MiddlewareSlot::Ready(middleware)),
+            Err(reason) => {
+                let pattern = pattern.unwrap_or_default().to_owned();
+                (
+                    None,
+                    MiddlewareSlot::deferred(move |_: &Mastra| {
+                        Err::<Middleware, _>(format!("bad path pattern `{pattern}`: {reason}"))
+                    }),
+                )
+            }
+        };
+        self.middleware.push(GlobalMiddleware { scope, slot });
+        self
+    }
+
+    /// The prefix of built-in routes.
+    pub fn prefix(&self) -> &str {
+        &self.api_prefix
+    }
+
+    /// The host to bind: the config, else `MASTRA_HOST`, else [`DEFAULT_HOST`].
+    pub fn resolved_host(&self) -> String {
+        self.host
+            .clone()
+            .or_else(|| std::env::var("MASTRA_HOST").ok().filter(|h| !h.is_empty()))
+            .unwrap_or_else(|| DEFAULT_HOST.to_owned())
+    }
+
+    /// The port to bind: the config, else `PORT`, else [`DEFAULT_PORT`]. An unparsable `PORT`
+    /// is a configuration error rather than a silent fallback.
+    pub fn resolved_port(&self) -> Result<u16, crate::MastraError> {
+        if let Some(port) = self.port {
+            return Ok(port);
+        }
+        match std::env::var("PORT") {
+            Ok(text) if !text.trim().is_empty() => text.trim().parse().map_err(|_| {
+                crate::MastraError::Config(format!("PORT={text:?} is not a port number"))
+            }),
+            _ => Ok(DEFAULT_PORT),
+        }
+    }
+}

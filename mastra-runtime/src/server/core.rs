@@ -1,0 +1,281 @@
+//! The layer every request passes through first: request id, per-request log line, body-size
+//! limit, timeout, panic isolation, and the JSON error body for every failure.
+
+use std::{
+    future::{ready, Future, Ready},
+    panic::AssertUnwindSafe,
+    pin::Pin,
+    sync::atomic::{AtomicU64, Ordering},
+    task::{Context as TaskContext, Poll},
+    time::{Duration, Instant},
+};
+
+use actix_web::{
+    body::{BoxBody, MessageBody},
+    dev::{Payload, Service, ServiceRequest, ServiceResponse, Transform},
+    error::PayloadError,
+    http::{
+        header::{self, HeaderName, HeaderValue},
+        StatusCode,
+    },
+    Error, HttpMessage, HttpRequest, HttpResponse,
+};
+use bytes::Bytes;
+use futures_util::{FutureExt, Stream};
+
+use crate::error::ApiError;
+
+/// Header carrying the request id, echoed when the client sends a sane one.
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+static NEXT_REQUEST_ID: AtomicU64 = AtomicU64::new(1);
+
+/// The outermost layer; see the module docs.
+#[derive(Clone)]
+pub(crate) struct Core {
+    pub(crate) timeout: Duration,
+    pub(crate) body_limit: usize,
+}
+
+impl<S, B> Transform<S, ServiceRequest> for Core
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<BoxBody>;
+    type Error = Error;
+    type Transform = CoreService<S>;
+    type InitError = ();
+    type Future = Ready<Result<Self::Transform, Self::InitError>>;
+
+    fn new_transform(&self, service: S) -> Self::Future {
+        ready(Ok(CoreService {
+            service,
+            config: self.clone(),
+        }))
+    }
+}
+
+pub(crate) struct CoreService<S> {
+    service: S,
+    config: Core,
+}
+
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T>>>;
+
+impl<S, B> Service<ServiceRequest> for CoreService<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<BoxBody>;
+    type Error = Error;
+    type Future = BoxFuture<Result<Self::Response, Self::Error>>;
+
+    actix_web::dev::forward_ready!(service);
+
+    fn call(&self, mut req: ServiceRequest) -> Self::Future {
+        let started = Instant::now();
+        let request_id = request_id(&req);
+        let http_req = req.request().clone();
+
+        match declared_length(&req) {
+            Some(Ok(length)) if length > self.config.body_limit => {
+                return finish(too_large(http_req), started, request_id);
+            }
+            Some(Ok(_)) => {}
+            Some(Err(())) => {
+                let res = ServiceResponse::from_err(
+                    ApiError::bad_request("Invalid Content-Length header"),
+                    http_req,
+                );
+                return finish(res, started, request_id);
+            }
+            // No declared length: the body is chunked (or absent), so count it as it arrives.
+            None => {
+                let payload = req.take_payload();
+                req.set_payload(Payload::from(Box::pin(Limited {
+                    inner: payload,
+                    remaining: self.config.body_limit,
+                })
+                    as Pin<Box<dyn Stream<Item = Result<Bytes, PayloadError>>>>));
+            }
+        }
+
+        let call = tokio::time::timeout(self.config.timeout, self.service.call(req));
+        Box::pin(async move {
+            let res = match AssertUnwindSafe(call).catch_unwind().await {
+                Ok(Ok(Ok(res))) => res.map_into_boxed_body(),
+                Ok(Ok(Err(error))) => ServiceResponse::from_err(error, http_req),
+                Ok(Err(_elapsed)) => {
+                    tracing::warn!(
+                        method = %http_req.method(),
+                        path = http_req.path(),
+                        "request timed out before a response was ready"
+                    );
+                    ServiceResponse::from_err(
+                        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "Request timed out"),
+                        http_req,
+                    )
+                }
+                Err(panic) => {
+                    let message = panic
+                        .downcast_ref::<&str>()
+                        .map(|s| (*s).to_owned())
+                        .or_else(|| panic.downcast_ref::<String>().cloned())
+                        .unwrap_or_else(|| "non-string panic payload".to_owned());
+                    tracing::error!(
+                        method = %http_req.method(),
+                        path = http_req.path(),
+                        panic = %message,
+                        "handler panicked; answered 500 and kept serving"
+                    );
+                    ServiceResponse::from_err(ApiError::internal("Internal Server Error"), http_req)
+                }
+            };
+            Ok(complete(res, started, request_id))
+        })
+    }
+}
+
+fn finish(
+    res: ServiceResponse<BoxBody>,
+    started: Instant,
+    request_id: HeaderValue,
+) -> BoxFuture<Result<ServiceResponse<BoxBody>, Error>> {
+    Box::pin(ready(Ok(complete(res, started, request_id))))
+}
+
+fn complete(
+    res: ServiceResponse<BoxBody>,
+    started: Instant,
+    request_id: HeaderValue,
+) -> ServiceResponse<BoxBody> {
+    let mut res = json_error_body(res);
+    let latency = started.elapsed();
+    tracing::info!(
+        target: "mastra::http",
+        method = %res.request().method(),
+        path = res.request().path(),
+        status = res.status().as_u16(),
+        latency_ms = latency.as_secs_f64() * 1000.0,
+        request_id = request_id.to_str().unwrap_or_default(),
+    );
+    res.headers_mut()
+        .insert(HeaderName::from_static(REQUEST_ID_HEADER), request_id);
+    res
+}
+
+fn request_id(req: &ServiceRequest) -> HeaderValue {
+    req.headers()
+        .get(REQUEST_ID_HEADER)
+        .filter(|v| {
+            let bytes = v.as_bytes();
+            !bytes.is_empty()
+                && bytes.len() <= 128
+                && bytes
+                    .iter()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(b))
+        })
+        .cloned()
+        .unwrap_or_else(|| {
+            let id = NEXT_REQUEST_ID.fetch_add(1, Ordering::Relaxed);
+            HeaderValue::from_str(&format!("{id:016x}"))
+                .unwrap_or_else(|_| HeaderValue::from_static("0"))
+        })
+}
+
+/// `Some(Ok(n))` for a valid `Content-Length`, `Some(Err)` for a malformed one, `None` when absent.
+fn declared_length(req: &ServiceRequest) -> Option<Result<usize, ()>> {
+    let value = req.headers().get(header::CONTENT_LENGTH)?;
+    Some(
+        value
+            .to_str()
+            .ok()
+            .and_then(|s| s.trim().parse::<usize>().ok())
+            .ok_or(()),
+    )
+}
+
+fn too_large(req: HttpRequest) -> ServiceResponse<BoxBody> {
+    ServiceResponse::from_err(
+        ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "Request body too large"),
+        req,
+    )
+}
+
+pin_project_lite::pin_project! {
+    /// A request body that fails with `Overflow` once it exceeds the limit.
+    struct Limited {
+        #[pin]
+        inner: Payload,
+        remaining: usize,
+    }
+}
+
+impl Stream for Limited {
+    type Item = Result<Bytes, PayloadError>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.project();
+        match this.inner.poll_next(cx) {
+            Poll::Ready(Some(Ok(chunk))) => {
+                if chunk.len() > *this.remaining {
+                    *this.remaining = 0;
+                    Poll::Ready(Some(Err(PayloadError::Overflow)))
+                } else {
+                    *this.remaining -= chunk.len();
+                    Poll::Ready(Some(Ok(chunk)))
+                }
+            }
+            other => other,
+        }
+    }
+}
+
+/// Gives every error response the JSON body `{"error": "..."}`, keeping its status and headers.
+///
+/// Handlers and `ApiError` already answer in JSON; this catches what actix-web and third-party
+/// extractors or middleware answer in plain text.
+fn json_error_body(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
+    let status = res.status();
+    if status.as_u16() < 400 || is_json(res.headers()) {
+        return res;
+    }
+    let (req, response) = res.into_parts();
+    let (mut head, body) = response.into_parts();
+    let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
+        "Request body too large".to_owned()
+    } else {
+        body.try_into_bytes()
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes.to_vec()).ok())
+            .map(|text| text.trim().to_owned())
+            .filter(|text| !text.is_empty() && text.len() <= 2048)
+            .unwrap_or_else(|| status.canonical_reason().unwrap_or("Error").to_owned())
+    };
+    let body = serde_json::json!({ "error": message }).to_string();
+    let headers = head.headers_mut();
+    headers.remove(header::CONTENT_LENGTH);
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    let response = head.set_body(BoxBody::new(body));
+    ServiceResponse::new(req, response)
+}
+
+fn is_json(headers: &actix_web::http::header::HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| {
+            let essence = ct.split(';').next().unwrap_or("").trim();
+            essence.eq_ignore_ascii_case("application/json") || essence.ends_with("+json")
+        })
+}
+
+/// The JSON 404 for paths no route matches.
+pub(crate) async fn not_found() -> HttpResponse {
+    HttpResponse::NotFound().json(serde_json::json!({ "error": "Not Found" }))
+}
