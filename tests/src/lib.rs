@@ -1,1 +1,214 @@
-//! Helpers for end-to-end tests.
+//! One small helper for end-to-end tests: start a real server on 127.0.0.1, wait for
+//! `/health`, talk HTTP to it, stop it on drop.
+
+use std::{net::TcpListener, time::Duration};
+
+use mastra_runtime::{Mastra, MastraBuilder, RunningServer, ServerConfig};
+use reqwest::{header::HeaderMap, Method, StatusCode};
+use serde_json::Value;
+
+/// A response read whole: status, headers, body text, and the body as JSON when it is JSON.
+#[derive(Debug)]
+pub struct Reply {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Response headers.
+    pub headers: HeaderMap,
+    /// The body as text.
+    pub text: String,
+}
+
+impl Reply {
+    /// The body parsed as JSON; panics with the body shown if it is not JSON.
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or_else(|e| {
+            panic!(
+                "body is not JSON ({e}); status {}, body: {:?}",
+                self.status, self.text
+            )
+        })
+    }
+
+    /// A response header as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Asserts the status, showing the body when it differs.
+    #[track_caller]
+    pub fn assert_status(&self, expected: u16) -> &Self {
+        assert_eq!(
+            self.status.as_u16(),
+            expected,
+            "unexpected status; body: {}",
+            self.text
+        );
+        self
+    }
+
+    /// Asserts the body is exactly `{"error": message}`-shaped with this message.
+    #[track_caller]
+    pub fn assert_error(&self, status: u16, message: &str) -> &Self {
+        self.assert_status(status);
+        assert_eq!(
+            self.json()["error"],
+            message,
+            "unexpected error message; body: {}",
+            self.text
+        );
+        self
+    }
+
+    /// Asserts the body is a JSON error whose message contains `needle`.
+    #[track_caller]
+    pub fn assert_error_contains(&self, status: u16, needle: &str) -> &Self {
+        self.assert_status(status);
+        let message = self.json()["error"].as_str().unwrap_or_default().to_owned();
+        assert!(
+            message.contains(needle),
+            "error {message:?} does not contain {needle:?}"
+        );
+        self
+    }
+}
+
+/// A server running on 127.0.0.1 for the length of a test.
+pub struct TestServer {
+    running: Option<RunningServer>,
+    base: String,
+    mastra: Mastra,
+    client: reqwest::Client,
+}
+
+/// A server config for tests: loopback, one worker, no log subscriber installed.
+pub fn test_config() -> ServerConfig {
+    ServerConfig::default()
+        .host("127.0.0.1")
+        .workers(1)
+        .install_logger(false)
+}
+
+/// A reqwest client that never uses a proxy, so requests stay on loopback.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("reqwest client")
+}
+
+impl TestServer {
+    /// Builds `builder` and serves it on a free loopback port; panics with the build error.
+    pub async fn start(builder: MastraBuilder) -> TestServer {
+        let mastra = builder
+            .build()
+            .unwrap_or_else(|e| panic!("build failed: {e}"));
+        Self::serve(mastra).await
+    }
+
+    /// Serves an already built application on a free loopback port.
+    pub async fn serve(mastra: Mastra) -> TestServer {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        let running = mastra.start_on(listener).expect("start server");
+        let base = running.url();
+        let server = TestServer {
+            running: Some(running),
+            base,
+            mastra,
+            client: client(),
+        };
+        server.wait_healthy().await;
+        server
+    }
+
+    async fn wait_healthy(&self) {
+        for _ in 0..200 {
+            if let Ok(res) = self.client.get(self.url("/health")).send().await {
+                if res.status().is_success() {
+                    return;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("server at {} never answered /health", self.base);
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// The absolute URL of `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// The application being served.
+    pub fn mastra(&self) -> &Mastra {
+        &self.mastra
+    }
+
+    /// A client bound to nothing but loopback.
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    /// Sends a prepared request and reads the whole reply.
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> Reply {
+        let res = request.send().await.expect("request failed");
+        let status = res.status();
+        let headers = res.headers().clone();
+        let text = res.text().await.expect("read body");
+        Reply {
+            status,
+            headers,
+            text,
+        }
+    }
+
+    /// A request with any method.
+    pub fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        self.client.request(method, self.url(path))
+    }
+
+    /// `GET path`.
+    pub async fn get(&self, path: &str) -> Reply {
+        self.send(self.client.get(self.url(path))).await
+    }
+
+    /// `POST path` with a JSON body.
+    pub async fn post_json(&self, path: &str, body: &Value) -> Reply {
+        self.send(self.client.post(self.url(path)).json(body)).await
+    }
+
+    /// `METHOD path` with a raw body and content type.
+    pub async fn send_raw(
+        &self,
+        method: Method,
+        path: &str,
+        content_type: Option<&str>,
+        body: impl Into<reqwest::Body>,
+    ) -> Reply {
+        let mut request = self.request(method, path).body(body);
+        if let Some(ct) = content_type {
+            request = request.header("content-type", ct);
+        }
+        self.send(request).await
+    }
+
+    /// Stops the server, letting in-flight requests finish.
+    pub async fn stop(mut self) {
+        if let Some(running) = self.running.take() {
+            running.stop(true).await;
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(running) = self.running.take() {
+            // The stop command is sent when `stop` is called; the future only awaits completion.
+            drop(running.handle().stop(false));
+        }
+    }
+}

@@ -5,12 +5,17 @@ use std::{fmt, future::Future, sync::Arc};
 
 use actix_web::{
     body::{BoxBody, MessageBody},
-    dev::{ServiceRequest, ServiceResponse},
-    middleware::{from_fn, Next},
-    Error,
+    middleware::from_fn,
 };
 
 use crate::mastra::Mastra;
+
+/// The types a middleware function's signature names, re-exported from actix-web.
+pub use actix_web::{
+    dev::{ServiceRequest, ServiceResponse},
+    middleware::Next,
+    Error,
+};
 
 type Layer = Arc<dyn Fn(actix_web::Route) -> actix_web::Route + Send + Sync>;
 
@@ -20,12 +25,12 @@ type Layer = Arc<dyn Fn(actix_web::Route) -> actix_web::Route + Send + Sync>;
 ///
 /// ```
 /// use mastra_runtime::prelude::*;
-/// use mastra_runtime::middleware::{Next, ServiceRequest, ServiceResponse};
+/// use mastra_runtime::middleware::{Error, Next, ServiceRequest, ServiceResponse};
 ///
 /// async fn log_request(
 ///     req: ServiceRequest,
 ///     next: Next<impl MessageBody>,
-/// ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+/// ) -> Result<ServiceResponse<impl MessageBody>, Error> {
 ///     tracing::info!(path = req.path(), "custom route hit");
 ///     next.call(req).await
 /// }

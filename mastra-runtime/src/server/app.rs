@@ -14,7 +14,7 @@ use actix_web::{
 
 use super::{
     config::{AllowedOrigins, CorsConfig},
-    core::{not_found, Core},
+    core::{not_found, Core, RouteGuard},
 };
 use crate::{
     error::MastraError,
@@ -36,18 +36,18 @@ pub(crate) fn build_app(
 > {
     let config = mastra.config();
     let limit = config.body_limit;
-    let core = Core {
-        timeout: config.timeout,
-        body_limit: limit,
-    };
+    let core = Core { body_limit: limit };
     let cors = cors_middleware(&config.cors);
     let routes = mastra.routes_arc();
+    let guard = RouteGuard {
+        timeout: config.timeout,
+    };
     App::new()
         .app_data(mastra.clone())
         .app_data(web::PayloadConfig::new(limit))
         .app_data(web::JsonConfig::default().limit(limit))
         .app_data(web::FormConfig::default().limit(limit))
-        .configure(move |cfg| mount(cfg, &routes))
+        .configure(move |cfg| mount(cfg, &routes, &guard))
         .default_service(web::to(not_found))
         .wrap(Condition::new(config.cors.enabled, cors))
         .wrap(core)
@@ -106,7 +106,7 @@ fn method_guard(method: RouteMethod) -> Option<guard::AnyGuard> {
 /// match, so routes with the same shape but different parameter names (`/items/:id` GET and
 /// `/items/:itemId` POST) each keep their own names, and a literal route (`/items/new` GET)
 /// does not hide a parameter route (`/items/:id` POST) for other methods.
-fn mount(cfg: &mut web::ServiceConfig, routes: &[MountedRoute]) {
+fn mount(cfg: &mut web::ServiceConfig, routes: &[MountedRoute], guard: &RouteGuard) {
     let mut order: Vec<&MountedRoute> = routes.iter().collect();
     order.sort_by(|a, b| {
         a.pattern
@@ -115,7 +115,7 @@ fn mount(cfg: &mut web::ServiceConfig, routes: &[MountedRoute]) {
     });
 
     for route in &order {
-        let handler = wrap_in_order((route.factory)(), &route.stack);
+        let handler = wrap_in_order((route.factory)(), &route.stack).wrap(guard.clone());
         let mut resource = web::resource(route.pattern.actix());
         if let Some(guard) = method_guard(route.method) {
             resource = resource.guard(guard);
@@ -135,7 +135,7 @@ fn mount(cfg: &mut web::ServiceConfig, routes: &[MountedRoute]) {
         let covering: Vec<&MountedRoute> = order
             .iter()
             .copied()
-            .filter(|r| covers(&r.pattern.segments(), representative.pattern.segments()))
+            .filter(|r| covers(r.pattern.segments(), representative.pattern.segments()))
             .collect();
         if covering.iter().any(|r| r.method == RouteMethod::All) {
             continue;

@@ -1,5 +1,6 @@
-//! The layer every request passes through first: request id, per-request log line, body-size
-//! limit, timeout, panic isolation, and the JSON error body for every failure.
+//! The layers every request passes through: [`Core`] around the whole application (request id,
+//! log line, body-size limit, JSON error bodies) and [`RouteGuard`] around each route (timeout,
+//! panic isolation).
 
 use std::{
     future::{ready, Future, Ready},
@@ -18,7 +19,7 @@ use actix_web::{
         header::{self, HeaderName, HeaderValue},
         StatusCode,
     },
-    Error, HttpMessage, HttpRequest, HttpResponse,
+    Error, HttpMessage, HttpResponse, ResponseError,
 };
 use bytes::Bytes;
 use futures_util::{FutureExt, Stream};
@@ -30,10 +31,9 @@ pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
 static NEXT_REQUEST_ID: AtomicU64 = AtomicU64::new(1);
 
-/// The outermost layer; see the module docs.
+/// The outermost layer: request id, body-size limit, JSON error bodies, the log line.
 #[derive(Clone)]
 pub(crate) struct Core {
-    pub(crate) timeout: Duration,
     pub(crate) body_limit: usize,
 }
 
@@ -77,17 +77,21 @@ where
     fn call(&self, mut req: ServiceRequest) -> Self::Future {
         let started = Instant::now();
         let request_id = request_id(&req);
-        let http_req = req.request().clone();
 
+        // Note: nothing here may keep a clone of the `HttpRequest` while the inner service
+        // runs; the router needs the only reference to record path parameters.
         match declared_length(&req) {
             Some(Ok(length)) if length > self.config.body_limit => {
-                return finish(too_large(http_req), started, request_id);
+                let res = req.into_response(
+                    ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "Request body too large")
+                        .error_response(),
+                );
+                return finish(res, started, request_id);
             }
             Some(Ok(_)) => {}
             Some(Err(())) => {
-                let res = ServiceResponse::from_err(
-                    ApiError::bad_request("Invalid Content-Length header"),
-                    http_req,
+                let res = req.into_response(
+                    ApiError::bad_request("Invalid Content-Length header").error_response(),
                 );
                 return finish(res, started, request_id);
             }
@@ -102,9 +106,62 @@ where
             }
         }
 
-        let call = tokio::time::timeout(self.config.timeout, self.service.call(req));
+        let call = self.service.call(req);
         Box::pin(async move {
-            let res = match AssertUnwindSafe(call).catch_unwind().await {
+            let res = call.await?.map_into_boxed_body();
+            Ok(complete(res, started, request_id))
+        })
+    }
+}
+
+/// Wraps every route (outermost in its stack): the request timeout, panic isolation, and
+/// errors turned into responses so the JSON error body applies to them.
+#[derive(Clone)]
+pub(crate) struct RouteGuard {
+    pub(crate) timeout: Duration,
+}
+
+impl<S, B> Transform<S, ServiceRequest> for RouteGuard
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<BoxBody>;
+    type Error = Error;
+    type Transform = RouteGuardService<S>;
+    type InitError = ();
+    type Future = Ready<Result<Self::Transform, Self::InitError>>;
+
+    fn new_transform(&self, service: S) -> Self::Future {
+        ready(Ok(RouteGuardService {
+            service,
+            timeout: self.timeout,
+        }))
+    }
+}
+
+pub(crate) struct RouteGuardService<S> {
+    service: S,
+    timeout: Duration,
+}
+
+impl<S, B> Service<ServiceRequest> for RouteGuardService<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<BoxBody>;
+    type Error = Error;
+    type Future = BoxFuture<Result<Self::Response, Self::Error>>;
+
+    actix_web::dev::forward_ready!(service);
+
+    fn call(&self, req: ServiceRequest) -> Self::Future {
+        // Routing is done, so holding a clone is safe here; it answers if the handler panics.
+        let http_req = req.request().clone();
+        let call = tokio::time::timeout(self.timeout, self.service.call(req));
+        Box::pin(async move {
+            Ok(match AssertUnwindSafe(call).catch_unwind().await {
                 Ok(Ok(Ok(res))) => res.map_into_boxed_body(),
                 Ok(Ok(Err(error))) => ServiceResponse::from_err(error, http_req),
                 Ok(Err(_elapsed)) => {
@@ -132,8 +189,7 @@ where
                     );
                     ServiceResponse::from_err(ApiError::internal("Internal Server Error"), http_req)
                 }
-            };
-            Ok(complete(res, started, request_id))
+            })
         })
     }
 }
@@ -194,13 +250,6 @@ fn declared_length(req: &ServiceRequest) -> Option<Result<usize, ()>> {
             .ok()
             .and_then(|s| s.trim().parse::<usize>().ok())
             .ok_or(()),
-    )
-}
-
-fn too_large(req: HttpRequest) -> ServiceResponse<BoxBody> {
-    ServiceResponse::from_err(
-        ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "Request body too large"),
-        req,
     )
 }
 

@@ -1,0 +1,158 @@
+//! Server-wide behaviour: /health, CORS, graceful shutdown.
+
+use std::time::Duration;
+
+use mastra_runtime::{
+    prelude::*,
+    server::{AllowedOrigins, CorsConfig},
+};
+use mastra_tests::{client, test_config, TestServer};
+use reqwest::Method;
+
+async fn ok() -> &'static str {
+    "ok"
+}
+
+#[tokio::test]
+async fn health_is_public_and_answers_success_true() {
+    let server = TestServer::start(
+        Mastra::builder()
+            .without_annotated_routes()
+            .server(test_config()),
+    )
+    .await;
+    let reply = server.get("/health").await;
+    reply.assert_status(200);
+    assert_eq!(reply.text, r#"{"success":true}"#);
+    assert_eq!(reply.header("content-type"), Some("application/json"));
+}
+
+#[tokio::test]
+async fn default_cors_policy_is_mastras() {
+    let server = TestServer::start(
+        Mastra::builder()
+            .without_annotated_routes()
+            .server(test_config())
+            .route(ApiRoute::post("/x").handler(ok)),
+    )
+    .await;
+    let preflight = server
+        .send(
+            server
+                .request(Method::OPTIONS, "/x")
+                .header("origin", "http://example.test")
+                .header("access-control-request-method", "POST")
+                .header(
+                    "access-control-request-headers",
+                    "content-type,authorization",
+                ),
+        )
+        .await;
+    preflight.assert_status(200);
+    assert_eq!(preflight.header("access-control-allow-origin"), Some("*"));
+    assert_eq!(preflight.header("access-control-max-age"), Some("3600"));
+    let methods = preflight
+        .header("access-control-allow-methods")
+        .unwrap_or_default()
+        .to_owned();
+    for m in ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] {
+        assert!(methods.contains(m), "{methods}");
+    }
+    let headers = preflight
+        .header("access-control-allow-headers")
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    assert!(
+        headers.contains("authorization") && headers.contains("content-type"),
+        "{headers}"
+    );
+
+    let simple = server
+        .send(
+            server
+                .request(Method::POST, "/x")
+                .header("origin", "http://example.test"),
+        )
+        .await;
+    assert_eq!(simple.header("access-control-allow-origin"), Some("*"));
+    let exposed = simple
+        .header("access-control-expose-headers")
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    assert!(
+        exposed.contains("content-length") && exposed.contains("x-requested-with"),
+        "{exposed}"
+    );
+}
+
+#[tokio::test]
+async fn cors_can_reflect_origins_with_credentials_or_be_disabled() {
+    let reflecting = TestServer::start(
+        Mastra::builder()
+            .without_annotated_routes()
+            .server(test_config().cors(CorsConfig::default().origins(AllowedOrigins::Reflect)))
+            .route(ApiRoute::get("/x").handler(ok)),
+    )
+    .await;
+    let reply = reflecting
+        .send(
+            reflecting
+                .request(Method::GET, "/x")
+                .header("origin", "http://app.test"),
+        )
+        .await;
+    assert_eq!(
+        reply.header("access-control-allow-origin"),
+        Some("http://app.test")
+    );
+    assert_eq!(
+        reply.header("access-control-allow-credentials"),
+        Some("true")
+    );
+
+    let disabled = TestServer::start(
+        Mastra::builder()
+            .without_annotated_routes()
+            .server(test_config().cors(CorsConfig::disabled()))
+            .route(ApiRoute::get("/x").handler(ok)),
+    )
+    .await;
+    let reply = disabled
+        .send(
+            disabled
+                .request(Method::GET, "/x")
+                .header("origin", "http://app.test"),
+        )
+        .await;
+    assert_eq!(reply.header("access-control-allow-origin"), None);
+}
+
+#[tokio::test]
+async fn graceful_stop_lets_in_flight_requests_finish_and_refuses_new_ones() {
+    async fn slow() -> &'static str {
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        "finished"
+    }
+    let server = TestServer::start(
+        Mastra::builder()
+            .without_annotated_routes()
+            .server(test_config())
+            .route(ApiRoute::get("/slow").handler(slow)),
+    )
+    .await;
+    let url = server.url("/slow");
+    let base = server.base().to_owned();
+    let in_flight = tokio::spawn(async move { client().get(url).send().await?.text().await });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    server.stop().await;
+    let body = in_flight
+        .await
+        .expect("join")
+        .expect("in-flight request completed");
+    assert_eq!(body, "finished");
+    let refused = client().get(format!("{base}/health")).send().await;
+    assert!(
+        refused.is_err(),
+        "new connections must be refused after stop"
+    );
+}
