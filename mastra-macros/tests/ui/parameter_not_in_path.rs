@@ -1,0 +1,8 @@
+use mastra_runtime::prelude::*;
+
+#[api_route("/items/:id", method = "GET", openapi(parameters((name = "itemId", in = "path"))))]
+async fn get_item(Path(id): Path<String>) -> String {
+    id
+}
+
+fn main() {}
