@@ -27,7 +27,7 @@ pub(crate) struct RouteArgs {
     pub(crate) openapi: Option<Operation>,
 }
 
-/// `method = "..."`.
+/// `method = "..."`. Variants are named as `RouteMethod`'s; the expansion relies on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Method {
     Get,
@@ -47,18 +47,6 @@ impl Method {
         ("DELETE", Self::Delete),
         ("ALL", Self::All),
     ];
-
-    /// The runtime's `RouteMethod` variant.
-    pub(crate) fn variant(self) -> &'static str {
-        match self {
-            Self::Get => "Get",
-            Self::Post => "Post",
-            Self::Put => "Put",
-            Self::Patch => "Patch",
-            Self::Delete => "Delete",
-            Self::All => "All",
-        }
-    }
 }
 
 const KEYS: &[&str] = &["method", "requires_auth", "middleware", "openapi"];

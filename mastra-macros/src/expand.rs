@@ -16,7 +16,7 @@ use crate::{
 pub(crate) fn route(args: &RouteArgs, handler: &Handler) -> TokenStream {
     let ident = &handler.ident;
     let name = ident.unraw().to_string();
-    let method = format_ident!("{}", args.method.variant());
+    let method = runtime_variant(args.method);
     let path = &args.path;
     let requires_auth = args.requires_auth;
     let assertions = type_assertions(handler);
@@ -115,6 +115,12 @@ fn infer(handler: &Handler) -> Option<TokenStream> {
     })
 }
 
+/// The runtime enum variant a model value stands for: `Method`, `Location` and `Schema` name
+/// their variants exactly as `RouteMethod`, `ParamLocation` and `SchemaType` do.
+fn runtime_variant(value: impl std::fmt::Debug) -> proc_macro2::Ident {
+    format_ident!("{value:?}")
+}
+
 fn nameable(types: &[Type]) -> impl Iterator<Item = &Type> {
     types.iter().filter(|ty| !has_impl_trait(ty))
 }
@@ -166,11 +172,11 @@ fn operation_fragment(op: &Operation) -> TokenStream {
 
 fn parameter_fragment(parameter: &Parameter) -> TokenStream {
     let name = &parameter.name;
-    let location = format_ident!("{}", parameter.location.variant());
+    let location = runtime_variant(parameter.location);
     let required = setter("required", parameter.required.as_ref());
     let description = setter("description", parameter.description.as_ref());
     let schema = parameter.schema.map(|schema| {
-        let schema = format_ident!("{}", schema.variant());
+        let schema = runtime_variant(schema);
         quote!(.schema(::mastra_runtime::__private::SchemaType::#schema))
     });
     quote! {

@@ -1,9 +1,9 @@
 //! Procedural macros for `mastra-runtime`. Use them through `mastra_runtime::api_route`.
 //!
-//! The crate is laid out the way the attribute is processed: [`meta`] splits attribute lists
-//! into entries, [`args`] and [`openapi`] read them into typed models (with [`path`] checking
-//! the route path), [`handler`] reads the function, and [`expand`] writes the code. Every check
-//! records its problems in [`errors::Errors`], so one build reports them all.
+//! The crate is laid out the way the attribute is processed: `route` runs the steps; `meta`
+//! splits attribute lists into entries; `args` and `openapi` read them into typed models (with
+//! `path` checking the route path); `handler` reads the function; `expand` writes the code.
+//! Every check records its problems in `errors::Errors`, so one build reports them all.
 
 mod args;
 mod errors;

@@ -45,6 +45,7 @@ pub(crate) struct Parameter {
 }
 
 /// `in = "..."`; when absent, `path` for a name the route path binds and `query` otherwise.
+/// Variants are named as `ParamLocation`'s; the expansion relies on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Location {
     Path,
@@ -60,19 +61,10 @@ impl Location {
         ("header", Self::Header),
         ("cookie", Self::Cookie),
     ];
-
-    /// The runtime's `ParamLocation` variant.
-    pub(crate) fn variant(self) -> &'static str {
-        match self {
-            Self::Path => "Path",
-            Self::Query => "Query",
-            Self::Header => "Header",
-            Self::Cookie => "Cookie",
-        }
-    }
 }
 
-/// `schema = "..."`: a JSON Schema primitive type.
+/// `schema = "..."`: a JSON Schema primitive type. Variants are named as `SchemaType`'s; the
+/// expansion relies on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Schema {
     String,
@@ -92,18 +84,6 @@ impl Schema {
         ("array", Self::Array),
         ("object", Self::Object),
     ];
-
-    /// The runtime's `SchemaType` variant.
-    pub(crate) fn variant(self) -> &'static str {
-        match self {
-            Self::String => "String",
-            Self::Integer => "Integer",
-            Self::Number => "Number",
-            Self::Boolean => "Boolean",
-            Self::Array => "Array",
-            Self::Object => "Object",
-        }
-    }
 }
 
 /// `request_body(...)`.

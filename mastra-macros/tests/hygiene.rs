@@ -86,7 +86,7 @@ mod shadowing {
 #[test]
 fn route_in_a_module_shadowing_common_names_is_registered() {
     let defs: ::std::vec::Vec<_> = mastra_runtime::route::RouteDef::all()
-        .filter(|def| def.is_in_module(module_path!()))
+        .filter(|def| def.is_in_module("hygiene::shadowing"))
         .collect();
     assert_eq!(defs.len(), 1);
     assert_eq!(defs[0].module_path(), "hygiene::shadowing");
@@ -94,4 +94,17 @@ fn route_in_a_module_shadowing_common_names_is_registered() {
     let route = defs[0].route();
     assert_eq!(route.path(), "/hygiene/:id");
     assert_eq!(route.operation().responses.len(), 2);
+}
+
+#[test]
+fn route_declared_inside_a_function_body_is_registered() {
+    #[mastra_runtime::api_route("/local", method = "GET")]
+    async fn local() -> &'static str {
+        "local"
+    }
+
+    let def = mastra_runtime::route::RouteDef::all()
+        .find(|def| def.module_path() == "hygiene" && def.name() == "local")
+        .expect("registered");
+    assert_eq!(def.route().path(), "/local");
 }

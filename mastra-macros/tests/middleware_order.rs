@@ -71,8 +71,6 @@ async fn get(addr: std::net::SocketAddr, path: &str) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "mastra-runtime's CoreService clones the HttpRequest before routing, so every request \
-            panics in actix-web's push_resource_id; run with --ignored once that is fixed"]
 async fn first_middleware_listed_is_outermost() {
     let mastra = Mastra::builder()
         .routes_from_module(module_path!())
