@@ -70,6 +70,11 @@ pub use actix_web;
 pub use serde;
 pub use serde_json;
 
+// The guides in docs/ are compiled and run as doc tests, so their examples cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/routes.md")]
+mod guide_routes {}
+
 /// Items the `#[api_route]` expansion names. Not a public API.
 #[doc(hidden)]
 pub mod __private {

@@ -46,7 +46,7 @@ async fn each_request_logs_one_line_with_method_path_status_and_latency() {
 
     let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     assert!(
-        text.contains(&format!("Mastra server listening on http://127.0.0.1:")),
+        text.contains("Mastra server listening on http://127.0.0.1:"),
         "{text}"
     );
     let lines: Vec<&str> = text

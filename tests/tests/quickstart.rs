@@ -16,14 +16,20 @@ async fn quickstart_routes_answer_like_the_guide() {
 
     let custom = server.get("/my-custom-route").await;
     custom.assert_status(200);
-    assert_eq!(custom.json(), json!({ "message": "Custom route", "agent": "My Agent" }));
+    assert_eq!(
+        custom.json(),
+        json!({ "message": "Custom route", "agent": "My Agent" })
+    );
     assert_eq!(custom.header("x-logged-by"), Some("log_request"));
 
     let item = server.get("/items/1").await;
     item.assert_status(200);
     assert_eq!(item.json()["id"], "1");
     assert_eq!(item.json()["name"], "Sample Item");
-    server.get("/items/nope").await.assert_error(404, "Item nope not found");
+    server
+        .get("/items/nope")
+        .await
+        .assert_error(404, "Item nope not found");
 
     let created = server
         .post_json("/items", &json!({ "name": "Lamp", "price": 12.5 }))
@@ -87,7 +93,10 @@ async fn the_binary_honours_port_serves_and_stops_cleanly_on_sigterm() {
             assert_eq!(res.text().await.unwrap(), r#"{"success":true}"#);
             break;
         }
-        assert!(Instant::now() < deadline, "quickstart never came up on {base}");
+        assert!(
+            Instant::now() < deadline,
+            "quickstart never came up on {base}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let item = http.get(format!("{base}/items/1")).send().await.unwrap();
@@ -101,7 +110,10 @@ async fn the_binary_honours_port_serves_and_stops_cleanly_on_sigterm() {
         if let Some(exit) = process.0.try_wait().unwrap() {
             break exit;
         }
-        assert!(started.elapsed() < Duration::from_secs(10), "no exit after SIGTERM");
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "no exit after SIGTERM"
+        );
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(exit.success(), "exit status {exit:?}");
