@@ -214,7 +214,7 @@ fn complete(
         method = %res.request().method(),
         path = res.request().path(),
         status = res.status().as_u16(),
-        latency_ms = latency.as_secs_f64() * 1000.0,
+        latency_ms = %format_args!("{:.3}", latency.as_secs_f64() * 1000.0),
         request_id = request_id.to_str().unwrap_or_default(),
     );
     res.headers_mut()
