@@ -103,6 +103,13 @@ impl Mastra {
         &self.inner.tools
     }
 
+    /// Whether an authentication provider is configured. Without one every route is public,
+    /// whatever its `requires_auth` says (as in Mastra). No provider can be configured yet, so
+    /// this is `false` until the auth module adds `ServerConfig::auth`.
+    pub fn is_auth_configured(&self) -> bool {
+        false
+    }
+
     /// The server configuration.
     pub fn config(&self) -> &ServerConfig {
         &self.inner.config
