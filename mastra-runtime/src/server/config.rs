@@ -148,6 +148,7 @@ pub struct ServerConfig {
     pub(crate) drain_timeout: Duration,
     pub(crate) middleware: Vec<GlobalMiddleware>,
     pub(crate) install_logger: bool,
+    pub(crate) protect_docs: bool,
 }
 
 impl fmt::Debug for ServerConfig {
@@ -179,6 +180,7 @@ impl Default for ServerConfig {
             drain_timeout: DEFAULT_DRAIN_TIMEOUT,
             middleware: Vec::new(),
             install_logger: true,
+            protect_docs: false,
         }
     }
 }
@@ -242,6 +244,19 @@ impl ServerConfig {
     pub fn install_logger(mut self, install: bool) -> Self {
         self.install_logger = install;
         self
+    }
+
+    /// Whether the OpenAPI document and Swagger UI require a token once auth is configured.
+    /// Off by default, so Swagger UI can load the document its Authorize button then uses
+    /// (Mastra protects the document, and its own page cannot load it).
+    pub fn protect_docs(mut self, protect: bool) -> Self {
+        self.protect_docs = protect;
+        self
+    }
+
+    /// See [`ServerConfig::protect_docs`].
+    pub fn docs_protected(&self) -> bool {
+        self.protect_docs
     }
 
     /// Adds middleware that runs on every route, before the route's own middleware.
