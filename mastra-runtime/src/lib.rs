@@ -37,6 +37,7 @@
 extern crate self as mastra_runtime;
 
 pub mod agent;
+pub mod auth;
 pub mod error;
 pub mod extract;
 mod logging;
@@ -74,6 +75,10 @@ pub use serde_json;
 #[cfg(doctest)]
 #[doc = include_str!("../../docs/routes.md")]
 mod guide_routes {}
+
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/auth.md")]
+mod guide_auth {}
 
 /// Items the `#[api_route]` expansion names. Not a public API.
 #[doc(hidden)]
