@@ -2,8 +2,9 @@
 
 pub use crate::{
     api_route,
-    auth::{AuthUser, JwtAuth}, Agent, ApiError, ApiRoute, Context, Created, Json, Mastra, MastraError, Middleware,
-    Path, Query, RequestContext, RouteMethod, ServerConfig, Tool, Workflow,
+    auth::{AuthUser, JwtAuth},
+    Agent, ApiError, ApiRoute, Context, Created, Json, Mastra, MastraError, Middleware, Path,
+    Query, RequestContext, RouteMethod, ServerConfig, Tool, Workflow,
 };
 pub use actix_web::{body::MessageBody, http::StatusCode, HttpRequest, HttpResponse, Responder};
 pub use schemars::JsonSchema;

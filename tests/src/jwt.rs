@@ -60,7 +60,12 @@ pub fn hs256(claims: &Value) -> String {
 /// Signs `claims` with an HMAC algorithm and any secret (the key-confusion attack signs with
 /// an RSA public key's bytes).
 pub fn hmac(alg: Algorithm, secret: &[u8], claims: &Value) -> String {
-    sign(alg, &EncodingKey::from_secret(secret).expect("secret"), None, claims)
+    sign(
+        alg,
+        &EncodingKey::from_secret(secret).expect("secret"),
+        None,
+        claims,
+    )
 }
 
 /// Base64url without padding, as JWT segments are.
@@ -84,7 +89,10 @@ pub fn with_payload(token: &str, payload: &Value) -> String {
     let header = parts.next().expect("header");
     let _ = parts.next();
     let signature = parts.next().expect("signature");
-    format!("{header}.{}.{signature}", b64(payload.to_string().as_bytes()))
+    format!(
+        "{header}.{}.{signature}",
+        b64(payload.to_string().as_bytes())
+    )
 }
 
 /// The public JWK of private key `name` for `alg`, with `kid`.

@@ -46,13 +46,21 @@ fn bearer(token: &str) -> String {
 
 async fn get_with(server: &TestServer, path: &str, token: &str) -> Reply {
     server
-        .send(server.request(Method::GET, path).header("authorization", bearer(token)))
+        .send(
+            server
+                .request(Method::GET, path)
+                .header("authorization", bearer(token)),
+        )
         .await
 }
 
 fn assert_unauthorized(reply: &Reply, challenge: &str) {
     reply.assert_error(401, INVALID);
-    assert_eq!(reply.header("www-authenticate"), Some(challenge), "{reply:?}");
+    assert_eq!(
+        reply.header("www-authenticate"),
+        Some(challenge),
+        "{reply:?}"
+    );
 }
 
 #[tokio::test]
@@ -65,10 +73,9 @@ async fn without_auth_every_route_is_public() {
 
 #[tokio::test]
 async fn with_auth_routes_need_a_valid_bearer_token() {
-    let server = TestServer::start(
-        app(test_config().auth(jwt())).route(ApiRoute::get("/x").handler(ok)),
-    )
-    .await;
+    let server =
+        TestServer::start(app(test_config().auth(jwt())).route(ApiRoute::get("/x").handler(ok)))
+            .await;
     assert!(server.mastra().is_auth_configured());
     let missing = server.get("/x").await;
     assert_unauthorized(&missing, "Bearer");
@@ -83,10 +90,18 @@ async fn with_auth_routes_need_a_valid_bearer_token() {
 #[tokio::test]
 async fn requires_auth_false_opts_a_route_out_and_health_is_always_public() {
     let server = TestServer::start(
-        app(test_config().auth(AuthConfig::new(jwt()).protected("/health").protected("/hooks/*")))
-            .route(ApiRoute::post("/webhooks/github").handler(ok).requires_auth(false))
-            .route(ApiRoute::post("/hooks/in").handler(ok).requires_auth(false))
-            .route(ApiRoute::get("/x").handler(ok)),
+        app(test_config().auth(
+            AuthConfig::new(jwt())
+                .protected("/health")
+                .protected("/hooks/*"),
+        ))
+        .route(
+            ApiRoute::post("/webhooks/github")
+                .handler(ok)
+                .requires_auth(false),
+        )
+        .route(ApiRoute::post("/hooks/in").handler(ok).requires_auth(false))
+        .route(ApiRoute::get("/x").handler(ok)),
     )
     .await;
     server
@@ -105,9 +120,18 @@ async fn requires_auth_false_opts_a_route_out_and_health_is_always_public() {
         .iter()
         .map(|r| (r.path().to_owned(), r.is_protected()))
         .collect();
-    assert!(protected.contains(&("/health".into(), false)), "{protected:?}");
-    assert!(protected.contains(&("/webhooks/github".into(), false)), "{protected:?}");
-    assert!(protected.contains(&("/hooks/in".into(), true)), "{protected:?}");
+    assert!(
+        protected.contains(&("/health".into(), false)),
+        "{protected:?}"
+    );
+    assert!(
+        protected.contains(&("/webhooks/github".into(), false)),
+        "{protected:?}"
+    );
+    assert!(
+        protected.contains(&("/hooks/in".into(), true)),
+        "{protected:?}"
+    );
     assert!(protected.contains(&("/x".into(), true)), "{protected:?}");
 }
 
@@ -127,14 +151,19 @@ async fn public_patterns_open_routes_for_the_methods_they_name() {
     server.get("/status/live").await.assert_status(200);
     server.get("/items/7").await.assert_status(200);
     assert_unauthorized(
-        &server.send(server.request(Method::DELETE, "/items/7")).await,
+        &server
+            .send(server.request(Method::DELETE, "/items/7"))
+            .await,
         "Bearer",
     );
 }
 
 #[tokio::test]
 async fn the_verified_claims_become_the_user_in_context_and_request_context() {
-    async fn client_context(ctx: RequestContext, Json(body): Json<serde_json::Value>) -> HttpResponse {
+    async fn client_context(
+        ctx: RequestContext,
+        Json(body): Json<serde_json::Value>,
+    ) -> HttpResponse {
         // What built-in routes do with a client's `requestContext`: reserved keys are dropped.
         if let Some(entries) = body["requestContext"].as_object() {
             ctx.merge_from_client(entries.clone());
@@ -160,7 +189,9 @@ async fn the_verified_claims_become_the_user_in_context_and_request_context() {
             server
                 .request(Method::POST, "/ctx")
                 .header("authorization", bearer(&token))
-                .json(&json!({ "requestContext": { "user": { "sub": "forged" }, "tenant": "acme" } })),
+                .json(
+                    &json!({ "requestContext": { "user": { "sub": "forged" }, "tenant": "acme" } }),
+                ),
         )
         .await;
     reply.assert_status(200);
@@ -244,7 +275,11 @@ async fn a_public_route_taking_auth_user_verifies_the_token_itself() {
 struct Gatekeeper;
 
 impl AuthProvider for Gatekeeper {
-    async fn authenticate_token(&self, token: &str, _req: &HttpRequest) -> Option<serde_json::Value> {
+    async fn authenticate_token(
+        &self,
+        token: &str,
+        _req: &HttpRequest,
+    ) -> Option<serde_json::Value> {
         match token {
             "alice" | "bob" | "carol" => Some(json!({ "sub": token })),
             _ => None,
@@ -266,12 +301,21 @@ impl AuthProvider for Gatekeeper {
 
 #[tokio::test]
 async fn a_custom_provider_decides_401_403_and_500() {
-    let server = TestServer::start(app(test_config().auth(Gatekeeper)).route(ApiRoute::get("/x").handler(ok)))
-        .await;
+    let server = TestServer::start(
+        app(test_config().auth(Gatekeeper)).route(ApiRoute::get("/x").handler(ok)),
+    )
+    .await;
     get_with(&server, "/x", "alice").await.assert_status(200);
-    get_with(&server, "/x", "bob").await.assert_error(403, "Access denied");
-    get_with(&server, "/x", "carol").await.assert_error(500, "Authorization error");
-    assert_unauthorized(&get_with(&server, "/x", "mallory").await, r#"Bearer error="invalid_token""#);
+    get_with(&server, "/x", "bob")
+        .await
+        .assert_error(403, "Access denied");
+    get_with(&server, "/x", "carol")
+        .await
+        .assert_error(500, "Authorization error");
+    assert_unauthorized(
+        &get_with(&server, "/x", "mallory").await,
+        r#"Bearer error="invalid_token""#,
+    );
 }
 
 #[tokio::test]
@@ -290,11 +334,15 @@ async fn ordered_rules_first_match_wins_and_the_default_is_deny() {
     let mut admin = claims("a");
     admin["role"] = "admin".into();
     let user = claims("u");
-    get_with(&server, "/admin/stats", &hs256(&admin)).await.assert_status(200);
+    get_with(&server, "/admin/stats", &hs256(&admin))
+        .await
+        .assert_status(200);
     get_with(&server, "/admin/stats", &hs256(&user))
         .await
         .assert_error(403, "Access denied");
-    get_with(&server, "/items", &hs256(&user)).await.assert_status(200);
+    get_with(&server, "/items", &hs256(&user))
+        .await
+        .assert_status(200);
     server
         .send(
             server
@@ -321,22 +369,26 @@ async fn before_auth(
 async fn global_middleware_after_auth_sees_the_user_and_skips_public_routes() {
     let seen = Arc::new(AtomicUsize::new(0));
     let counter = Arc::clone(&seen);
-    let after_auth = move |req: ServiceRequest, next: Next<mastra_runtime::actix_web::body::BoxBody>| {
-        let counter = Arc::clone(&counter);
-        async move {
-            let sub = RequestContext::of(req.request())
-                .get("user")
-                .and_then(|u| u["sub"].as_str().map(str::to_owned))
-                .unwrap_or_default();
-            counter.fetch_add(1, Ordering::SeqCst);
-            let mut res = next.call(req).await?;
-            res.headers_mut().insert(
-                mastra_runtime::actix_web::http::header::HeaderName::from_static("x-after-user"),
-                mastra_runtime::actix_web::http::header::HeaderValue::from_str(&sub).expect("header"),
-            );
-            Ok::<_, Error>(res)
-        }
-    };
+    let after_auth =
+        move |req: ServiceRequest, next: Next<mastra_runtime::actix_web::body::BoxBody>| {
+            let counter = Arc::clone(&counter);
+            async move {
+                let sub = RequestContext::of(req.request())
+                    .get("user")
+                    .and_then(|u| u["sub"].as_str().map(str::to_owned))
+                    .unwrap_or_default();
+                counter.fetch_add(1, Ordering::SeqCst);
+                let mut res = next.call(req).await?;
+                res.headers_mut().insert(
+                    mastra_runtime::actix_web::http::header::HeaderName::from_static(
+                        "x-after-user",
+                    ),
+                    mastra_runtime::actix_web::http::header::HeaderValue::from_str(&sub)
+                        .expect("header"),
+                );
+                Ok::<_, Error>(res)
+            }
+        };
     let server = TestServer::start(
         app(test_config()
             .auth(jwt())
@@ -361,13 +413,19 @@ async fn global_middleware_after_auth_sees_the_user_and_skips_public_routes() {
     open.assert_status(200);
     assert_eq!(open.header("x-before"), Some("ran"));
     assert_eq!(open.header("x-after-user"), None);
-    assert_eq!(seen.load(Ordering::SeqCst), 1, "after-auth middleware runs only once authenticated");
+    assert_eq!(
+        seen.load(Ordering::SeqCst),
+        1,
+        "after-auth middleware runs only once authenticated"
+    );
 }
 
 #[tokio::test]
 async fn tokens_come_from_the_query_unless_turned_off_and_from_a_named_cookie() {
     let token = hs256(&claims("q"));
-    let default = TestServer::start(app(test_config().auth(jwt())).route(ApiRoute::get("/x").handler(ok))).await;
+    let default =
+        TestServer::start(app(test_config().auth(jwt())).route(ApiRoute::get("/x").handler(ok)))
+            .await;
     default
         .get(&format!("/x?apiKey={token}"))
         .await
@@ -375,8 +433,14 @@ async fn tokens_come_from_the_query_unless_turned_off_and_from_a_named_cookie() 
 
     let strict = TestServer::start(
         app(test_config()
-            .cors(CorsConfig::default().origins(AllowedOrigins::List(vec!["http://app.test".into()])))
-            .auth(AuthConfig::new(jwt()).api_key_query(false).cookie("mastra_token")))
+            .cors(
+                CorsConfig::default().origins(AllowedOrigins::List(vec!["http://app.test".into()])),
+            )
+            .auth(
+                AuthConfig::new(jwt())
+                    .api_key_query(false)
+                    .cookie("mastra_token"),
+            ))
         .route(ApiRoute::get("/x").handler(ok)),
     )
     .await;
@@ -393,7 +457,9 @@ async fn tokens_come_from_the_query_unless_turned_off_and_from_a_named_cookie() 
 
 #[tokio::test]
 async fn cors_reflects_the_origin_with_credentials_once_auth_is_on_even_on_401() {
-    let server = TestServer::start(app(test_config().auth(jwt())).route(ApiRoute::get("/x").handler(ok))).await;
+    let server =
+        TestServer::start(app(test_config().auth(jwt())).route(ApiRoute::get("/x").handler(ok)))
+            .await;
     let preflight = server
         .send(
             server
@@ -404,27 +470,47 @@ async fn cors_reflects_the_origin_with_credentials_once_auth_is_on_even_on_401()
         )
         .await;
     preflight.assert_status(200);
-    assert_eq!(preflight.header("access-control-allow-origin"), Some("http://app.test"));
-    assert_eq!(preflight.header("access-control-allow-credentials"), Some("true"));
+    assert_eq!(
+        preflight.header("access-control-allow-origin"),
+        Some("http://app.test")
+    );
+    assert_eq!(
+        preflight.header("access-control-allow-credentials"),
+        Some("true")
+    );
 
     let refused = server
-        .send(server.request(Method::GET, "/x").header("origin", "http://app.test"))
+        .send(
+            server
+                .request(Method::GET, "/x")
+                .header("origin", "http://app.test"),
+        )
         .await;
     refused.assert_status(401);
-    assert_eq!(refused.header("access-control-allow-origin"), Some("http://app.test"));
+    assert_eq!(
+        refused.header("access-control-allow-origin"),
+        Some("http://app.test")
+    );
 
     // Configurable: an explicit policy wins.
     let listed = TestServer::start(
-        app(test_config()
-            .auth(jwt())
-            .cors(CorsConfig::default().origins(AllowedOrigins::List(vec!["http://ok.test".into()]))))
+        app(test_config().auth(jwt()).cors(
+            CorsConfig::default().origins(AllowedOrigins::List(vec!["http://ok.test".into()])),
+        ))
         .route(ApiRoute::get("/x").handler(ok)),
     )
     .await;
     let reply = listed
-        .send(listed.request(Method::GET, "/x").header("origin", "http://evil.test"))
+        .send(
+            listed
+                .request(Method::GET, "/x")
+                .header("origin", "http://evil.test"),
+        )
         .await;
-    assert_ne!(reply.header("access-control-allow-origin"), Some("http://evil.test"));
+    assert_ne!(
+        reply.header("access-control-allow-origin"),
+        Some("http://evil.test")
+    );
     let any = TestServer::start(
         app(test_config()
             .auth(jwt())
@@ -433,7 +519,10 @@ async fn cors_reflects_the_origin_with_credentials_once_auth_is_on_even_on_401()
     )
     .await;
     let reply = any
-        .send(any.request(Method::GET, "/x").header("origin", "http://app.test"))
+        .send(
+            any.request(Method::GET, "/x")
+                .header("origin", "http://app.test"),
+        )
         .await;
     assert_eq!(reply.header("access-control-allow-origin"), Some("*"));
 }
@@ -444,29 +533,50 @@ fn build_error(builder: MastraBuilder) -> MastraError {
 
 #[tokio::test]
 async fn unusable_auth_configurations_fail_at_startup_with_clear_errors() {
-    let cookie_open_cors = build_error(app(test_config().auth(AuthConfig::new(jwt()).cookie("sid"))));
+    let cookie_open_cors =
+        build_error(app(test_config().auth(AuthConfig::new(jwt()).cookie("sid"))));
     assert!(
-        cookie_open_cors.to_string().contains("AllowedOrigins::List"),
+        cookie_open_cors
+            .to_string()
+            .contains("AllowedOrigins::List"),
         "{cookie_open_cors}"
     );
-    let bad_pattern = build_error(app(test_config().auth(AuthConfig::new(jwt()).public("no-slash"))));
-    assert!(bad_pattern.to_string().contains("no-slash"), "{bad_pattern}");
-
-    let missing = JwtAuth::hs256_from_env("MASTRA_TEST_SECRET_THAT_IS_NEVER_SET").expect_err("missing");
+    let bad_pattern = build_error(app(
+        test_config().auth(AuthConfig::new(jwt()).public("no-slash"))
+    ));
     assert!(
-        missing.to_string().contains("MASTRA_TEST_SECRET_THAT_IS_NEVER_SET"),
+        bad_pattern.to_string().contains("no-slash"),
+        "{bad_pattern}"
+    );
+
+    let missing =
+        JwtAuth::hs256_from_env("MASTRA_TEST_SECRET_THAT_IS_NEVER_SET").expect_err("missing");
+    assert!(
+        missing
+            .to_string()
+            .contains("MASTRA_TEST_SECRET_THAT_IS_NEVER_SET"),
         "{missing}"
     );
     let empty = JwtAuth::hs256("").expect_err("empty");
     assert!(empty.to_string().contains("empty"), "{empty}");
     let weak = JwtAuth::hs256("short").expect_err("weak");
     assert!(weak.to_string().contains("at least 32"), "{weak}");
-    let mismatch = JwtAuth::hmac(SECRET, &[Algorithm::HS256, Algorithm::RS256]).expect_err("mismatch");
+    let mismatch =
+        JwtAuth::hmac(SECRET, &[Algorithm::HS256, Algorithm::RS256]).expect_err("mismatch");
     assert!(mismatch.to_string().contains("RS256"), "{mismatch}");
-    let not_a_key = JwtAuth::public_key_pem(b"not a pem", &[Algorithm::RS256]).expect_err("bad pem");
-    assert!(not_a_key.to_string().contains("RSA public key"), "{not_a_key}");
+    let not_a_key =
+        JwtAuth::public_key_pem(b"not a pem", &[Algorithm::RS256]).expect_err("bad pem");
+    assert!(
+        not_a_key.to_string().contains("RSA public key"),
+        "{not_a_key}"
+    );
     let into_mastra: MastraError = empty.into();
-    assert!(into_mastra.to_string().starts_with("invalid auth configuration"), "{into_mastra}");
+    assert!(
+        into_mastra
+            .to_string()
+            .starts_with("invalid auth configuration"),
+        "{into_mastra}"
+    );
 }
 
 use mastra_runtime::auth::Algorithm;

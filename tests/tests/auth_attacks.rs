@@ -49,7 +49,11 @@ impl Target {
     async fn with_header(&self, value: impl Into<Vec<u8>>) -> Reply {
         let value = HeaderValue::from_bytes(&value.into()).expect("header bytes");
         self.server
-            .send(self.server.request(Method::GET, "/secret").header("authorization", value))
+            .send(
+                self.server
+                    .request(Method::GET, "/secret")
+                    .header("authorization", value),
+            )
             .await
     }
 
@@ -77,7 +81,11 @@ impl Target {
             );
         }
         assert!(!reply.text.contains("the secret"), "{what}: {}", reply.text);
-        assert_eq!(self.reached.load(Ordering::SeqCst), 0, "{what}: the handler ran");
+        assert_eq!(
+            self.reached.load(Ordering::SeqCst),
+            0,
+            "{what}: the handler ran"
+        );
     }
 
     async fn assert_good_token_works(&self, token: &str) {
@@ -115,13 +123,21 @@ async fn alg_none_is_refused() {
 #[tokio::test]
 async fn hs256_signed_with_the_rsa_public_key_is_refused_by_an_rs256_server() {
     let target = rs256_target().await;
-    let rs = sign(Algorithm::RS256, &private_key("rsa1", Algorithm::RS256), None, &claims("u"));
+    let rs = sign(
+        Algorithm::RS256,
+        &private_key("rsa1", Algorithm::RS256),
+        None,
+        &claims("u"),
+    );
     target.assert_good_token_works(&rs).await;
     // The classic key confusion: the public key, known to everyone, used as an HMAC secret.
     let public_pem = key_bytes("rsa1-public.pem");
     let forged = hmac(Algorithm::HS256, &public_pem, &claims("attacker"));
     target.assert_refused(&target.bearer(&forged).await, "HS256 with PEM bytes");
-    let trimmed = String::from_utf8(public_pem).expect("pem").trim().to_owned();
+    let trimmed = String::from_utf8(public_pem)
+        .expect("pem")
+        .trim()
+        .to_owned();
     let forged = hmac(Algorithm::HS256, trimmed.as_bytes(), &claims("attacker"));
     target.assert_refused(&target.bearer(&forged).await, "HS256 with trimmed PEM");
 }
@@ -143,16 +159,30 @@ async fn tampered_and_truncated_tokens_are_refused() {
     target.assert_good_token_works(&good).await;
     let mut escalated = claims("user");
     escalated["role"] = "admin".into();
-    target.assert_refused(&target.bearer(&with_payload(&good, &escalated)).await, "tampered payload");
-    target.assert_refused(&target.bearer(&good[..good.len() - 5]).await, "truncated signature");
+    target.assert_refused(
+        &target.bearer(&with_payload(&good, &escalated)).await,
+        "tampered payload",
+    );
+    target.assert_refused(
+        &target.bearer(&good[..good.len() - 5]).await,
+        "truncated signature",
+    );
     let two_parts: String = good.rsplitn(2, '.').nth(1).expect("head").to_owned();
     target.assert_refused(&target.bearer(&two_parts).await, "signature removed");
-    target.assert_refused(&target.bearer(&format!("{two_parts}.")).await, "empty signature");
+    target.assert_refused(
+        &target.bearer(&format!("{two_parts}.")).await,
+        "empty signature",
+    );
     target.assert_refused(&target.bearer(&good[..10]).await, "first ten bytes");
     let mut flipped = good.clone().into_bytes();
     let last = flipped.len() - 1;
     flipped[last] = if flipped[last] == b'A' { b'B' } else { b'A' };
-    target.assert_refused(&target.bearer(&String::from_utf8(flipped).expect("ascii")).await, "flipped signature");
+    target.assert_refused(
+        &target
+            .bearer(&String::from_utf8(flipped).expect("ascii"))
+            .await,
+        "flipped signature",
+    );
 }
 
 #[tokio::test]
@@ -175,7 +205,12 @@ async fn malformed_authorization_headers_are_refused() {
     non_ascii.extend_from_slice(good.as_bytes());
     non_ascii.extend_from_slice(&[0xC3, 0xA9, 0xFF]);
     target.assert_refused(&target.with_header(non_ascii).await, "non-ASCII bytes");
-    target.assert_refused(&target.with_header(b"Bearer \xE2\x82\xAC.\xE2\x82\xAC.x".to_vec()).await, "UTF-8 token");
+    target.assert_refused(
+        &target
+            .with_header(b"Bearer \xE2\x82\xAC.\xE2\x82\xAC.x".to_vec())
+            .await,
+        "UTF-8 token",
+    );
 }
 
 #[tokio::test]
@@ -210,7 +245,9 @@ async fn two_authorization_headers_are_refused_even_if_both_are_valid() {
 #[tokio::test]
 async fn a_64_kib_token_is_refused_without_a_server_error() {
     let target = hs256_target().await;
-    target.assert_good_token_works(&hs256(&claims("user"))).await;
+    target
+        .assert_good_token_works(&hs256(&claims("user")))
+        .await;
     let mut big = claims("user");
     big["padding"] = "x".repeat(64 * 1024).into();
     let token = hs256(&big);
@@ -219,7 +256,10 @@ async fn a_64_kib_token_is_refused_without_a_server_error() {
     let reply = target.bearer(&token).await;
     target.assert_refused(&reply, "64 KiB token");
     // Through the query string too.
-    let reply = target.server.get(&format!("/secret?apiKey={}", &token[..20_000])).await;
+    let reply = target
+        .server
+        .get(&format!("/secret?apiKey={}", &token[..20_000]))
+        .await;
     target.assert_refused(&reply, "20 KB apiKey");
 }
 
@@ -261,5 +301,8 @@ async fn expired_premature_and_misaddressed_tokens_are_refused() {
     let mut no_aud = base;
     no_aud.as_object_mut().expect("object").remove("aud");
     target.assert_refused(&target.bearer(&hs256(&no_aud)).await, "no aud");
-    target.assert_refused(&target.bearer(&hs256(&json!(["not", "an", "object"]))).await, "array claims");
+    target.assert_refused(
+        &target.bearer(&hs256(&json!(["not", "an", "object"]))).await,
+        "array claims",
+    );
 }

@@ -86,10 +86,17 @@ async fn user_profile_reads_typed_claims() {
         .send(server.request(Method::GET, "/user-profile").bearer_auth(&t))
         .await;
     reply.assert_status(200);
-    assert_eq!(reply.json(), json!({ "id": "u-2", "name": "Ada", "role": null }));
+    assert_eq!(
+        reply.json(),
+        json!({ "id": "u-2", "name": "Ada", "role": null })
+    );
     let expired = token(json!({ "sub": "u-2", "exp": now() - 3600 }));
     server
-        .send(server.request(Method::GET, "/user-profile").bearer_auth(&expired))
+        .send(
+            server
+                .request(Method::GET, "/user-profile")
+                .bearer_auth(&expired),
+        )
         .await
         .assert_error(401, "Invalid or expired token");
 }

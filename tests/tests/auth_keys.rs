@@ -130,7 +130,12 @@ impl KeyServer {
 }
 
 fn rs256(key: &str, kid: &str) -> String {
-    sign(Algorithm::RS256, &private_key(key, Algorithm::RS256), Some(kid), &claims("u"))
+    sign(
+        Algorithm::RS256,
+        &private_key(key, Algorithm::RS256),
+        Some(kid),
+        &claims("u"),
+    )
 }
 
 #[tokio::test]
@@ -198,11 +203,15 @@ async fn an_unreachable_or_broken_key_server_gives_401_not_500() {
     let dead = format!("http://{}/jwks.json", listener.local_addr().expect("addr"));
     drop(listener);
     let server = protected(JwtAuth::jwks_url(&dead, &[Algorithm::RS256]).expect("url")).await;
-    call(&server, &rs256("rsa1", "k1")).await.assert_error(401, "Invalid or expired token");
+    call(&server, &rs256("rsa1", "k1"))
+        .await
+        .assert_error(401, "Invalid or expired token");
 
     let keys = KeyServer::start(serde_json::json!({ "not": "a jwks" })).await;
     let server = protected(JwtAuth::jwks_url(&keys.url(), &[Algorithm::RS256]).expect("url")).await;
-    call(&server, &rs256("rsa1", "k1")).await.assert_error(401, "Invalid or expired token");
+    call(&server, &rs256("rsa1", "k1"))
+        .await
+        .assert_error(401, "Invalid or expired token");
 }
 
 #[tokio::test]
@@ -220,7 +229,12 @@ async fn a_jwks_file_is_read_at_startup_and_reread_on_an_unknown_kid() {
         .jwks_refresh_interval(Duration::ZERO);
     let server = protected(auth).await;
     call(&server, &rs256("rsa1", "r1")).await.assert_status(200);
-    let es = sign(Algorithm::ES256, &private_key("ec", Algorithm::ES256), Some("e1"), &claims("u"));
+    let es = sign(
+        Algorithm::ES256,
+        &private_key("ec", Algorithm::ES256),
+        Some("e1"),
+        &claims("u"),
+    );
     call(&server, &es).await.assert_status(200);
     // An RS256 token naming the EC key's kid: no RSA key under that kid.
     call(&server, &rs256("rsa1", "e1")).await.assert_status(401);
@@ -229,8 +243,10 @@ async fn a_jwks_file_is_read_at_startup_and_reread_on_an_unknown_kid() {
     call(&server, &rs256("rsa2", "r2")).await.assert_status(200);
     let _ = std::fs::remove_dir_all(&dir);
 
-    let missing = JwtAuth::jwks_file(dir.join("absent.json"), &[Algorithm::RS256]).expect_err("missing file");
+    let missing =
+        JwtAuth::jwks_file(dir.join("absent.json"), &[Algorithm::RS256]).expect_err("missing file");
     assert!(missing.to_string().contains("absent.json"), "{missing}");
-    let bad_url = JwtAuth::jwks_url("ftp://127.0.0.1/jwks", &[Algorithm::RS256]).expect_err("scheme");
+    let bad_url =
+        JwtAuth::jwks_url("ftp://127.0.0.1/jwks", &[Algorithm::RS256]).expect_err("scheme");
     assert!(bad_url.to_string().contains("http"), "{bad_url}");
 }

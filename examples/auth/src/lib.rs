@@ -28,8 +28,12 @@ async fn protected_data(c: Context) -> HttpResponse {
 ///
 /// Public: GitHub cannot send a bearer token (it signs the body instead, which a real handler
 /// checks with the webhook secret).
-#[api_route("/webhooks/github", method = "POST", requires_auth = false,
-    openapi(tags("Auth example")))]
+#[api_route(
+    "/webhooks/github",
+    method = "POST",
+    requires_auth = false,
+    openapi(tags("Auth example"))
+)]
 async fn github_webhook(c: Context, Json(payload): Json<Value>) -> HttpResponse {
     let event = c.header("x-github-event").unwrap_or("unknown").to_owned();
     let action = payload.get("action").cloned().unwrap_or(Value::Null);

@@ -41,7 +41,9 @@ async fn main() -> ExitCode {
 async fn serve() -> Result<(), String> {
     // Checks the secret before anything listens: missing, empty or short is refused here.
     let auth = JwtAuth::from_env().map_err(|e| e.to_string())?;
-    let mastra = auth_example::app(ServerConfig::default(), auth).build().map_err(|e| e.to_string())?;
+    let mastra = auth_example::app(ServerConfig::default(), auth)
+        .build()
+        .map_err(|e| e.to_string())?;
     mastra.serve().await.map_err(|e| e.to_string())
 }
 

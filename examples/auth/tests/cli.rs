@@ -7,7 +7,9 @@ const SECRET: &str = "an example secret that is long enough for HS256";
 
 fn run(secret: Option<&str>, args: &[&str]) -> Output {
     let mut cmd = Command::new(BIN);
-    cmd.args(args).env_remove("MASTRA_JWT_SECRET").env("PORT", "0");
+    cmd.args(args)
+        .env_remove("MASTRA_JWT_SECRET")
+        .env("PORT", "0");
     if let Some(secret) = secret {
         cmd.env("MASTRA_JWT_SECRET", secret);
     }
@@ -34,17 +36,26 @@ fn serving_with_an_empty_or_short_secret_fails_at_startup() {
     assert!(stderr(&output).contains("empty"), "{}", stderr(&output));
     let output = run(Some("short"), &[]);
     assert!(!output.status.success());
-    assert!(stderr(&output).contains("at least 32"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("at least 32"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]
 fn mint_prints_a_token_the_configured_secret_verifies() {
-    let output = run(Some(SECRET), &["--mint", r#"{"sub":"user-9","role":"admin"}"#]);
+    let output = run(
+        Some(SECRET),
+        &["--mint", r#"{"sub":"user-9","role":"admin"}"#],
+    );
     assert!(output.status.success(), "{}", stderr(&output));
     let token = String::from_utf8(output.stdout).expect("utf-8");
     let token = token.trim();
     assert_eq!(token.split('.').count(), 3, "{token}");
-    let runtime = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
     let auth = mastra_runtime::auth::JwtAuth::hs256(SECRET).expect("secret");
     let claims = runtime.block_on(auth.verify(token)).expect("valid token");
     assert_eq!(claims["sub"], "user-9");

@@ -224,7 +224,8 @@ impl AuthConfig {
             return Err(problem);
         }
         if let Some(cookie) = &self.tokens.cookie {
-            let reflects_all = matches!(cors.origins, AllowedOrigins::Auto | AllowedOrigins::Reflect);
+            let reflects_all =
+                matches!(cors.origins, AllowedOrigins::Auto | AllowedOrigins::Reflect);
             if cors.enabled && reflects_all {
                 return Err(AuthConfigError::CookieWithOpenCors {
                     cookie: cookie.clone(),
@@ -245,14 +246,25 @@ impl AuthConfig {
         if always_public || self.public.iter().any(|p| p.covers_all(pattern, method)) {
             return false;
         }
-        requires_auth || self.protected.iter().any(|p| p.covers_some(pattern, method))
+        requires_auth
+            || self
+                .protected
+                .iter()
+                .any(|p| p.covers_some(pattern, method))
     }
 
     /// The auth layer of one protected route.
-    pub(crate) fn layer(&self, pattern: &PathPattern, method: RouteMethod) -> (crate::route::Middleware, bool) {
+    pub(crate) fn layer(
+        &self,
+        pattern: &PathPattern,
+        method: RouteMethod,
+    ) -> (crate::route::Middleware, bool) {
         let rules = RouteRules::for_route(&self.rules, pattern, method);
         let denies = rules.denies_everything();
-        (Arc::clone(&self.provider).layer(self.tokens.clone(), rules), denies)
+        (
+            Arc::clone(&self.provider).layer(self.tokens.clone(), rules),
+            denies,
+        )
     }
 }
 

@@ -194,7 +194,9 @@ impl RouteRules {
         let method = route_method(method);
         for rule in self.rules.iter() {
             if let Some(methods) = &rule.methods {
-                if !method.is_some_and(|m| methods.contains(&m) || methods.contains(&RouteMethod::All)) {
+                if !method
+                    .is_some_and(|m| methods.contains(&m) || methods.contains(&RouteMethod::All))
+                {
                     continue;
                 }
             }

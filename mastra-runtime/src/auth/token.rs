@@ -168,13 +168,35 @@ mod tests {
 
     #[test]
     fn bearer_scheme_is_case_insensitive_and_required() {
-        for value in ["Bearer abc.def.ghi", "bearer abc.def.ghi", "BEARER  abc.def.ghi"] {
-            let req = TestRequest::default().insert_header(("authorization", value)).to_http_request();
-            assert_eq!(token(sources().extract(&req)).as_deref(), Some("abc.def.ghi"), "{value}");
+        for value in [
+            "Bearer abc.def.ghi",
+            "bearer abc.def.ghi",
+            "BEARER  abc.def.ghi",
+        ] {
+            let req = TestRequest::default()
+                .insert_header(("authorization", value))
+                .to_http_request();
+            assert_eq!(
+                token(sources().extract(&req)).as_deref(),
+                Some("abc.def.ghi"),
+                "{value}"
+            );
         }
-        for value in ["abc.def.ghi", "Basic abc", "Bearer", "Bearer ", "Bearer a b", "Token abc"] {
-            let req = TestRequest::default().insert_header(("authorization", value)).to_http_request();
-            assert!(matches!(sources().extract(&req), Presented::Malformed(_)), "{value}");
+        for value in [
+            "abc.def.ghi",
+            "Basic abc",
+            "Bearer",
+            "Bearer ",
+            "Bearer a b",
+            "Token abc",
+        ] {
+            let req = TestRequest::default()
+                .insert_header(("authorization", value))
+                .to_http_request();
+            assert!(
+                matches!(sources().extract(&req), Presented::Malformed(_)),
+                "{value}"
+            );
         }
     }
 
@@ -198,7 +220,10 @@ mod tests {
             .insert_header(("cookie", "theme=dark; session=\"c.token\""))
             .to_http_request();
         assert_eq!(token(sources().extract(&req)).as_deref(), Some("c.token"));
-        let off = TokenSources { api_key_param: None, cookie: None };
+        let off = TokenSources {
+            api_key_param: None,
+            cookie: None,
+        };
         let req = TestRequest::with_uri("/x?apiKey=q").to_http_request();
         assert_eq!(off.extract(&req), Presented::Missing);
     }
@@ -206,7 +231,9 @@ mod tests {
     #[test]
     fn oversized_tokens_are_refused_before_parsing() {
         let long = format!("Bearer {}", "a".repeat(MAX_TOKEN_BYTES + 1));
-        let req = TestRequest::default().insert_header(("authorization", long)).to_http_request();
+        let req = TestRequest::default()
+            .insert_header(("authorization", long))
+            .to_http_request();
         assert!(matches!(sources().extract(&req), Presented::Malformed(_)));
     }
 }

@@ -313,3 +313,93 @@ fn find_duplicates(routes: &[MountedRoute]) -> Vec<RouteProblem> {
     }
     problems
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{auth::JwtAuth, ServerConfig};
+
+    async fn ok() -> &'static str {
+        "ok"
+    }
+
+    fn builtin(route: ApiRoute) -> ApiRoute {
+        route.handler(ok).origin(RouteOrigin::BuiltIn)
+    }
+
+    /// Builds the table the way `MastraBuilder::build` does, with extra built-in routes shaped
+    /// like the agent and docs routes.
+    fn table(config: ServerConfig) -> Vec<MountedRoute> {
+        let protect_docs = config.docs_protected();
+        let mastra = Mastra::builder()
+            .without_annotated_routes()
+            .server(config)
+            .build()
+            .expect("build");
+        let builtins = vec![
+            builtin(ApiRoute::get("/health")).always_public(),
+            builtin(ApiRoute::get("/api/agents")),
+            builtin(ApiRoute::get("/api/openapi.json")).requires_auth(protect_docs),
+            builtin(ApiRoute::get("/swagger-ui")).requires_auth(protect_docs),
+        ];
+        let custom = vec![ApiRoute::get("/mine").handler(ok)];
+        build(&mastra, "/api", Vec::new(), builtins, custom).expect("table")
+    }
+
+    fn protected(routes: &[MountedRoute]) -> Vec<(&str, bool)> {
+        routes
+            .iter()
+            .map(|r| (r.path(), r.is_protected()))
+            .collect()
+    }
+
+    fn jwt() -> JwtAuth {
+        JwtAuth::hs256("a secret of at least thirty-two bytes!").expect("secret")
+    }
+
+    #[test]
+    fn builtin_api_routes_are_protected_and_the_docs_follow_the_switch() {
+        assert_eq!(
+            protected(&table(ServerConfig::default().auth(jwt()))),
+            [
+                ("/health", false),
+                ("/api/agents", true),
+                ("/api/openapi.json", false),
+                ("/swagger-ui", false),
+                ("/mine", true),
+            ]
+        );
+        assert_eq!(
+            protected(&table(
+                ServerConfig::default().auth(jwt()).protect_docs(true)
+            )),
+            [
+                ("/health", false),
+                ("/api/agents", true),
+                ("/api/openapi.json", true),
+                ("/swagger-ui", true),
+                ("/mine", true),
+            ]
+        );
+    }
+
+    #[test]
+    fn without_auth_nothing_is_protected_and_no_layer_is_added() {
+        let routes = table(ServerConfig::default());
+        assert!(routes
+            .iter()
+            .all(|r| !r.is_protected() && !r.requires_token()));
+        assert!(routes.iter().all(|r| r.middleware_count() == 0));
+        let with_auth = table(ServerConfig::default().auth(jwt()));
+        let layers: Vec<(&str, usize)> = with_auth
+            .iter()
+            .map(|r| (r.path(), r.middleware_count()))
+            .collect();
+        assert_eq!(
+            layers[0],
+            ("/health", 0),
+            "a public route carries no auth layer"
+        );
+        assert_eq!(layers[1], ("/api/agents", 1));
+    }
+}

@@ -7,8 +7,7 @@ use std::{
 };
 
 use jsonwebtoken::{
-    crypto::CryptoProvider, decode, encode, Algorithm, DecodingKey, EncodingKey, Header,
-    Validation,
+    crypto::CryptoProvider, decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation,
 };
 use serde_json::{json, Value};
 
@@ -75,7 +74,9 @@ mod tests {
     #[test]
     fn a_backend_that_panics_is_reported_as_a_startup_error() {
         // What jsonwebtoken does when it has no backend: panic at the first use.
-        let verdict = run_guarded(|| panic!("Could not automatically determine the process-level CryptoProvider"));
+        let verdict = run_guarded(|| {
+            panic!("Could not automatically determine the process-level CryptoProvider")
+        });
         let message = verdict.expect_err("a panic must become an error");
         assert!(message.contains("CryptoProvider"), "{message}");
         let error = AuthConfigError::NoCryptoBackend(message).to_string();

@@ -72,7 +72,9 @@ impl KeyTable {
         for (index, raw) in keys.iter().enumerate() {
             match entry(raw, algorithms) {
                 Ok(entry) => table.keys.push(entry),
-                Err(reason) => tracing::debug!(target: "mastra::auth", origin, index, reason, "JWKS key skipped"),
+                Err(reason) => {
+                    tracing::debug!(target: "mastra::auth", origin, index, reason, "JWKS key skipped")
+                }
             }
         }
         if table.keys.is_empty() {
@@ -294,12 +296,14 @@ impl JwksCache {
                     source,
                 })?
             }
-            JwksSource::Url { url, client } => download(client, url).await.map_err(|reason| {
-                AuthConfigError::InvalidJwks {
-                    origin: origin.clone(),
-                    reason,
-                }
-            })?,
+            JwksSource::Url { url, client } => {
+                download(client, url)
+                    .await
+                    .map_err(|reason| AuthConfigError::InvalidJwks {
+                        origin: origin.clone(),
+                        reason,
+                    })?
+            }
         };
         KeyTable::parse(&bytes, &self.algorithms, &origin)
     }
@@ -352,25 +356,40 @@ mod tests {
     #[test]
     fn keys_are_found_by_kid_and_pinned_algorithm() {
         let doc = json!({ "keys": [oct("a", Some("HS256")), oct("b", None)] }).to_string();
-        let table = KeyTable::parse(doc.as_bytes(), &[Algorithm::HS256, Algorithm::HS384], "test")
-            .expect("valid set");
+        let table = KeyTable::parse(
+            doc.as_bytes(),
+            &[Algorithm::HS256, Algorithm::HS384],
+            "test",
+        )
+        .expect("valid set");
         assert_eq!(table.len(), 2);
         assert!(table.find(Some("a"), Algorithm::HS256).is_ok());
         // The key says HS256 only.
-        assert_eq!(table.find(Some("a"), Algorithm::HS384).err(), Some(Lookup::UnknownKid));
+        assert_eq!(
+            table.find(Some("a"), Algorithm::HS384).err(),
+            Some(Lookup::UnknownKid)
+        );
         assert!(table.find(Some("b"), Algorithm::HS384).is_ok());
-        assert_eq!(table.find(Some("c"), Algorithm::HS256).err(), Some(Lookup::UnknownKid));
+        assert_eq!(
+            table.find(Some("c"), Algorithm::HS256).err(),
+            Some(Lookup::UnknownKid)
+        );
         // Two candidates and no kid: refuse rather than guess.
-        assert_eq!(table.find(None, Algorithm::HS256).err(), Some(Lookup::Ambiguous));
+        assert_eq!(
+            table.find(None, Algorithm::HS256).err(),
+            Some(Lookup::Ambiguous)
+        );
     }
 
     #[test]
     fn keys_for_other_uses_or_algorithms_are_skipped() {
         let mut enc = oct("enc", None);
         enc["use"] = "enc".into();
-        let doc = json!({ "keys": [enc, oct("rs", Some("RS256")), { "kty": "weird" }, oct("ok", None)] })
-            .to_string();
-        let table = KeyTable::parse(doc.as_bytes(), &[Algorithm::HS256], "test").expect("one usable");
+        let doc =
+            json!({ "keys": [enc, oct("rs", Some("RS256")), { "kty": "weird" }, oct("ok", None)] })
+                .to_string();
+        let table =
+            KeyTable::parse(doc.as_bytes(), &[Algorithm::HS256], "test").expect("one usable");
         assert_eq!(table.len(), 1);
         assert!(table.find(None, Algorithm::HS256).is_ok());
     }

@@ -9,10 +9,10 @@ use actix_web::HttpRequest;
 use jsonwebtoken::{decode, decode_header, Algorithm, AlgorithmFamily, DecodingKey, Validation};
 use serde_json::Value;
 
+use jwks::{JwksCache, JwksSource, KeyTable};
 pub use jwks::{
     DEFAULT_JWKS_CACHE_TTL, DEFAULT_JWKS_REFRESH_INTERVAL, JWKS_FETCH_TIMEOUT, JWKS_MAX_BYTES,
 };
-use jwks::{JwksCache, JwksSource, KeyTable};
 
 use super::{AuthConfigError, AuthProvider};
 
@@ -211,7 +211,10 @@ impl JwtAuth {
     }
 
     /// An HMAC secret with the given algorithms pinned (`HS256`, `HS384`, `HS512`).
-    pub fn hmac(secret: impl AsRef<[u8]>, algorithms: &[Algorithm]) -> Result<Self, AuthConfigError> {
+    pub fn hmac(
+        secret: impl AsRef<[u8]>,
+        algorithms: &[Algorithm],
+    ) -> Result<Self, AuthConfigError> {
         backend::ensure_usable()?;
         let secret = secret.as_ref();
         let algorithms = pinned(algorithms)?;
@@ -241,7 +244,10 @@ impl JwtAuth {
     /// A PEM public key with the given algorithms pinned, all of the key's family:
     /// `RS256`/`RS384`/`RS512`/`PS256`/`PS384`/`PS512` for an RSA key, `ES256`/`ES384` for an
     /// ECDSA key, `EdDSA` for an Ed25519 key.
-    pub fn public_key_pem(pem: impl AsRef<[u8]>, algorithms: &[Algorithm]) -> Result<Self, AuthConfigError> {
+    pub fn public_key_pem(
+        pem: impl AsRef<[u8]>,
+        algorithms: &[Algorithm],
+    ) -> Result<Self, AuthConfigError> {
         backend::ensure_usable()?;
         let algorithms = pinned(algorithms)?;
         let family = algorithms[0].family();
@@ -266,7 +272,10 @@ impl JwtAuth {
     }
 
     /// [`JwtAuth::public_key_pem`] with the PEM read from a file.
-    pub fn public_key_pem_file(path: impl AsRef<Path>, algorithms: &[Algorithm]) -> Result<Self, AuthConfigError> {
+    pub fn public_key_pem_file(
+        path: impl AsRef<Path>,
+        algorithms: &[Algorithm],
+    ) -> Result<Self, AuthConfigError> {
         Self::public_key_pem(read(path.as_ref())?, algorithms)
     }
 
@@ -281,7 +290,10 @@ impl JwtAuth {
 
     /// A JSON Web Key Set in a local file: read now (a missing or invalid file fails startup),
     /// read again when a token names an unknown `kid` or the set is past its time to live.
-    pub fn jwks_file(path: impl AsRef<Path>, algorithms: &[Algorithm]) -> Result<Self, AuthConfigError> {
+    pub fn jwks_file(
+        path: impl AsRef<Path>,
+        algorithms: &[Algorithm],
+    ) -> Result<Self, AuthConfigError> {
         backend::ensure_usable()?;
         let algorithms = pinned(algorithms)?;
         let path = path.as_ref().to_owned();
@@ -313,7 +325,10 @@ impl JwtAuth {
         if !matches!(parsed.scheme(), "http" | "https") {
             return Err(invalid("only http and https URLs are fetched"));
         }
-        let source = JwksSource::Url { url: parsed, client };
+        let source = JwksSource::Url {
+            url: parsed,
+            client,
+        };
         let cache = JwksCache::new(source, algorithms.clone(), None);
         Ok(Self::with_keys(Keys::Set(Arc::new(cache)), algorithms))
     }
@@ -388,8 +403,10 @@ impl JwtAuth {
                 let header = decode_header(token)?;
                 // jsonwebtoken wants every listed algorithm of the key's family, so a set
                 // that mixes families is verified with the one validation for this algorithm.
-                let Some((_, validation)) =
-                    self.per_algorithm.iter().find(|(alg, _)| *alg == header.alg)
+                let Some((_, validation)) = self
+                    .per_algorithm
+                    .iter()
+                    .find(|(alg, _)| *alg == header.alg)
                 else {
                     return Err(JwtRejection::Algorithm(header.alg));
                 };
@@ -433,11 +450,11 @@ pub enum JwtRejection {
 }
 
 impl AuthProvider for JwtAuth {
-    async fn authenticate_token(&self, token: &str, _request: &HttpRequest) -> Option<Value> {
+    async fn authenticate_token(&self, token: &str, request: &HttpRequest) -> Option<Value> {
         match self.verify(token).await {
             Ok(claims) => Some(claims),
             Err(reason) => {
-                tracing::debug!(target: "mastra::auth", %reason, "token refused");
+                tracing::debug!(target: "mastra::auth", path = request.path(), %reason, "token refused");
                 None
             }
         }
