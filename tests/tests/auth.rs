@@ -528,7 +528,7 @@ async fn cors_reflects_the_origin_with_credentials_once_auth_is_on_even_on_401()
 }
 
 fn build_error(builder: MastraBuilder) -> MastraError {
-    builder.build().err().expect("build must fail")
+    builder.build().expect_err("build must fail")
 }
 
 #[tokio::test]

@@ -47,6 +47,16 @@ pub(crate) enum Presented<'a> {
 }
 
 impl TokenSources {
+    /// The query parameter read (`apiKey`), if that source is on.
+    pub fn api_key_param(&self) -> Option<&str> {
+        self.api_key_param.as_deref()
+    }
+
+    /// The cookie read, if one is named.
+    pub fn cookie(&self) -> Option<&str> {
+        self.cookie.as_deref()
+    }
+
     /// Reads the token of `req`.
     pub(crate) fn extract<'a>(&self, req: &'a HttpRequest) -> Presented<'a> {
         let mut authorization = req.headers().get_all(header::AUTHORIZATION);

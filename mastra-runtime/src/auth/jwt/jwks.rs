@@ -232,7 +232,10 @@ impl JwksCache {
         let (mut table, mut generation, stale) = self.snapshot();
         let mut reloaded = false;
         if stale {
-            reloaded = self.reload(generation).await;
+            // A set that has keys keeps serving while another request reloads it; an empty
+            // one (never loaded) waits for the load.
+            let wait = table.len() == 0;
+            reloaded = self.reload(generation, wait).await;
             (table, generation, _) = self.snapshot();
         }
         match table.find(kid, alg) {
@@ -241,7 +244,7 @@ impl JwksCache {
             Err(other) => return Err(other),
         }
         // Just reloaded for this request: the kid is unknown to the newest set.
-        if reloaded || !self.reload(generation).await {
+        if reloaded || !self.reload(generation, true).await {
             return Err(Lookup::UnknownKid);
         }
         let (table, _, _) = self.snapshot();
@@ -249,9 +252,17 @@ impl JwksCache {
     }
 
     /// Reloads the set unless another task already did since `seen` or the last attempt was
-    /// too recent. Returns whether a newer table than `seen` is now in place.
-    async fn reload(&self, seen: u64) -> bool {
-        let mut state = self.refresh.lock().await;
+    /// too recent. Returns whether a newer table than `seen` is now in place. Without `wait`,
+    /// gives up at once when another task is reloading.
+    async fn reload(&self, seen: u64, wait: bool) -> bool {
+        let mut state = if wait {
+            self.refresh.lock().await
+        } else {
+            match self.refresh.try_lock() {
+                Ok(state) => state,
+                Err(_) => return false,
+            }
+        };
         if self.snapshot().1 != seen {
             return true;
         }
