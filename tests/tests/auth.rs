@@ -580,3 +580,32 @@ async fn unusable_auth_configurations_fail_at_startup_with_clear_errors() {
 }
 
 use mastra_runtime::auth::Algorithm;
+
+#[tokio::test]
+async fn the_leeway_absorbs_clock_skew_and_is_configurable() {
+    use mastra_tests::jwt::now;
+    let just_expired = hs256(&json!({ "sub": "u", "exp": now() - 20 }));
+    let almost_valid = hs256(&json!({ "sub": "u", "exp": now() + 3600, "nbf": now() + 20 }));
+    let lenient =
+        TestServer::start(app(test_config().auth(jwt())).route(ApiRoute::get("/x").handler(ok)))
+            .await;
+    get_with(&lenient, "/x", &just_expired)
+        .await
+        .assert_status(200);
+    get_with(&lenient, "/x", &almost_valid)
+        .await
+        .assert_status(200);
+    let strict = TestServer::start(
+        app(test_config().auth(jwt().leeway(std::time::Duration::ZERO)))
+            .route(ApiRoute::get("/x").handler(ok)),
+    )
+    .await;
+    assert_unauthorized(
+        &get_with(&strict, "/x", &just_expired).await,
+        r#"Bearer error="invalid_token""#,
+    );
+    assert_unauthorized(
+        &get_with(&strict, "/x", &almost_valid).await,
+        r#"Bearer error="invalid_token""#,
+    );
+}

@@ -47,14 +47,17 @@ impl Target {
     }
 
     async fn with_header(&self, value: impl Into<Vec<u8>>) -> Reply {
-        let value = HeaderValue::from_bytes(&value.into()).expect("header bytes");
-        self.server
-            .send(
-                self.server
-                    .request(Method::GET, "/secret")
-                    .header("authorization", value),
-            )
-            .await
+        self.with_headers([value.into()]).await
+    }
+
+    /// A request with one `Authorization` header per value, in order.
+    async fn with_headers(&self, values: impl IntoIterator<Item = Vec<u8>>) -> Reply {
+        let mut request = self.server.request(Method::GET, "/secret");
+        for value in values {
+            let value = HeaderValue::from_bytes(&value).expect("header bytes");
+            request = request.header("authorization", value);
+        }
+        self.server.send(request).await
     }
 
     async fn bearer(&self, token: &str) -> Reply {
@@ -96,8 +99,12 @@ impl Target {
     }
 }
 
-async fn hs256_target() -> Target {
-    Target::start(JwtAuth::hs256(SECRET).expect("secret")).await
+/// An HS256 server, and a good token it has been seen to accept.
+async fn hs256_target() -> (Target, String) {
+    let target = Target::start(JwtAuth::hs256(SECRET).expect("secret")).await;
+    let good = hs256(&claims("user"));
+    target.assert_good_token_works(&good).await;
+    (target, good)
 }
 
 async fn rs256_target() -> Target {
@@ -109,7 +116,7 @@ async fn rs256_target() -> Target {
 
 #[tokio::test]
 async fn alg_none_is_refused() {
-    for target in [hs256_target().await, rs256_target().await] {
+    for target in [hs256_target().await.0, rs256_target().await] {
         let payload = claims("attacker");
         for alg in ["none", "None", "NONE", "nOnE"] {
             let token = forge(&json!({ "alg": alg, "typ": "JWT" }), &payload, "");
@@ -144,8 +151,7 @@ async fn hs256_signed_with_the_rsa_public_key_is_refused_by_an_rs256_server() {
 
 #[tokio::test]
 async fn an_hs512_token_is_refused_by_an_hs256_only_server() {
-    let target = hs256_target().await;
-    target.assert_good_token_works(&hs256(&claims("u"))).await;
+    let (target, _) = hs256_target().await;
     let hs512 = hmac(Algorithm::HS512, SECRET.as_bytes(), &claims("u"));
     target.assert_refused(&target.bearer(&hs512).await, "HS512");
     let hs384 = hmac(Algorithm::HS384, SECRET.as_bytes(), &claims("u"));
@@ -154,9 +160,7 @@ async fn an_hs512_token_is_refused_by_an_hs256_only_server() {
 
 #[tokio::test]
 async fn tampered_and_truncated_tokens_are_refused() {
-    let target = hs256_target().await;
-    let good = hs256(&claims("user"));
-    target.assert_good_token_works(&good).await;
+    let (target, good) = hs256_target().await;
     let mut escalated = claims("user");
     escalated["role"] = "admin".into();
     target.assert_refused(
@@ -187,9 +191,7 @@ async fn tampered_and_truncated_tokens_are_refused() {
 
 #[tokio::test]
 async fn malformed_authorization_headers_are_refused() {
-    let target = hs256_target().await;
-    let good = hs256(&claims("user"));
-    target.assert_good_token_works(&good).await;
+    let (target, good) = hs256_target().await;
     for (what, value) in [
         ("empty Bearer", "Bearer ".to_owned()),
         ("Bearer alone", "Bearer".to_owned()),
@@ -215,39 +217,17 @@ async fn malformed_authorization_headers_are_refused() {
 
 #[tokio::test]
 async fn two_authorization_headers_are_refused_even_if_both_are_valid() {
-    let target = hs256_target().await;
-    let good = hs256(&claims("user"));
-    target.assert_good_token_works(&good).await;
-    let reply = target
-        .server
-        .send(
-            target
-                .server
-                .request(Method::GET, "/secret")
-                .header("authorization", format!("Bearer {good}"))
-                .header("authorization", format!("Bearer {good}")),
-        )
-        .await;
+    let (target, good) = hs256_target().await;
+    let bearer = format!("Bearer {good}").into_bytes();
+    let reply = target.with_headers([bearer.clone(), bearer.clone()]).await;
     target.assert_refused(&reply, "two Authorization headers");
-    let reply = target
-        .server
-        .send(
-            target
-                .server
-                .request(Method::GET, "/secret")
-                .header("authorization", "Bearer junk")
-                .header("authorization", format!("Bearer {good}")),
-        )
-        .await;
+    let reply = target.with_headers([b"Bearer junk".to_vec(), bearer]).await;
     target.assert_refused(&reply, "junk then valid");
 }
 
 #[tokio::test]
 async fn a_64_kib_token_is_refused_without_a_server_error() {
-    let target = hs256_target().await;
-    target
-        .assert_good_token_works(&hs256(&claims("user")))
-        .await;
+    let (target, _) = hs256_target().await;
     let mut big = claims("user");
     big["padding"] = "x".repeat(64 * 1024).into();
     let token = hs256(&big);
