@@ -9,7 +9,7 @@ use std::{
 
 use actix_web::{http::header, HttpResponse};
 use bytes::Bytes;
-use futures_util::{future::BoxFuture, FutureExt, Stream, StreamExt};
+use futures_util::{future::BoxFuture, stream::BoxStream, FutureExt, Stream, StreamExt};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
@@ -227,7 +227,7 @@ impl ModelOutput {
     }
 
     /// Every chunk of the run, from the first, as it is produced.
-    pub fn full_stream(&self) -> impl Stream<Item = Chunk> + Send + 'static {
+    pub fn full_stream(&self) -> BoxStream<'static, Chunk> {
         let this = self.clone();
         let receiver = self.shared.channel.progress.subscribe();
         futures_util::stream::unfold(
@@ -248,12 +248,14 @@ impl ModelOutput {
                 }
             },
         )
+        .boxed()
     }
 
     /// The text deltas of the run, as they are produced.
-    pub fn text_stream(&self) -> impl Stream<Item = String> + Send + 'static {
+    pub fn text_stream(&self) -> BoxStream<'static, String> {
         self.full_stream()
             .filter_map(|chunk| std::future::ready(chunk.text_delta().map(str::to_owned)))
+            .boxed()
     }
 
     /// Drives the run to completion (once, however many callers) and returns its result.
@@ -287,12 +289,13 @@ impl ModelOutput {
 
     /// The run as Mastra's SSE body: one `data: {chunk}\n\n` frame per chunk, then
     /// `data: [DONE]\n\n`.
-    pub fn sse_stream(&self) -> impl Stream<Item = Bytes> + Send + 'static {
+    pub fn sse_stream(&self) -> BoxStream<'static, Bytes> {
         self.full_stream()
             .map(|chunk| Bytes::from(chunk.to_sse_frame()))
             .chain(futures_util::stream::once(std::future::ready(
                 Bytes::from_static(SSE_DONE_FRAME.as_bytes()),
             )))
+            .boxed()
     }
 
     /// The run as an SSE response (`text/event-stream`, `Cache-Control: no-cache`,
