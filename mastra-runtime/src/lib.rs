@@ -57,11 +57,11 @@ pub use extract::{Created, Json, Path, Query};
 pub use logging::install_default_subscriber;
 pub use mastra::{Mastra, MastraBuilder};
 pub use mastra_macros::api_route;
+pub use memory::{Memory, SqliteStorage, Storage};
 pub use route::{
     middleware, table::MountedRoute, ApiRoute, Context, Middleware, RequestContext, RouteMethod,
 };
 pub use server::{RunningServer, ServerConfig};
-pub use memory::{Memory, SqliteStorage, Storage};
 pub use tool::{Tool, ToolContext, ToolError};
 pub use workflow::Workflow;
 

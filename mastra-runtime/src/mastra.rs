@@ -149,7 +149,10 @@ impl Mastra {
         self.log_agents();
         if self.agents().values().any(|a| a.memory().is_some()) {
             // Create or migrate the schema now, so a bad database fails the start, not a request.
-            self.storage().init().await.map_err(|e| MastraError::Config(e.to_string()))?;
+            self.storage()
+                .init()
+                .await
+                .map_err(|e| MastraError::Config(e.to_string()))?;
             tracing::info!(storage = %self.storage().describe(), "memory storage ready");
         }
         self.start()?.wait().await
@@ -318,7 +321,10 @@ impl MastraBuilder {
                 error @ (ModelError::UnknownProvider { .. } | ModelError::BadModelName(_)),
             )) = agent.language_model()
             {
-                return Err(MastraError::Config(format!("agent {}: {error}", agent.id())));
+                return Err(MastraError::Config(format!(
+                    "agent {}: {error}",
+                    agent.id()
+                )));
             }
             agent.attach_storage(&storage);
             // Agents' tools are listed and executable under /api/tools too, as in Mastra.

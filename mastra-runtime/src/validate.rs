@@ -100,7 +100,9 @@ impl SchemaValidator {
                 let mut field = pointer_to_dotted(error.instance_path().as_str());
                 if let jsonschema::error::ValidationErrorKind::Required { property } = error.kind()
                 {
-                    let name = property.as_str().map_or_else(|| property.to_string(), str::to_owned);
+                    let name = property
+                        .as_str()
+                        .map_or_else(|| property.to_string(), str::to_owned);
                     field = if field.is_empty() {
                         name
                     } else {

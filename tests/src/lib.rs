@@ -238,7 +238,11 @@ pub fn sse_data(body: &str) -> Vec<String> {
 #[track_caller]
 pub fn sse_chunks(body: &str) -> Vec<Value> {
     let data = sse_data(body);
-    assert_eq!(data.last().map(String::as_str), Some("[DONE]"), "stream must end with [DONE]: {body}");
+    assert_eq!(
+        data.last().map(String::as_str),
+        Some("[DONE]"),
+        "stream must end with [DONE]: {body}"
+    );
     data[..data.len() - 1]
         .iter()
         .map(|d| serde_json::from_str(d).unwrap_or_else(|e| panic!("frame {d:?} is not JSON: {e}")))

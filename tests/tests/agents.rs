@@ -55,7 +55,10 @@ async fn agents_are_listed_by_id_with_superjson_tool_schemas() {
     let reply = server.get("/api/agents").await;
     reply.assert_status(200);
     let body = reply.json();
-    assert_eq!(body.as_object().unwrap().keys().collect::<Vec<_>>(), ["echo", "plain"]);
+    assert_eq!(
+        body.as_object().unwrap().keys().collect::<Vec<_>>(),
+        ["echo", "plain"]
+    );
     let echo = &body["echo"];
     assert_eq!(echo["name"], "Echo");
     assert_eq!(echo["description"], "Says it back");
@@ -66,7 +69,10 @@ async fn agents_are_listed_by_id_with_superjson_tool_schemas() {
     let schema: Value =
         serde_json::from_str(echo["tools"]["shout"]["inputSchema"].as_str().unwrap()).unwrap();
     assert_eq!(schema["json"]["properties"]["word"]["minLength"], 1);
-    assert_eq!(server.get("/api/agents/plain").await.json()["name"], "plain");
+    assert_eq!(
+        server.get("/api/agents/plain").await.json()["name"],
+        "plain"
+    );
 }
 
 #[tokio::test]
@@ -112,7 +118,10 @@ async fn generate_answers_text_usage_and_finish_reason() {
 async fn stream_speaks_mastras_sse_framing_chunk_by_chunk() {
     let server = TestServer::start(app()).await;
     let reply = server
-        .post_json("/api/agents/echo/stream", &json!({ "messages": "one two three" }))
+        .post_json(
+            "/api/agents/echo/stream",
+            &json!({ "messages": "one two three" }),
+        )
         .await;
     reply.assert_status(200);
     assert_eq!(reply.header("content-type"), Some("text/event-stream"));
@@ -123,19 +132,33 @@ async fn stream_speaks_mastras_sse_framing_chunk_by_chunk() {
     assert_eq!(
         types,
         [
-            "start", "step-start", "text-start", "text-delta", "text-delta", "text-delta",
-            "text-delta", "text-delta", "text-end", "step-finish", "finish"
+            "start",
+            "step-start",
+            "text-start",
+            "text-delta",
+            "text-delta",
+            "text-delta",
+            "text-delta",
+            "text-delta",
+            "text-end",
+            "step-finish",
+            "finish"
         ]
     );
     let run_id = &chunks[0]["runId"];
-    assert!(chunks.iter().all(|c| &c["runId"] == run_id && c["from"] == "AGENT"));
+    assert!(chunks
+        .iter()
+        .all(|c| &c["runId"] == run_id && c["from"] == "AGENT"));
     let text: String = chunks
         .iter()
         .filter(|c| c["type"] == "text-delta")
         .map(|c| c["payload"]["text"].as_str().unwrap())
         .collect();
     assert_eq!(text, "You said: one two three");
-    assert_eq!(chunks.last().unwrap()["payload"]["stepResult"]["reason"], "stop");
+    assert_eq!(
+        chunks.last().unwrap()["payload"]["stepResult"]["reason"],
+        "stop"
+    );
 }
 
 #[tokio::test]
@@ -181,8 +204,15 @@ async fn the_tool_loop_runs_tools_and_returns_their_results_to_the_model() {
     assert_eq!(body["toolCalls"][0]["payload"]["toolName"], "shout");
     let result = &body["toolResults"][0]["payload"];
     assert_eq!(result["result"]["word"], "HEY");
-    assert_eq!(result["result"]["tenant"], "acme", "client context reaches the tool");
-    assert_eq!(result["result"]["user"], Value::Null, "reserved keys are dropped");
+    assert_eq!(
+        result["result"]["tenant"], "acme",
+        "client context reaches the tool"
+    );
+    assert_eq!(
+        result["result"]["user"],
+        Value::Null,
+        "reserved keys are dropped"
+    );
     assert_eq!(result["isError"], false);
     assert_eq!(body["steps"].as_array().unwrap().len(), 2);
     assert_eq!(body["finishReason"], "stop");

@@ -96,7 +96,10 @@ async fn the_official_mastra_client_js_drives_the_quickstart() {
         output.status.success(),
         "client-js test failed:\n{stdout}\n{stderr}"
     );
-    assert!(stdout.contains("pass 8"), "expected 8 passing tests:\n{stdout}");
+    assert!(
+        stdout.contains("pass 8"),
+        "expected 8 passing tests:\n{stdout}"
+    );
     assert!(cwd.join("mastra.db").exists(), "memory went to ./mastra.db");
     let _ = std::fs::remove_dir_all(cwd);
 }

@@ -53,9 +53,7 @@ fn agent(calls: &Arc<AtomicUsize>, delay: Duration) -> Agent {
 /// Three readers await the same output; the model is called once and all see the same text.
 async fn consume_three_times(c: Context) -> Result<HttpResponse, ApiError> {
     let agent = c.mastra().agent("counted")?;
-    let output = agent
-        .stream("many readers", GenerateOptions::new())
-        .await?;
+    let output = agent.stream("many readers", GenerateOptions::new()).await?;
     let (a, b, d) = tokio::join!(
         output.consume_stream(),
         output.text(),
@@ -124,7 +122,10 @@ async fn to_text_stream_response_is_plain_text_deltas() {
     let server = TestServer::start(app(&calls, Duration::ZERO)).await;
     let reply = server.get("/text").await;
     reply.assert_status(200);
-    assert_eq!(reply.header("content-type"), Some("text/plain; charset=utf-8"));
+    assert_eq!(
+        reply.header("content-type"),
+        Some("text/plain; charset=utf-8")
+    );
     assert_eq!(reply.text, "You said: plain text please");
 }
 

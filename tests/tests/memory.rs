@@ -59,7 +59,12 @@ async fn threads_are_created_listed_paged_updated_and_deleted() {
     assert_eq!(page["page"], 0);
     assert_eq!(page["perPage"], 2);
     assert_eq!(page["hasMore"], true);
-    let ids: Vec<&str> = page["threads"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = page["threads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap())
+        .collect();
     assert_eq!(ids, ["t2", "t1"], "newest first by default");
     let all = server
         .get("/api/memory/threads?resourceId=alice&perPage=false&orderBy%5Bdirection%5D=ASC")
@@ -86,7 +91,10 @@ async fn threads_are_created_listed_paged_updated_and_deleted() {
     patched.assert_status(200);
     assert_eq!(patched.json()["title"], "renamed");
     assert_eq!(patched.json()["metadata"], json!({ "k": "v" }));
-    assert_eq!(server.get("/api/memory/threads/t1").await.json()["title"], "renamed");
+    assert_eq!(
+        server.get("/api/memory/threads/t1").await.json()["title"],
+        "renamed"
+    );
 
     let deleted = server
         .send(server.request(Method::DELETE, "/api/memory/threads/t1?agentId=mem"))
@@ -119,7 +127,10 @@ async fn thread_requests_are_checked() {
     assert!(fields.contains(&"title".to_owned()), "{fields:?}");
 
     let body = json!({ "resourceId": "a", "threadId": "same" });
-    server.post_json("/api/memory/threads", &body).await.assert_status(200);
+    server
+        .post_json("/api/memory/threads", &body)
+        .await
+        .assert_status(200);
     server
         .post_json("/api/memory/threads", &body)
         .await
@@ -163,16 +174,25 @@ async fn runs_save_input_and_answer_and_messages_page_in_format_2() {
     assert_eq!(messages[0]["role"], "user");
     assert_eq!(messages[0]["threadId"], "conv");
     assert_eq!(messages[0]["content"]["format"], 2);
-    assert_eq!(messages[0]["content"]["parts"], json!([{ "type": "text", "text": "first" }]));
+    assert_eq!(
+        messages[0]["content"]["parts"],
+        json!([{ "type": "text", "text": "first" }])
+    );
     assert_eq!(messages[1]["role"], "assistant");
     assert_eq!(messages[1]["content"]["content"], "You said: first");
-    assert_eq!(page["uiMessages"][1]["parts"][1], json!({ "type": "text", "text": "You said: first" }));
+    assert_eq!(
+        page["uiMessages"][1]["parts"][1],
+        json!({ "type": "text", "text": "You said: first" })
+    );
 
     let newest = server
         .get("/api/memory/threads/conv/messages?orderBy=%7B%22direction%22%3A%22DESC%22%7D&perPage=1")
         .await
         .json();
-    assert_eq!(newest["messages"][0]["content"]["content"], "You said: second");
+    assert_eq!(
+        newest["messages"][0]["content"]["content"],
+        "You said: second"
+    );
 
     server
         .post_json(
@@ -246,11 +266,20 @@ async fn memory_survives_a_server_restart_on_a_file_database() {
     }
     assert!(path.exists(), "the database file was created");
     let server = TestServer::start(app(SqliteStorage::file(&path))).await;
-    let page = server.get("/api/memory/threads/durable/messages").await.json();
+    let page = server
+        .get("/api/memory/threads/durable/messages")
+        .await
+        .json();
     assert_eq!(page["total"], 2);
     assert_eq!(page["messages"][0]["content"]["content"], "remember this");
-    assert_eq!(page["messages"][1]["content"]["content"], "You said: remember this");
-    let listed = server.get("/api/memory/threads?resourceId=dave").await.json();
+    assert_eq!(
+        page["messages"][1]["content"]["content"],
+        "You said: remember this"
+    );
+    let listed = server
+        .get("/api/memory/threads?resourceId=dave")
+        .await
+        .json();
     assert_eq!(listed["threads"][0]["id"], "durable");
     server.stop().await;
     let _ = std::fs::remove_dir_all(dir);

@@ -75,7 +75,10 @@ async fn streamed_text_and_usage_come_through_and_the_request_is_chat_completion
     let server = serve(model(&fake)).await;
     let body = generate(&server).await.json();
     assert_eq!(body["text"], "Hello world");
-    assert_eq!(body["usage"], json!({ "inputTokens": 7, "outputTokens": 2, "totalTokens": 9 }));
+    assert_eq!(
+        body["usage"],
+        json!({ "inputTokens": 7, "outputTokens": 2, "totalTokens": 9 })
+    );
     assert_eq!(body["finishReason"], "stop");
 
     let seen = fake.seen();
@@ -86,10 +89,19 @@ async fn streamed_text_and_usage_come_through_and_the_request_is_chat_completion
     assert_eq!(sent["model"], "gpt-test");
     assert_eq!(sent["stream"], true);
     assert_eq!(sent["temperature"], 0.2);
-    assert_eq!(sent["messages"][0], json!({ "role": "system", "content": "Be brief." }));
-    assert_eq!(sent["messages"][1], json!({ "role": "user", "content": "Hi" }));
+    assert_eq!(
+        sent["messages"][0],
+        json!({ "role": "system", "content": "Be brief." })
+    );
+    assert_eq!(
+        sent["messages"][1],
+        json!({ "role": "user", "content": "Hi" })
+    );
     assert_eq!(sent["tools"][0]["function"]["name"], "add");
-    assert_eq!(sent["tools"][0]["function"]["parameters"]["required"], json!(["a", "b"]));
+    assert_eq!(
+        sent["tools"][0]["function"]["parameters"]["required"],
+        json!(["a", "b"])
+    );
 }
 
 #[tokio::test]
@@ -111,29 +123,48 @@ async fn streamed_tool_call_fragments_are_joined_run_and_answered() {
         .post_json("/api/agents/a/stream", &json!({ "messages": "2+40?" }))
         .await;
     let chunks = sse_chunks(&reply.text);
-    let call = chunks.iter().find(|c| c["type"] == "tool-call").expect("tool-call");
+    let call = chunks
+        .iter()
+        .find(|c| c["type"] == "tool-call")
+        .expect("tool-call");
     assert_eq!(call["payload"]["args"], json!({ "a": 2, "b": 40 }));
-    let result = chunks.iter().find(|c| c["type"] == "tool-result").expect("tool-result");
+    let result = chunks
+        .iter()
+        .find(|c| c["type"] == "tool-result")
+        .expect("tool-result");
     assert_eq!(result["payload"]["result"], json!({ "sum": 42 }));
     assert_eq!(chunks.last().unwrap()["type"], "finish");
 
     let second = &fake.seen()[1].body["messages"];
     assert_eq!(second[2]["role"], "assistant");
     assert_eq!(second[2]["tool_calls"][0]["id"], "call_1");
-    assert_eq!(second[2]["tool_calls"][0]["function"]["arguments"], r#"{"a":2,"b":40}"#);
-    assert_eq!(second[3], json!({ "role": "tool", "tool_call_id": "call_1", "content": r#"{"sum":42}"# }));
+    assert_eq!(
+        second[2]["tool_calls"][0]["function"]["arguments"],
+        r#"{"a":2,"b":40}"#
+    );
+    assert_eq!(
+        second[3],
+        json!({ "role": "tool", "tool_call_id": "call_1", "content": r#"{"sum":42}"# })
+    );
 }
 
 #[tokio::test]
 async fn a_429_is_retried_after_the_retry_after_delay() {
-    let limited = Reply::raw(429, &[r#"{"error":{"message":"slow down","type":"rate_limit"}}"#])
-        .header("retry-after", "1");
+    let limited = Reply::raw(
+        429,
+        &[r#"{"error":{"message":"slow down","type":"rate_limit"}}"#],
+    )
+    .header("retry-after", "1");
     let fake = FakeProvider::start(vec![limited, text_stream()]).await;
     let server = serve(model(&fake)).await;
     let started = Instant::now();
     let body = generate(&server).await.json();
     assert_eq!(body["text"], "Hello world");
-    assert!(started.elapsed() >= Duration::from_millis(950), "waited {:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_millis(950),
+        "waited {:?}",
+        started.elapsed()
+    );
     assert_eq!(fake.seen().len(), 2);
 }
 
@@ -152,7 +183,8 @@ async fn server_errors_are_retried_with_backoff_then_succeed() {
 
 #[tokio::test]
 async fn server_errors_that_persist_become_a_502_naming_the_attempts() {
-    let fake = FakeProvider::start(vec![Reply::raw(502, &[r#"{"error":{"message":"down"}}"#])]).await;
+    let fake =
+        FakeProvider::start(vec![Reply::raw(502, &[r#"{"error":{"message":"down"}}"#])]).await;
     let server = serve(model(&fake)).await;
     generate(&server)
         .await
@@ -203,7 +235,10 @@ async fn a_malformed_chunk_ends_the_stream_with_an_error_chunk() {
     let last = chunks.last().unwrap();
     assert_eq!(last["type"], "error");
     let message = last["payload"]["error"]["message"].as_str().unwrap();
-    assert!(message.contains("openai sent a malformed stream"), "{message}");
+    assert!(
+        message.contains("openai sent a malformed stream"),
+        "{message}"
+    );
     generate(&server)
         .await
         .assert_error_contains(502, "chunk is not valid JSON");

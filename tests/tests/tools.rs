@@ -52,13 +52,19 @@ async fn server() -> TestServer {
 async fn tools_are_listed_with_superjson_schemas() {
     let server = server().await;
     let all = server.get("/api/tools").await.json();
-    assert_eq!(all.as_object().unwrap().keys().collect::<Vec<_>>(), ["divide"]);
+    assert_eq!(
+        all.as_object().unwrap().keys().collect::<Vec<_>>(),
+        ["divide"]
+    );
     let one = server.get("/api/tools/divide").await.json();
     assert_eq!(one, all["divide"]);
     assert_eq!(one["description"], "Divides a by b");
     let input: Value = serde_json::from_str(one["inputSchema"].as_str().unwrap()).unwrap();
     assert_eq!(input["json"]["required"], json!(["a", "b"]));
-    assert_eq!(input["json"]["properties"]["b"]["description"], "Divisor, not zero.");
+    assert_eq!(
+        input["json"]["properties"]["b"]["description"],
+        "Divisor, not zero."
+    );
     let output: Value = serde_json::from_str(one["outputSchema"].as_str().unwrap()).unwrap();
     assert!(output["json"]["properties"]["quotient"].is_object());
     server
@@ -80,7 +86,10 @@ async fn execute_validates_data_then_runs_the_tool() {
     assert_eq!(ok.json(), json!({ "quotient": 3.0, "tenant": "acme" }));
 
     let invalid = server
-        .post_json("/api/tools/divide/execute", &json!({ "data": { "a": "nine" } }))
+        .post_json(
+            "/api/tools/divide/execute",
+            &json!({ "data": { "a": "nine" } }),
+        )
         .await;
     invalid.assert_error(400, "Invalid request body");
     let issues = invalid.json()["issues"].clone();
@@ -109,7 +118,10 @@ async fn execute_validates_data_then_runs_the_tool() {
 async fn a_failing_tool_answers_500_with_its_message() {
     let server = server().await;
     server
-        .post_json("/api/tools/divide/execute", &json!({ "data": { "a": 1, "b": 0 } }))
+        .post_json(
+            "/api/tools/divide/execute",
+            &json!({ "data": { "a": 1, "b": 0 } }),
+        )
         .await
         .assert_error(500, "tool divide failed: division by zero");
 }
@@ -121,5 +133,8 @@ async fn two_different_tools_with_one_id_are_refused_at_startup() {
         .agent(Agent::builder("helper").model("mastra/echo").tool(divide()))
         .build()
         .unwrap_err();
-    assert_eq!(error.to_string(), "two tools are registered with id `divide`");
+    assert_eq!(
+        error.to_string(),
+        "two tools are registered with id `divide`"
+    );
 }

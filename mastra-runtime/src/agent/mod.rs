@@ -25,16 +25,14 @@ use std::{
     sync::{Arc, OnceLock},
 };
 
-use tokio_util::sync::CancellationToken;
-
 pub use chunk::{Chunk, ChunkType, CHUNK_FROM_AGENT};
 pub use listing::AgentSummary;
 pub use options::{
     AgentInput, DefaultOptions, GenerateOptions, InputContent, InputMessage, InputPart,
     MemoryOptions,
 };
-pub use output::{AgentResult, ModelOutput, StepResult, SSE_DONE_FRAME};
 pub(crate) use output::sse_response;
+pub use output::{AgentResult, ModelOutput, StepResult, SSE_DONE_FRAME};
 
 use crate::{
     error::ApiError,
@@ -65,7 +63,9 @@ pub enum AgentError {
     #[error("agent {0} has no model: give it one with `.model(\"provider/model\")`")]
     NoModel(String),
     /// The agent has memory but nowhere to keep it.
-    #[error("agent {0} has memory but no storage: register it with Mastra or give its Memory a storage")]
+    #[error(
+        "agent {0} has memory but no storage: register it with Mastra or give its Memory a storage"
+    )]
     NoStorage(String),
     /// The input cannot be run.
     #[error("{0}")]
@@ -327,10 +327,7 @@ impl Agent {
                 .or(defaults.model_settings.max_tokens),
         };
         // A child token: aborting the output must not cancel the caller's own signal.
-        let abort = options
-            .abort
-            .map(|t| t.child_token())
-            .unwrap_or_else(CancellationToken::new);
+        let abort = options.abort.map(|t| t.child_token()).unwrap_or_default();
         let plan = run::RunPlan {
             agent: self.clone(),
             input,

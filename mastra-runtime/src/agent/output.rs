@@ -318,9 +318,7 @@ impl ModelOutput {
 }
 
 /// An SSE response around a stream of frames.
-pub(crate) fn sse_response(
-    frames: impl Stream<Item = Bytes> + 'static,
-) -> HttpResponse {
+pub(crate) fn sse_response(frames: impl Stream<Item = Bytes> + 'static) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/event-stream")
         .insert_header((header::CACHE_CONTROL, "no-cache"))

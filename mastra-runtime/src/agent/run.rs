@@ -73,7 +73,11 @@ pub(crate) async fn run(plan: RunPlan, rec: Recorder) {
             rec.finish(Ok(result));
         }
         Err(Stop::Aborted) => {
-            tracing::info!(agent = plan.agent.id(), run_id = rec.run_id(), "agent run aborted; nothing saved");
+            tracing::info!(
+                agent = plan.agent.id(),
+                run_id = rec.run_id(),
+                "agent run aborted; nothing saved"
+            );
             rec.emit(ChunkType::Abort, json!({}));
             rec.finish(Err(AgentError::Aborted));
         }
@@ -112,7 +116,9 @@ fn history_to_model(messages: &[Message]) -> Vec<ModelMessage> {
                 let mut text = String::new();
                 let mut calls = Vec::new();
                 let mut results = Vec::new();
-                let mut flush = |text: &mut String, calls: &mut Vec<ToolCall>, results: &mut Vec<ToolOutcome>| {
+                let mut flush = |text: &mut String,
+                                 calls: &mut Vec<ToolCall>,
+                                 results: &mut Vec<ToolOutcome>| {
                     if !text.is_empty() || !calls.is_empty() {
                         out.push(ModelMessage::Assistant {
                             text: std::mem::take(text),
@@ -224,7 +230,10 @@ async fn run_steps(plan: &RunPlan, rec: &Recorder) -> Result<AgentResult, Stop> 
                         rec.emit(ChunkType::TextStart, json!({ "id": text_id }));
                     }
                     text.push_str(&delta);
-                    rec.emit(ChunkType::TextDelta, json!({ "id": text_id, "text": delta }));
+                    rec.emit(
+                        ChunkType::TextDelta,
+                        json!({ "id": text_id, "text": delta }),
+                    );
                 }
                 ModelEvent::ToolCall(call) => {
                     call_chunks.push(rec.emit(
@@ -348,7 +357,10 @@ async fn run_tool(plan: &RunPlan, call: &ToolCall) -> ToolOutcome {
         is_error,
     };
     let Some(tool) = plan.agent.tools().get(&call.name) else {
-        return outcome(json!({ "error": format!("Tool {} not found", call.name) }), true);
+        return outcome(
+            json!({ "error": format!("Tool {} not found", call.name) }),
+            true,
+        );
     };
     let ctx = ToolContext::new(plan.request_context.clone())
         .with_abort(plan.abort.clone())

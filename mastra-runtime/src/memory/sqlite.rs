@@ -163,7 +163,11 @@ fn thread_from_row(row: &SqliteRow) -> Result<Thread, StorageError> {
         Some(text) => match serde_json::from_str::<Value>(&text) {
             Ok(Value::Object(map)) => Some(map),
             Ok(Value::Null) => None,
-            _ => return Err(StorageError::Corrupt(format!("thread metadata {text:.100}"))),
+            _ => {
+                return Err(StorageError::Corrupt(format!(
+                    "thread metadata {text:.100}"
+                )))
+            }
         },
         None => None,
     };
@@ -205,7 +209,6 @@ fn metadata_matches(thread: &Thread, wanted: &Map<String, Value>) -> bool {
     };
     wanted.iter().all(|(k, v)| have.get(k) == Some(v))
 }
-
 
 macro_rules! thread_list_query {
     ($order:literal) => {
@@ -401,7 +404,10 @@ impl Storage for SqliteStorage {
             .fetch_all(pool)
             .await
             .map_err(query_error)?;
-        let items = rows.iter().map(message_from_row).collect::<Result<_, _>>()?;
+        let items = rows
+            .iter()
+            .map(message_from_row)
+            .collect::<Result<_, _>>()?;
         Ok(Page::new(items, total.max(0) as u64, page))
     }
 
@@ -422,8 +428,10 @@ impl Storage for SqliteStorage {
         .fetch_all(self.pool().await?)
         .await
         .map_err(query_error)?;
-        let mut messages: Vec<Message> =
-            rows.iter().map(message_from_row).collect::<Result<_, _>>()?;
+        let mut messages: Vec<Message> = rows
+            .iter()
+            .map(message_from_row)
+            .collect::<Result<_, _>>()?;
         messages.reverse();
         Ok(messages)
     }

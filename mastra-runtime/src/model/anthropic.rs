@@ -168,10 +168,13 @@ impl LanguageModel for Anthropic {
     }
 
     async fn stream(&self, request: ModelRequest) -> Result<ModelStream, ModelError> {
-        let key = self.api_key.clone().ok_or_else(|| ModelError::MissingApiKey {
-            provider: "Anthropic".to_owned(),
-            env_var: "ANTHROPIC_API_KEY".to_owned(),
-        })?;
+        let key = self
+            .api_key
+            .clone()
+            .ok_or_else(|| ModelError::MissingApiKey {
+                provider: "Anthropic".to_owned(),
+                env_var: "ANTHROPIC_API_KEY".to_owned(),
+            })?;
         let body = self.body(&request);
         let url = format!("{}/messages", self.base_url);
         let response = self
@@ -324,7 +327,9 @@ impl SseDecoder for Decoder {
                 WireDelta::TextDelta { text } => vec![ModelEvent::TextDelta(text)],
                 WireDelta::InputJsonDelta { partial_json } => {
                     let tool = self.tools.get_mut(&index).ok_or_else(|| {
-                        t.malformed(format!("input_json_delta for block {index}, which is not a tool_use"))
+                        t.malformed(format!(
+                            "input_json_delta for block {index}, which is not a tool_use"
+                        ))
                     })?;
                     tool.json.push_str(&partial_json);
                     Vec::new()

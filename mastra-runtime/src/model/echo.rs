@@ -97,9 +97,7 @@ fn tokens(text: &str) -> impl Iterator<Item = &str> {
         if rest.is_empty() {
             return None;
         }
-        let word_end = rest
-            .find(char::is_whitespace)
-            .unwrap_or(rest.len());
+        let word_end = rest.find(char::is_whitespace).unwrap_or(rest.len());
         let after = rest[word_end..]
             .find(|c: char| !c.is_whitespace())
             .map_or(rest.len(), |i| word_end + i);

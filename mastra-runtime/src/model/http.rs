@@ -184,7 +184,13 @@ impl Transport {
         }
     }
 
-    fn classify(&self, status: StatusCode, model: &str, message: String, attempts: u32) -> ModelError {
+    fn classify(
+        &self,
+        status: StatusCode,
+        model: &str,
+        message: String,
+        attempts: u32,
+    ) -> ModelError {
         let provider = self.provider.to_owned();
         match status.as_u16() {
             401 | 403 => ModelError::Auth {
@@ -297,7 +303,12 @@ fn is_retryable(status: StatusCode) -> bool {
 
 /// `Retry-After` (seconds or an HTTP date) or OpenAI's `retry-after-ms`.
 pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+    let text = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+    };
     if let Some(ms) = text("retry-after-ms").and_then(|v| v.parse::<f64>().ok()) {
         if ms.is_finite() && ms >= 0.0 {
             return Some(Duration::from_millis(ms as u64));

@@ -170,10 +170,13 @@ impl LanguageModel for OpenAiCompatible {
     }
 
     async fn stream(&self, request: ModelRequest) -> Result<ModelStream, ModelError> {
-        let key = self.api_key.clone().ok_or_else(|| ModelError::MissingApiKey {
-            provider: "OpenAI".to_owned(),
-            env_var: "OPENAI_API_KEY".to_owned(),
-        })?;
+        let key = self
+            .api_key
+            .clone()
+            .ok_or_else(|| ModelError::MissingApiKey {
+                provider: "OpenAI".to_owned(),
+                env_var: "OPENAI_API_KEY".to_owned(),
+            })?;
         let mut body = self.body(&request);
         if let Some(Value::Array(messages)) = body.get_mut("messages") {
             *messages = flatten(std::mem::take(messages));
@@ -190,9 +193,7 @@ impl LanguageModel for OpenAiCompatible {
                     .json(&body)
             })
             .await?;
-        Ok(self
-            .transport
-            .decode(response, Decoder::default()))
+        Ok(self.transport.decode(response, Decoder::default()))
     }
 }
 

@@ -208,17 +208,20 @@ impl ToolBuilder {
         Fut: Future<Output = Result<O, ToolError>> + Send + 'static,
     {
         let execute = Arc::new(execute);
-        let erased = move |input: Value, ctx: ToolContext| -> BoxFuture<'static, Result<Value, RunError>> {
-            let execute = Arc::clone(&execute);
-            Box::pin(async move {
-                let typed: I =
-                    serde_json::from_value(input).map_err(|e| RunError::Input(e.to_string()))?;
-                let output = execute(typed, ctx).await.map_err(RunError::Tool)?;
-                serde_json::to_value(output).map_err(|e| {
-                    RunError::Tool(ToolError::new(format!("output could not be serialized: {e}")))
+        let erased =
+            move |input: Value, ctx: ToolContext| -> BoxFuture<'static, Result<Value, RunError>> {
+                let execute = Arc::clone(&execute);
+                Box::pin(async move {
+                    let typed: I = serde_json::from_value(input)
+                        .map_err(|e| RunError::Input(e.to_string()))?;
+                    let output = execute(typed, ctx).await.map_err(RunError::Tool)?;
+                    serde_json::to_value(output).map_err(|e| {
+                        RunError::Tool(ToolError::new(format!(
+                            "output could not be serialized: {e}"
+                        )))
+                    })
                 })
-            })
-        };
+            };
         let input_schema = schema_of::<I>();
         let output_schema = schema_of::<O>();
         Tool::from_parts(

@@ -68,7 +68,11 @@ pub(crate) struct GenerateBody {
     pub model_settings: Option<ModelSettings>,
 }
 
-fn options(mastra: &Mastra, req: &HttpRequest, body: GenerateBody) -> (AgentInput, GenerateOptions) {
+fn options(
+    mastra: &Mastra,
+    req: &HttpRequest,
+    body: GenerateBody,
+) -> (AgentInput, GenerateOptions) {
     let ctx = merge_client_context(req, body.request_context);
     let mut options = GenerateOptions::new()
         .request_context(ctx)
@@ -163,7 +167,7 @@ pub(super) fn routes(prefix: &str) -> Vec<ApiRoute> {
                     .description("Every agent, keyed by id, with its tools and model.")
                     .tag("agents"),
             )
-            .infer(|i| Json::<BTreeMap<String, AgentSummary>>::describe_output(i))
+            .infer(Json::<BTreeMap<String, AgentSummary>>::describe_output)
             .origin(RouteOrigin::BuiltIn),
         ApiRoute::get(format!("{prefix}/agents/:agentId"))
             .create_handler(|mastra: &Mastra| {
@@ -224,7 +228,11 @@ pub(super) fn routes(prefix: &str) -> Vec<ApiRoute> {
                          (`{type, runId, from, payload}`), then `data: [DONE]`.",
                     )
                     .tag("agents")
-                    .request_body(RequestBodyFragment::new().body::<GenerateBody>().required(true))
+                    .request_body(
+                        RequestBodyFragment::new()
+                            .body::<GenerateBody>()
+                            .required(true),
+                    )
                     .response(
                         ResponseFragment::new(200)
                             .description("Agent stream chunks")

@@ -93,10 +93,12 @@ pub(crate) struct Precomputed(Bytes);
 
 impl Precomputed {
     pub(crate) fn new(value: &impl serde::Serialize) -> Self {
-        Self(Bytes::from(serde_json::to_vec(value).unwrap_or_else(|error| {
-            tracing::error!(%error, "a built-in listing could not be serialized");
-            b"{}".to_vec()
-        })))
+        Self(Bytes::from(serde_json::to_vec(value).unwrap_or_else(
+            |error| {
+                tracing::error!(%error, "a built-in listing could not be serialized");
+                b"{}".to_vec()
+            },
+        )))
     }
 
     pub(crate) fn respond(&self) -> HttpResponse {
@@ -108,7 +110,10 @@ impl Precomputed {
 
 /// Takes the client's `requestContext` into the request's context (reserved keys dropped,
 /// values set by middleware kept).
-pub(crate) fn merge_client_context(req: &HttpRequest, entries: Option<Map<String, Value>>) -> RequestContext {
+pub(crate) fn merge_client_context(
+    req: &HttpRequest,
+    entries: Option<Map<String, Value>>,
+) -> RequestContext {
     let ctx = RequestContext::of(req);
     if let Some(entries) = entries {
         ctx.merge_from_client(entries);
@@ -128,10 +133,9 @@ impl<'de> Deserialize<'de> for PerPage {
         let text = String::deserialize(d)?;
         match text.as_str() {
             "false" => Ok(PerPage::All),
-            n => n
-                .parse::<u32>()
-                .map(PerPage::Count)
-                .map_err(|_| serde::de::Error::custom(format!("perPage must be a number or false, got {n:?}"))),
+            n => n.parse::<u32>().map(PerPage::Count).map_err(|_| {
+                serde::de::Error::custom(format!("perPage must be a number or false, got {n:?}"))
+            }),
         }
     }
 }

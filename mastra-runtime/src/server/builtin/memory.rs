@@ -13,8 +13,8 @@ use crate::{
     extract::{Json, Path, Query},
     mastra::Mastra,
     memory::{
-        Message, Page, PageRequest, SortDirection, Storage, Thread, ThreadFilter,
-        ThreadOrderField, ThreadUpdate,
+        Message, Page, PageRequest, SortDirection, Storage, Thread, ThreadFilter, ThreadOrderField,
+        ThreadUpdate,
     },
     openapi::{DescribeInput, DescribeOutput, OperationFragment, ResponseFragment},
     route::{ApiRoute, RouteOrigin},
@@ -160,7 +160,9 @@ fn storage_for(req: &HttpRequest, agent_id: Option<&str>) -> Result<Arc<dyn Stor
     Ok(match agent_id {
         Some(id) => {
             let agent = mastra.agent(id)?;
-            agent.storage().unwrap_or_else(|| Arc::clone(mastra.storage()))
+            agent
+                .storage()
+                .unwrap_or_else(|| Arc::clone(mastra.storage()))
         }
         None => Arc::clone(mastra.storage()),
     })
@@ -179,7 +181,11 @@ async fn list_threads(
         None => None,
         Some(text) => match serde_json::from_str::<Value>(text) {
             Ok(Value::Object(map)) => Some(map),
-            _ => return Err(ApiError::bad_request("Invalid query: metadata must be a JSON object")),
+            _ => {
+                return Err(ApiError::bad_request(
+                    "Invalid query: metadata must be a JSON object",
+                ))
+            }
         },
     };
     let filter = ThreadFilter {
@@ -291,7 +297,9 @@ async fn list_messages(
         page: q.page.unwrap_or(0),
         per_page: per_page(q.per_page, DEFAULT_MESSAGES_PER_PAGE),
     };
-    let page = storage.list_messages(&thread_id, request, direction).await?;
+    let page = storage
+        .list_messages(&thread_id, request, direction)
+        .await?;
     Ok(Json(MessageList {
         ui_messages: page.items.iter().map(Message::to_ui_message).collect(),
         per_page: per_page_out(&page),
@@ -327,9 +335,11 @@ pub(super) fn routes(prefix: &str) -> Vec<ApiRoute> {
         ApiRoute::post(&threads)
             .handler(create_thread)
             .handler_name("createThread")
-            .openapi(op("Create a memory thread").response(
-                ResponseFragment::new(409).description("A thread with this id exists"),
-            ))
+            .openapi(
+                op("Create a memory thread").response(
+                    ResponseFragment::new(409).description("A thread with this id exists"),
+                ),
+            )
             .infer(|i| {
                 Query::<AgentQuery>::describe_input(i);
                 ValidJson::<CreateThreadBody>::describe_input(i);

@@ -79,7 +79,7 @@ pub(super) fn routes(prefix: &str) -> Vec<ApiRoute> {
                     )
                     .tag("tools"),
             )
-            .infer(|i| Json::<BTreeMap<String, ToolSummary>>::describe_output(i))
+            .infer(Json::<BTreeMap<String, ToolSummary>>::describe_output)
             .origin(RouteOrigin::BuiltIn),
         ApiRoute::get(format!("{prefix}/tools/:toolId"))
             .create_handler(|mastra: &Mastra| {
