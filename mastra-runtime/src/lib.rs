@@ -75,6 +75,10 @@ pub use serde_json;
 #[doc = include_str!("../../docs/routes.md")]
 mod guide_routes {}
 
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/openapi.md")]
+mod guide_openapi {}
+
 /// Items the `#[api_route]` expansion names. Not a public API.
 #[doc(hidden)]
 pub mod __private {

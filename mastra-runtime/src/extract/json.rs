@@ -2,6 +2,7 @@ use std::{
     future::Future,
     ops::{Deref, DerefMut},
     pin::Pin,
+    sync::Arc,
 };
 
 use actix_web::{
@@ -13,14 +14,16 @@ use serde::{de::DeserializeOwned, Serialize};
 
 use crate::{
     error::ApiError,
-    openapi::{DescribeInput, DescribeOutput, Inference},
+    openapi::{DescribeInput, DescribeOutput, Inference, RequestValidator},
 };
 
 /// A JSON request body or response.
 ///
 /// As an argument it needs `Content-Type: application/json` (or any `+json` type), else 415;
 /// a body that is not JSON or not of type `T` gets 400 naming the line and column; a body over
-/// the server's limit gets 413.
+/// the server's limit gets 413. On a route whose handler was documented from its types (any
+/// `#[api_route]`), the body is first checked against `T`'s schema, so a value that breaks a
+/// declared constraint gets 400 `{"error": "Invalid request body", "issues": [...]}`.
 ///
 /// ```
 /// use mastra_runtime::prelude::*;
@@ -111,12 +114,24 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
             });
         }
         let bytes = Bytes::from_request(req, payload);
+        let validator = req
+            .app_data::<Arc<RequestValidator>>()
+            .filter(|v| v.checks_body())
+            .cloned();
         Box::pin(async move {
             let body = read_body(bytes.await).await?;
             if body.is_empty() {
                 return Err(ApiError::bad_request("Malformed JSON body: the body is empty").into());
             }
-            serde_json::from_slice(&body)
+            let Some(validator) = validator else {
+                return serde_json::from_slice(&body)
+                    .map(Json)
+                    .map_err(|e| json_error(&e).into());
+            };
+            let value: serde_json::Value =
+                serde_json::from_slice(&body).map_err(|e| json_error(&e))?;
+            validator.check_body(&value)?;
+            serde_json::from_value(value)
                 .map(Json)
                 .map_err(|e| json_error(&e).into())
         })
