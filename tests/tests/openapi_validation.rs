@@ -282,7 +282,7 @@ fn a_schema_that_cannot_be_compiled_is_refused_at_startup() {
         .expect_err("the pattern is not a regular expression");
     let problems = error.route_problems();
     assert!(
-        matches!(&problems[..], [RouteProblem::Schema { route, reason }]
+        matches!(problems, [RouteProblem::Schema { route, reason }]
             if route.contains("POST /broken") && reason.contains("body")),
         "{error}"
     );
