@@ -295,6 +295,13 @@ async fn return_types_give_responses_and_api_error_adds_the_error_body() {
         create["400"]["content"]["application/json"]["schema"]["$ref"],
         "#/components/schemas/ValidationErrorResponse"
     );
+    for status in ["413", "415"] {
+        assert_eq!(
+            create[status]["content"]["application/json"]["schema"]["$ref"], error_ref,
+            "{status}: what the runtime answers before parsing a JSON body is documented"
+        );
+    }
+    assert!(list["415"].is_null(), "no body, no 415");
     let error = &doc["components"]["schemas"]["ErrorResponse"];
     assert_eq!(error["required"], json!(["error"]));
 }

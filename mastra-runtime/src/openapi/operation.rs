@@ -396,6 +396,21 @@ fn responses(
             )),
         });
     }
+    if inference.body.is_some() {
+        // What the runtime answers before the body is even parsed.
+        replies
+            .entry(413)
+            .or_insert_with(|| json_error("Request body too large"));
+        if inference
+            .body
+            .as_ref()
+            .is_some_and(|b| b.content_type == "application/json")
+        {
+            replies.entry(415).or_insert_with(|| {
+                json_error("Unsupported Content-Type: expected application/json")
+            });
+        }
+    }
     if protected {
         replies
             .entry(401)
