@@ -209,6 +209,9 @@ pub enum MastraError {
     /// The route table has problems; every one is listed.
     #[error("{0}")]
     Routes(RouteProblems),
+    /// The auth configuration is unusable (missing secret, bad key, no crypto backend, ...).
+    #[error("invalid auth configuration: {0}")]
+    Auth(#[from] crate::auth::AuthConfigError),
     /// A configuration value is unusable.
     #[error("invalid configuration: {0}")]
     Config(String),

@@ -37,6 +37,7 @@
 extern crate self as mastra_runtime;
 
 pub mod agent;
+pub mod auth;
 pub mod error;
 pub mod extract;
 mod logging;
@@ -78,6 +79,10 @@ mod guide_routes {}
 #[cfg(doctest)]
 #[doc = include_str!("../../docs/openapi.md")]
 mod guide_openapi {}
+
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/auth.md")]
+mod guide_auth {}
 
 /// Items the `#[api_route]` expansion names. Not a public API.
 #[doc(hidden)]

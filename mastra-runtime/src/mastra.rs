@@ -105,11 +105,11 @@ impl Mastra {
         &self.inner.tools
     }
 
-    /// Whether an authentication provider is configured. Without one every route is public,
-    /// whatever its `requires_auth` says (as in Mastra). No provider can be configured yet, so
-    /// this is `false` until the auth module adds `ServerConfig::auth`.
+    /// Whether an authentication provider is configured ([`ServerConfig::auth`]). Without one
+    /// every route is public, whatever its `requires_auth` says (as in Mastra); with one,
+    /// [`MountedRoute::is_protected`] tells which routes need a token.
     pub fn is_auth_configured(&self) -> bool {
-        false
+        self.inner.config.auth.is_some()
     }
 
     /// The server configuration.
@@ -287,6 +287,9 @@ impl MastraBuilder {
         defs.sort_by_key(|def| (def.module_path(), def.name()));
         routes.extend(defs.into_iter().map(RouteDef::route));
 
+        if let Some(auth) = config.auth.as_mut() {
+            auth.check(&config.cors)?;
+        }
         let global = std::mem::take(&mut config.middleware);
         let prefix = config.api_prefix.clone();
         let mastra = Mastra {

@@ -1,8 +1,10 @@
 //! What an application usually needs: `use mastra_runtime::prelude::*;`.
 
 pub use crate::{
-    api_route, Agent, ApiError, ApiRoute, Context, Created, Json, Mastra, MastraError, Middleware,
-    Path, Query, RequestContext, RouteMethod, ServerConfig, Tool, Workflow,
+    api_route,
+    auth::{AuthUser, JwtAuth},
+    Agent, ApiError, ApiRoute, Context, Created, Json, Mastra, MastraError, Middleware, Path,
+    Query, RequestContext, RouteMethod, ServerConfig, Tool, Workflow,
 };
 pub use actix_web::{body::MessageBody, http::StatusCode, HttpRequest, HttpResponse, Responder};
 pub use schemars::JsonSchema;

@@ -1,6 +1,8 @@
 //! One small helper for end-to-end tests: start a real server on 127.0.0.1, wait for
 //! `/health`, talk HTTP to it, stop it on drop.
 
+pub mod jwt;
+
 use std::{net::TcpListener, time::Duration};
 
 use mastra_runtime::{Mastra, MastraBuilder, RunningServer, ServerConfig};

@@ -4,11 +4,15 @@
 mod openapi_support;
 
 use mastra_runtime::{
+    auth::{AuthConfig, JwtAuth},
     openapi::{DocumentSettings, OpenApiDocument},
     prelude::*,
     MastraBuilder,
 };
-use mastra_tests::{test_config, TestServer};
+use mastra_tests::{
+    jwt::{claims, hs256, SECRET},
+    test_config, TestServer,
+};
 use openapi_support::{assert_valid_openapi, document, operations};
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -517,20 +521,26 @@ async fn without_auth_no_operation_carries_security() {
     }
 }
 
+/// The app with JWT auth: `/warehouse/*` made public by a pattern, `/anything` (declared
+/// `requires_auth = false`) protected by one.
+fn with_auth(config: ServerConfig) -> MastraBuilder {
+    let auth = AuthConfig::new(JwtAuth::hs256(SECRET).expect("valid secret"))
+        .public("/warehouse/*")
+        .protected("/anything");
+    app().server(config.auth(auth))
+}
+
 #[test]
-fn with_auth_configured_protected_operations_require_the_bearer_scheme() {
-    let mastra = app().build().expect("valid app");
-    let settings = DocumentSettings {
-        auth_configured: true,
-        ..DocumentSettings::default()
-    };
-    let doc = OpenApiDocument::build(mastra.routes(), &settings).to_value();
+fn security_follows_what_the_auth_layer_enforces_route_by_route() {
+    let mastra = with_auth(test_config()).build().expect("valid app");
+    assert!(mastra.is_auth_configured());
+    let doc = mastra.openapi_document().to_value();
     assert_eq!(
         doc["components"]["securitySchemes"]["bearerAuth"],
         json!({ "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
                 "description": "A JWT sent as `Authorization: Bearer <token>`." })
     );
-    let mut protected = 0;
+    let (mut secured, mut public) = (0, 0);
     for route in mastra.routes().iter().filter(|r| !r.operation().hidden) {
         let path = route.pattern().openapi();
         let methods: Vec<RouteMethod> = match route.method() {
@@ -539,8 +549,8 @@ fn with_auth_configured_protected_operations_require_the_bearer_scheme() {
         };
         for method in methods {
             let op = &doc["paths"][&path][method.as_str().to_ascii_lowercase()];
-            if route.is_auth_required() {
-                protected += 1;
+            if route.requires_token() {
+                secured += 1;
                 assert_eq!(
                     op["security"],
                     json!([{ "bearerAuth": [] }]),
@@ -550,33 +560,105 @@ fn with_auth_configured_protected_operations_require_the_bearer_scheme() {
                     op["responses"]["401"]["content"]["application/json"]["schema"]["$ref"],
                     "#/components/schemas/ErrorResponse"
                 );
-                assert!(op["responses"]["403"].is_object());
+                assert!(op["responses"]["403"].is_object(), "{method} {path}");
             } else {
+                public += 1;
                 assert!(
                     op["security"].is_null(),
                     "public {method} {path} carries security"
                 );
-                assert!(op["responses"]["401"].is_null());
+                assert!(op["responses"]["401"].is_null(), "{method} {path}");
             }
         }
     }
-    assert!(protected >= 3, "the app has protected routes");
-    // The docs routes follow `protect_docs` (off by default), `/health` is public.
-    assert!(doc["paths"]["/api/openapi.json"]["get"]["security"].is_null());
-    assert!(doc["paths"]["/health"]["get"]["security"].is_null());
+    assert!(
+        secured >= 8 && public >= 5,
+        "{secured} secured, {public} public"
+    );
+    let security = |path: &str, method: &str| doc["paths"][path][method]["security"].clone();
+    let bearer = json!([{ "bearerAuth": [] }]);
+    assert_eq!(
+        security("/shop/items", "post"),
+        bearer,
+        "requires_auth by default"
+    );
+    assert!(
+        security("/shop/items", "get").is_null(),
+        "requires_auth = false"
+    );
+    assert!(
+        security("/warehouse/{sku}", "get").is_null(),
+        "made public by a pattern"
+    );
+    assert_eq!(
+        security("/anything", "delete"),
+        bearer,
+        "protected by a pattern"
+    );
+    assert!(security("/health", "get").is_null());
+    assert!(
+        security("/api/openapi.json", "get").is_null(),
+        "docs are public by default"
+    );
+    assert!(security("/swagger-ui", "get").is_null());
+    assert_valid_openapi(&doc, "with-auth");
 
-    let protected_docs = app()
-        .server(test_config().protect_docs(true))
+    let protected_docs = with_auth(test_config().protect_docs(true))
         .build()
         .expect("valid app");
-    let doc = OpenApiDocument::build(protected_docs.routes(), &settings).to_value();
+    let doc = protected_docs.openapi_document().to_value();
+    assert_eq!(doc["paths"]["/api/openapi.json"]["get"]["security"], bearer);
+    assert_eq!(doc["paths"]["/swagger-ui"]["get"]["security"], bearer);
+}
+
+#[test]
+fn the_document_settings_flag_adds_the_scheme_for_any_route_table() {
+    let mastra = app().build().expect("valid app");
+    let settings = DocumentSettings {
+        auth_configured: true,
+        ..DocumentSettings::default()
+    };
+    let doc = OpenApiDocument::build(mastra.routes(), &settings).to_value();
     assert_eq!(
-        doc["paths"]["/api/openapi.json"]["get"]["security"],
+        doc["components"]["securitySchemes"]["bearerAuth"]["scheme"],
+        "bearer"
+    );
+    // Without auth in the table no route needs a token, so none carries security.
+    for (path, method) in operations(&doc) {
+        assert!(
+            doc["paths"][&path][&method]["security"].is_null(),
+            "{method} {path}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn protected_docs_need_a_token_and_swagger_ui_files_never_do() {
+    let server = TestServer::start(with_auth(test_config().protect_docs(true))).await;
+    server
+        .get("/api/openapi.json")
+        .await
+        .assert_error(401, "Invalid or expired token");
+    let token = hs256(&claims("docs-reader"));
+    let doc = server
+        .send(
+            server
+                .request(Method::GET, "/api/openapi.json")
+                .bearer_auth(&token),
+        )
+        .await;
+    doc.assert_status(200);
+    assert_eq!(
+        doc.json()["paths"]["/shop/items"]["post"]["security"],
         json!([{ "bearerAuth": [] }])
     );
-    assert_eq!(
-        doc["paths"]["/swagger-ui"]["get"]["security"],
-        json!([{ "bearerAuth": [] }])
-    );
-    assert_valid_openapi(&doc, "with-auth");
+    server.get("/swagger-ui").await.assert_status(401);
+    server
+        .get("/swagger-ui/swagger-ui-bundle.js")
+        .await
+        .assert_status(200);
+
+    let open = TestServer::start(with_auth(test_config())).await;
+    open.get("/api/openapi.json").await.assert_status(200);
+    open.get("/swagger-ui").await.assert_status(200);
 }

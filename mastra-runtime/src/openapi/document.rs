@@ -43,8 +43,9 @@ pub struct DocumentSettings {
     pub version: String,
     /// The API prefix; groups built-in routes without tags.
     pub api_prefix: String,
-    /// Whether an auth provider is configured: then the document has the `bearerAuth` scheme
-    /// and every route that requires auth carries `security: [{bearerAuth: []}]`.
+    /// Whether an auth provider is configured: then the document has the `bearerAuth` scheme.
+    /// Each operation carries `security: [{bearerAuth: []}]` when its route
+    /// [requires a token](MountedRoute::requires_token), which only happens with auth configured.
     pub auth_configured: bool,
 }
 
@@ -147,7 +148,6 @@ struct Entry {
 
 fn spec(routes: &[MountedRoute], settings: &DocumentSettings) -> OpenApi {
     let cx = Context {
-        auth_configured: settings.auth_configured,
         api_prefix: &settings.api_prefix,
     };
     let mut generator = schema::document_generator();
@@ -207,7 +207,12 @@ fn spec(routes: &[MountedRoute], settings: &DocumentSettings) -> OpenApi {
     keep_referenced(&mut schemas, &paths);
 
     let mut security_schemes = BTreeMap::new();
-    if settings.auth_configured {
+    let any_secured = paths
+        .paths
+        .values()
+        .flat_map(|item| item.operations.values())
+        .any(|op| !op.security.is_empty());
+    if settings.auth_configured || any_secured {
         security_schemes.insert(
             BEARER_AUTH.to_owned(),
             ReferenceOr::Object(SecurityScheme {

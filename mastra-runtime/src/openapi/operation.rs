@@ -55,7 +55,6 @@ struct ValidationErrorResponse {
 /// What the document needs from the whole application to describe one route.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Context<'a> {
-    pub(crate) auth_configured: bool,
     pub(crate) api_prefix: &'a str,
 }
 
@@ -92,7 +91,9 @@ pub(crate) fn build(
         p.location == ParamLocation::Path
             && !schema::accepts_any_string(&resolved(&p.schema, generator))
     });
-    let protected = cx.auth_configured && route.is_auth_required();
+    // Exactly what the auth layer enforces: protected by the auth settings, or a handler that
+    // takes the user (which then verifies the token itself).
+    let protected = route.requires_token();
     let can_be_invalid = inference.body.is_some() || inference.query.is_some() || typed_path;
     Operation {
         tags: tags(route, cx.api_prefix),

@@ -1,9 +1,13 @@
 //! [`Context`]: the Hono-style single handler argument.
 
-use std::future::{ready, Ready};
+use std::{
+    future::{ready, Ready},
+    sync::Arc,
+};
 
 use actix_web::{dev::Payload, http::StatusCode, FromRequest, HttpRequest, HttpResponse};
-use serde::Serialize;
+use serde::{de::DeserializeOwned, Serialize};
+use serde_json::Value;
 
 use super::RequestContext;
 use crate::{error::ApiError, mastra::Mastra};
@@ -66,6 +70,28 @@ impl Context {
     /// The per-request context shared with middleware.
     pub fn request_context(&self) -> &RequestContext {
         &self.request_context
+    }
+
+    /// The authenticated user (the verified claims), on a protected route; `None` on a public
+    /// route unless an [`AuthUser`](crate::auth::AuthUser) argument verified a token.
+    ///
+    /// ```
+    /// use mastra_runtime::prelude::*;
+    ///
+    /// async fn protected_data(c: Context) -> HttpResponse {
+    ///     let user = c.user();
+    ///     c.json(json!({ "message": "Protected data", "user": user.as_deref() }))
+    /// }
+    /// # let _ = ApiRoute::get("/protected-data").handler(protected_data);
+    /// ```
+    pub fn user(&self) -> Option<Arc<Value>> {
+        crate::auth::user_of(&self.req)
+    }
+
+    /// The authenticated user deserialized into `T`; `None` without a user or when the claims
+    /// do not fit `T`.
+    pub fn user_as<T: DeserializeOwned>(&self) -> Option<T> {
+        self.user().and_then(|user| T::deserialize(&*user).ok())
     }
 
     /// A 200 response with `value` as JSON.

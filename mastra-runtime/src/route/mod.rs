@@ -6,6 +6,7 @@ mod def;
 pub mod middleware;
 mod path;
 mod request_context;
+mod scope;
 pub(crate) mod table;
 
 use std::{fmt, sync::Arc};
@@ -22,6 +23,7 @@ pub use def::RouteDef;
 pub use middleware::Middleware;
 pub use path::{is_param_name, PathError, PathPattern, Segment};
 pub use request_context::RequestContext;
+pub(crate) use scope::RouteScope;
 
 use crate::{
     mastra::Mastra,
@@ -158,6 +160,7 @@ pub struct ApiRoute {
     pub(crate) path: String,
     pub(crate) handler: HandlerSlot,
     pub(crate) requires_auth: bool,
+    pub(crate) always_public: bool,
     pub(crate) middleware: Vec<MiddlewareSlot>,
     pub(crate) operation: OperationFragment,
     pub(crate) doc_summary: Option<String>,
@@ -196,6 +199,7 @@ impl ApiRoute {
             path: path.into(),
             handler: HandlerSlot::Missing,
             requires_auth: true,
+            always_public: false,
             middleware: Vec::new(),
             operation: OperationFragment::default(),
             doc_summary: None,
@@ -317,6 +321,13 @@ impl ApiRoute {
     /// Sets the function that infers documentation from the handler's types.
     pub fn infer(mut self, infer: fn(&mut Inference)) -> Self {
         self.infer = Some(infer);
+        self
+    }
+
+    /// Marks a built-in route that no auth pattern can protect (`/health`).
+    pub(crate) fn always_public(mut self) -> Self {
+        self.requires_auth = false;
+        self.always_public = true;
         self
     }
 

@@ -19,8 +19,13 @@ pub struct MountedRoute {
     pub(crate) method: RouteMethod,
     pub(crate) pattern: PathPattern,
     pub(crate) requires_auth: bool,
+    /// Whether the auth layer wraps this route (decided at startup).
+    pub(crate) protected: bool,
+    /// Whether the handler takes an `AuthUser` (which verifies a token even on a public route).
+    pub(crate) needs_user: bool,
     pub(crate) factory: RouteFactory,
-    /// Global middleware in scope, then the route's own; first is outermost.
+    /// Global middleware in scope before auth, the auth layer and the global middleware after
+    /// auth (protected routes only), then the route's own; first is outermost.
     pub(crate) stack: Vec<Middleware>,
     pub(crate) operation: OperationFragment,
     pub(crate) doc_summary: Option<String>,
@@ -38,6 +43,7 @@ impl fmt::Debug for MountedRoute {
             .field("method", &self.method)
             .field("path", &self.pattern.as_str())
             .field("requires_auth", &self.requires_auth)
+            .field("protected", &self.protected)
             .field("middleware", &self.stack.len())
             .field("origin", &self.origin)
             .finish_non_exhaustive()
@@ -60,9 +66,25 @@ impl MountedRoute {
         self.pattern.as_str()
     }
 
-    /// Whether a valid token is needed once auth is configured.
+    /// Whether the route was declared as needing a token once auth is configured (its
+    /// `requires_auth`). What is enforced is [`MountedRoute::is_protected`].
     pub fn is_auth_required(&self) -> bool {
         self.requires_auth
+    }
+
+    /// Whether the auth layer guards this route: auth is configured and, after the auth
+    /// patterns, the route needs a token. Decided once at startup; exactly what is enforced.
+    pub fn is_protected(&self) -> bool {
+        self.protected
+    }
+
+    /// Whether a request to this route must carry a valid token: it is protected, or auth is
+    /// configured and its handler takes an [`AuthUser`](crate::auth::AuthUser) (which then
+    /// verifies the token itself). The argument types are known for `#[api_route]` functions
+    /// (the macro probes them) and for routes given [`ApiRoute::infer`](super::ApiRoute::infer).
+    /// The OpenAPI `security` requirement follows this.
+    pub fn requires_token(&self) -> bool {
+        self.protected || self.needs_user
     }
 
     /// The hand-written OpenAPI fragment.
@@ -125,10 +147,11 @@ pub(crate) fn build(
 ) -> Result<Vec<MountedRoute>, RouteProblems> {
     let mut problems = Vec::new();
 
+    let auth = mastra.config().auth_config();
     let mut scoped_global = Vec::with_capacity(global.len());
     for (index, entry) in global.into_iter().enumerate() {
         match entry.slot.build(mastra) {
-            Ok(mw) => scoped_global.push((entry.scope, mw)),
+            Ok(mw) => scoped_global.push((entry.scope, entry.after_auth, mw)),
             Err(reason) => problems.push(RouteProblem::Middleware {
                 route: "global middleware".to_owned(),
                 index: index + 1,
@@ -209,16 +232,50 @@ pub(crate) fn build(
         let (Some(pattern), Some(factory)) = (pattern, factory) else {
             continue;
         };
-        let stack = scoped_global
-            .iter()
-            .filter(|(scope, _)| scope.as_ref().is_none_or(|s| s.covers(&pattern)))
-            .map(|(_, mw)| mw.clone())
-            .chain(own)
-            .collect();
+        let protected = auth.is_some_and(|auth| {
+            auth.protects(
+                &pattern,
+                route.method,
+                route.requires_auth,
+                route.always_public,
+            )
+        });
+        let in_scope = &pattern;
+        let global_in_scope = |after_auth: bool| {
+            scoped_global
+                .iter()
+                .filter(move |(scope, after, _)| {
+                    *after == after_auth && scope.as_ref().is_none_or(|s| s.covers(in_scope))
+                })
+                .map(|(_, _, mw)| mw.clone())
+        };
+        // Pipeline order: global (before auth) -> auth -> global (after auth) -> route's own.
+        let mut stack: Vec<Middleware> = global_in_scope(false).collect();
+        if let (true, Some(auth)) = (protected, auth) {
+            let (layer, denies_everything) = auth.layer(&pattern, route.method);
+            if denies_everything {
+                tracing::warn!(
+                    target: "mastra::auth",
+                    route = %label,
+                    "auth rules are configured but none can match this route: every request to it will get 403"
+                );
+            }
+            stack.push(layer);
+            stack.extend(global_in_scope(true));
+        }
+        stack.extend(own);
+        let needs_user = auth.is_some()
+            && route.infer.is_some_and(|infer| {
+                let mut inference = Inference::default();
+                infer(&mut inference);
+                inference.needs_user
+            });
         mounted.push(MountedRoute {
             method: route.method,
             pattern,
             requires_auth: route.requires_auth,
+            protected,
+            needs_user,
             factory,
             stack,
             operation: route.operation,
@@ -278,4 +335,94 @@ fn find_duplicates(routes: &[MountedRoute]) -> Vec<RouteProblem> {
         }
     }
     problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{auth::JwtAuth, ServerConfig};
+
+    async fn ok() -> &'static str {
+        "ok"
+    }
+
+    fn builtin(route: ApiRoute) -> ApiRoute {
+        route.handler(ok).origin(RouteOrigin::BuiltIn)
+    }
+
+    /// Builds the table the way `MastraBuilder::build` does, with extra built-in routes shaped
+    /// like the agent and docs routes.
+    fn table(config: ServerConfig) -> Vec<MountedRoute> {
+        let protect_docs = config.docs_protected();
+        let mastra = Mastra::builder()
+            .without_annotated_routes()
+            .server(config)
+            .build()
+            .expect("build");
+        let builtins = vec![
+            builtin(ApiRoute::get("/health")).always_public(),
+            builtin(ApiRoute::get("/api/agents")),
+            builtin(ApiRoute::get("/api/openapi.json")).requires_auth(protect_docs),
+            builtin(ApiRoute::get("/swagger-ui")).requires_auth(protect_docs),
+        ];
+        let custom = vec![ApiRoute::get("/mine").handler(ok)];
+        build(&mastra, "/api", Vec::new(), builtins, custom).expect("table")
+    }
+
+    fn protected(routes: &[MountedRoute]) -> Vec<(&str, bool)> {
+        routes
+            .iter()
+            .map(|r| (r.path(), r.is_protected()))
+            .collect()
+    }
+
+    fn jwt() -> JwtAuth {
+        JwtAuth::hs256("a secret of at least thirty-two bytes!").expect("secret")
+    }
+
+    #[test]
+    fn builtin_api_routes_are_protected_and_the_docs_follow_the_switch() {
+        assert_eq!(
+            protected(&table(ServerConfig::default().auth(jwt()))),
+            [
+                ("/health", false),
+                ("/api/agents", true),
+                ("/api/openapi.json", false),
+                ("/swagger-ui", false),
+                ("/mine", true),
+            ]
+        );
+        assert_eq!(
+            protected(&table(
+                ServerConfig::default().auth(jwt()).protect_docs(true)
+            )),
+            [
+                ("/health", false),
+                ("/api/agents", true),
+                ("/api/openapi.json", true),
+                ("/swagger-ui", true),
+                ("/mine", true),
+            ]
+        );
+    }
+
+    #[test]
+    fn without_auth_nothing_is_protected_and_no_layer_is_added() {
+        let routes = table(ServerConfig::default());
+        assert!(routes
+            .iter()
+            .all(|r| !r.is_protected() && !r.requires_token()));
+        assert!(routes.iter().all(|r| r.middleware_count() == 0));
+        let with_auth = table(ServerConfig::default().auth(jwt()));
+        let layers: Vec<(&str, usize)> = with_auth
+            .iter()
+            .map(|r| (r.path(), r.middleware_count()))
+            .collect();
+        assert_eq!(
+            layers[0],
+            ("/health", 0),
+            "a public route carries no auth layer"
+        );
+        assert_eq!(layers[1], ("/api/agents", 1));
+    }
 }

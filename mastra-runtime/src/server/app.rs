@@ -37,7 +37,7 @@ pub(crate) fn build_app(
     let config = mastra.config();
     let limit = config.body_limit;
     let core = Core { body_limit: limit };
-    let cors = cors_middleware(&config.cors);
+    let cors = cors_middleware(&config.cors, mastra.is_auth_configured());
     let routes = mastra.routes_arc();
     let guard = RouteGuard {
         timeout: config.timeout,
@@ -53,7 +53,7 @@ pub(crate) fn build_app(
         .wrap(core)
 }
 
-fn cors_middleware(config: &CorsConfig) -> Cors {
+fn cors_middleware(config: &CorsConfig, auth_configured: bool) -> Cors {
     let mut cors = Cors::default()
         .allowed_methods(
             config
@@ -75,7 +75,12 @@ fn cors_middleware(config: &CorsConfig) -> Cors {
         )
         .max_age(config.max_age);
     match &config.origins {
-        AllowedOrigins::Any => cors = cors.allow_any_origin().send_wildcard(),
+        AllowedOrigins::Auto if auth_configured => {
+            cors = cors.allow_any_origin().supports_credentials()
+        }
+        AllowedOrigins::Auto | AllowedOrigins::Any => {
+            cors = cors.allow_any_origin().send_wildcard()
+        }
         AllowedOrigins::Reflect => cors = cors.allow_any_origin().supports_credentials(),
         AllowedOrigins::List(origins) => {
             for origin in origins {

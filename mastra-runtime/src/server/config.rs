@@ -9,8 +9,9 @@ use actix_web::{
 };
 
 use crate::{
+    auth::AuthConfig,
     mastra::Mastra,
-    route::{middleware::MiddlewareSlot, Middleware, PathPattern},
+    route::{middleware::MiddlewareSlot, Middleware, RouteScope},
 };
 
 /// Port when neither the config nor `PORT` says otherwise (Mastra's default).
@@ -33,6 +34,9 @@ pub const MASTRA_DEV_ENV: &str = "MASTRA_DEV";
 /// Which origins may call the server from a browser.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AllowedOrigins {
+    /// Mastra's choice (the default): [`AllowedOrigins::Any`] without auth,
+    /// [`AllowedOrigins::Reflect`] once an auth provider is configured.
+    Auto,
     /// Any origin; answered with `Access-Control-Allow-Origin: *` (Mastra's default).
     Any,
     /// Any origin, reflected back with `Access-Control-Allow-Credentials: true` (what Mastra
@@ -64,7 +68,7 @@ impl Default for CorsConfig {
         let strings = |items: &[&str]| items.iter().map(|s| (*s).to_owned()).collect();
         Self {
             enabled: true,
-            origins: AllowedOrigins::Any,
+            origins: AllowedOrigins::Auto,
             allow_methods: strings(&["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]),
             allow_headers: strings(&["Content-Type", "Authorization", "x-mastra-client-type"]),
             expose_headers: strings(&["Content-Length", "X-Requested-With"]),
@@ -93,42 +97,8 @@ impl CorsConfig {
 pub(crate) struct GlobalMiddleware {
     pub(crate) scope: Option<RouteScope>,
     pub(crate) slot: MiddlewareSlot,
-}
-
-/// A path pattern for global middleware: an exact route path, or `prefix/*` for the prefix and
-/// everything below it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct RouteScope {
-    shape: String,
-    subtree: bool,
-}
-
-impl RouteScope {
-    pub(crate) fn parse(pattern: &str) -> Result<Self, String> {
-        let (base, subtree) = match pattern.strip_suffix("/*") {
-            Some(base) => (if base.is_empty() { "/" } else { base }, true),
-            None => (pattern, false),
-        };
-        let parsed = PathPattern::parse(base).map_err(|e| e.to_string())?;
-        Ok(Self {
-            shape: parsed.shape(),
-            subtree,
-        })
-    }
-
-    /// Whether a route with this path is in scope. Matching is by shape, so `/items/:id/*`
-    /// covers `/items/{itemId}/parts`.
-    pub(crate) fn covers(&self, route: &PathPattern) -> bool {
-        let shape = route.shape();
-        if shape == self.shape {
-            return true;
-        }
-        self.subtree
-            && (self.shape == "/"
-                || shape
-                    .strip_prefix(&self.shape)
-                    .is_some_and(|rest| rest.starts_with('/')))
-    }
+    /// Runs after authentication (sees the user) and only on protected routes.
+    pub(crate) after_auth: bool,
 }
 
 /// The docs default: on in debug builds and when `MASTRA_DEV` is `true` (or `1`).
@@ -170,6 +140,7 @@ pub struct ServerConfig {
     pub(crate) swagger_ui_title: String,
     pub(crate) openapi_title: String,
     pub(crate) openapi_version: String,
+    pub(crate) auth: Option<AuthConfig>,
 }
 
 impl fmt::Debug for ServerConfig {
@@ -186,6 +157,7 @@ impl fmt::Debug for ServerConfig {
             .field("middleware", &self.middleware.len())
             .field("openapi_docs", &self.openapi_docs)
             .field("swagger_ui", &self.swagger_ui)
+            .field("auth", &self.auth)
             .finish()
     }
 }
@@ -209,6 +181,7 @@ impl Default for ServerConfig {
             swagger_ui_title: crate::openapi::swagger::DEFAULT_SWAGGER_UI_TITLE.to_owned(),
             openapi_title: crate::openapi::document::DEFAULT_TITLE.to_owned(),
             openapi_version: crate::openapi::document::DEFAULT_VERSION.to_owned(),
+            auth: None,
         }
     }
 }
@@ -343,6 +316,20 @@ impl ServerConfig {
         &self.swagger_ui_title
     }
 
+    /// Turns authentication on: every route then needs a valid token unless it is declared
+    /// `requires_auth = false` or made public by the [`AuthConfig`] (`/health` always is).
+    /// Takes any [`AuthProvider`](crate::auth::AuthProvider), such as
+    /// [`JwtAuth`](crate::auth::JwtAuth), or a built [`AuthConfig`].
+    pub fn auth(mut self, auth: impl Into<AuthConfig>) -> Self {
+        self.auth = Some(auth.into());
+        self
+    }
+
+    /// The auth setting, when a provider is configured.
+    pub fn auth_config(&self) -> Option<&AuthConfig> {
+        self.auth.as_ref()
+    }
+
     /// Adds middleware that runs on every route, before the route's own middleware.
     pub fn middleware<F, Fut, B>(self, f: F) -> Self
     where
@@ -364,8 +351,45 @@ impl ServerConfig {
         self.with_middleware(Some(pattern), Middleware::from_fn(f))
     }
 
+    /// Adds middleware that runs after authentication, on protected routes only: it sees the
+    /// user ([`Context::user`](crate::Context::user), the request context's `user`). Public
+    /// routes (and every route when no auth is configured) skip it.
+    pub fn middleware_after_auth<F, Fut, B>(self, f: F) -> Self
+    where
+        F: Fn(ServiceRequest, Next<BoxBody>) -> Fut + Clone + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<ServiceResponse<B>, actix_web::Error>> + 'static,
+        B: MessageBody + 'static,
+    {
+        self.with_middleware_after_auth(None, Middleware::from_fn(f))
+    }
+
+    /// [`ServerConfig::middleware_after_auth`] limited to routes matching `pattern`.
+    pub fn middleware_after_auth_on<F, Fut, B>(self, pattern: &str, f: F) -> Self
+    where
+        F: Fn(ServiceRequest, Next<BoxBody>) -> Fut + Clone + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<ServiceResponse<B>, actix_web::Error>> + 'static,
+        B: MessageBody + 'static,
+    {
+        self.with_middleware_after_auth(Some(pattern), Middleware::from_fn(f))
+    }
+
+    /// Adds a ready [`Middleware`] that runs after authentication, on protected routes only,
+    /// optionally limited to a path pattern.
+    pub fn with_middleware_after_auth(self, pattern: Option<&str>, middleware: Middleware) -> Self {
+        self.push_middleware(pattern, middleware, true)
+    }
+
     /// Adds a ready [`Middleware`], optionally limited to a path pattern.
-    pub fn with_middleware(mut self, pattern: Option<&str>, middleware: Middleware) -> Self {
+    pub fn with_middleware(self, pattern: Option<&str>, middleware: Middleware) -> Self {
+        self.push_middleware(pattern, middleware, false)
+    }
+
+    fn push_middleware(
+        mut self,
+        pattern: Option<&str>,
+        middleware: Middleware,
+        after_auth: bool,
+    ) -> Self {
         let (scope, slot) = match pattern.map(RouteScope::parse).transpose() {
             Ok(scope) => (scope, MiddlewareSlot::Ready(middleware)),
             Err(reason) => {
@@ -378,7 +402,11 @@ impl ServerConfig {
                 )
             }
         };
-        self.middleware.push(GlobalMiddleware { scope, slot });
+        self.middleware.push(GlobalMiddleware {
+            scope,
+            slot,
+            after_auth,
+        });
         self
     }
 

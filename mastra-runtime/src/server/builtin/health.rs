@@ -16,7 +16,7 @@ async fn health() -> HttpResponse {
 pub(super) fn route() -> ApiRoute {
     ApiRoute::get("/health")
         .handler(health)
-        .requires_auth(false)
+        .always_public()
         .handler_name("health")
         .openapi(
             OperationFragment::new()

@@ -1,0 +1,116 @@
+//! [`AuthUser`]: the authenticated user as a handler argument.
+
+use std::{
+    future::{ready, Ready},
+    ops::{Deref, DerefMut},
+    sync::Arc,
+};
+
+use actix_web::{dev::Payload, FromRequest, HttpMessage, HttpRequest};
+use futures_util::future::{Either, LocalBoxFuture};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use super::{
+    layer::{check, store_user, Refusal},
+    rules::RouteRules,
+};
+use crate::{
+    mastra::Mastra,
+    openapi::{DescribeInput, Inference},
+};
+
+/// The verified user of a request, as the auth layer or the extractor left it.
+#[derive(Clone)]
+pub(crate) struct VerifiedUser(pub(crate) Arc<Value>);
+
+/// The request's verified user, if any.
+pub(crate) fn user_of(req: &HttpRequest) -> Option<Arc<Value>> {
+    req.extensions()
+        .get::<VerifiedUser>()
+        .map(|user| Arc::clone(&user.0))
+}
+
+/// The authenticated user, deserialized from the verified claims into `T` (any
+/// `Deserialize` type; `serde_json::Value` by default).
+///
+/// On a protected route the auth layer has already verified the token; this only
+/// deserializes. On a public route (`requires_auth = false`) taking `AuthUser` makes the
+/// extractor verify the token itself: a request without a valid one gets 401
+/// `{"error":"Invalid or expired token"}`, a user the provider does not authorize 403. Take
+/// `Option<AuthUser<T>>` for a user that may be absent.
+///
+/// Claims that do not fit `T` (a required field missing) are answered like an invalid token.
+///
+/// ```
+/// use mastra_runtime::{auth::AuthUser, prelude::*};
+///
+/// #[derive(Deserialize)]
+/// struct Claims { sub: String, role: Option<String> }
+///
+/// #[api_route("/user-profile", method = "GET")]
+/// async fn profile(AuthUser(claims): AuthUser<Claims>) -> HttpResponse {
+///     HttpResponse::Ok().json(json!({ "id": claims.sub, "role": claims.role }))
+/// }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthUser<T = Value>(pub T);
+
+impl<T> AuthUser<T> {
+    /// The inner value.
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> Deref for AuthUser<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T> DerefMut for AuthUser<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.0
+    }
+}
+
+fn fit<T: DeserializeOwned>(user: &Value) -> Result<AuthUser<T>, actix_web::Error> {
+    T::deserialize(user).map(AuthUser).map_err(|error| {
+        tracing::debug!(target: "mastra::auth", %error, "the claims do not fit the handler's user type");
+        Refusal::Invalid("claims do not fit the user type").into()
+    })
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for AuthUser<T> {
+    type Error = actix_web::Error;
+    type Future = Either<
+        Ready<Result<Self, Self::Error>>,
+        LocalBoxFuture<'static, Result<Self, Self::Error>>,
+    >;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        if let Some(user) = user_of(req) {
+            return Either::Left(ready(fit(&user)));
+        }
+        // A public route: verify here (the rare path, so the future is boxed).
+        let req = req.clone();
+        Either::Right(Box::pin(async move {
+            let mastra = req.app_data::<Mastra>().cloned();
+            let Some(auth) = mastra.as_ref().and_then(|m| m.config().auth_config()) else {
+                tracing::warn!(target: "mastra::auth", path = req.path(), "AuthUser used but no auth provider is configured");
+                return Err(Refusal::Missing.into());
+            };
+            let user = check(&*auth.provider, &auth.tokens, &RouteRules::none(), &req).await?;
+            let user = store_user(&req, user);
+            fit(&user)
+        }))
+    }
+}
+
+impl<T> DescribeInput for AuthUser<T> {
+    fn describe_input(inference: &mut Inference) {
+        inference.needs_user();
+    }
+}
