@@ -42,24 +42,28 @@ pub mod error;
 pub mod extract;
 mod logging;
 mod mastra;
+pub mod memory;
+pub mod model;
 pub mod openapi;
 pub mod prelude;
 pub mod route;
 pub mod server;
 pub mod tool;
+pub mod validate;
 pub mod workflow;
 
-pub use agent::{Agent, AgentBuilder};
+pub use agent::{Agent, AgentBuilder, GenerateOptions, ModelOutput};
 pub use error::{ApiError, MastraError, NotFound, RouteProblem};
 pub use extract::{Created, Json, Path, Query};
 pub use logging::install_default_subscriber;
 pub use mastra::{Mastra, MastraBuilder};
 pub use mastra_macros::api_route;
+pub use memory::{Memory, SqliteStorage, Storage};
 pub use route::{
     middleware, table::MountedRoute, ApiRoute, Context, Middleware, RequestContext, RouteMethod,
 };
 pub use server::{RunningServer, ServerConfig};
-pub use tool::Tool;
+pub use tool::{Tool, ToolContext, ToolError};
 pub use workflow::Workflow;
 
 /// The `schemars` version the runtime builds schemas with. Derive `JsonSchema` with it (see the
@@ -83,6 +87,14 @@ mod guide_openapi {}
 #[cfg(doctest)]
 #[doc = include_str!("../../docs/auth.md")]
 mod guide_auth {}
+
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/agents.md")]
+mod guide_agents {}
+
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/memory.md")]
+mod guide_memory {}
 
 /// Items the `#[api_route]` expansion names. Not a public API.
 #[doc(hidden)]

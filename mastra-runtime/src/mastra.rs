@@ -9,6 +9,8 @@ use std::{
 use crate::{
     agent::Agent,
     error::{MastraError, NotFound},
+    memory::{SqliteStorage, Storage},
+    model::ModelError,
     openapi::OpenApiDocument,
     route::{table::MountedRoute, ApiRoute, RouteDef},
     server::{self, RunningServer, ServerConfig},
@@ -28,6 +30,7 @@ struct Inner {
     agents: BTreeMap<String, Agent>,
     workflows: BTreeMap<String, Workflow>,
     tools: BTreeMap<String, Tool>,
+    storage: Arc<dyn Storage>,
     config: ServerConfig,
     routes: OnceLock<Arc<[MountedRoute]>>,
     openapi: OnceLock<OpenApiDocument>,
@@ -105,6 +108,12 @@ impl Mastra {
         &self.inner.tools
     }
 
+    /// The application's store of threads and messages (SQLite at `./mastra.db` unless
+    /// [`MastraBuilder::storage`] set another). It opens on first use.
+    pub fn storage(&self) -> &Arc<dyn Storage> {
+        &self.inner.storage
+    }
+
     /// Whether an authentication provider is configured ([`ServerConfig::auth`]). Without one
     /// every route is public, whatever its `requires_auth` says (as in Mastra); with one,
     /// [`MountedRoute::is_protected`] tells which routes need a token.
@@ -148,7 +157,31 @@ impl Mastra {
         if self.config().install_logger {
             crate::logging::install_default_subscriber();
         }
+        self.log_agents();
+        if self.agents().values().any(|a| a.memory().is_some()) {
+            // Create or migrate the schema now, so a bad database fails the start, not a request.
+            self.storage()
+                .init()
+                .await
+                .map_err(|e| MastraError::Config(e.to_string()))?;
+            tracing::info!(storage = %self.storage().describe(), "memory storage ready");
+        }
         self.start()?.wait().await
+    }
+
+    /// Says plainly which model each agent uses.
+    fn log_agents(&self) {
+        for agent in self.agents().values() {
+            match agent.language_model() {
+                Ok(model) if model.provider() == "mastra" => tracing::info!(
+                    agent = agent.id(),
+                    model = agent.model(),
+                    "agent uses the built-in offline model (deterministic echo, no network)"
+                ),
+                Ok(_) => tracing::info!(agent = agent.id(), model = agent.model(), "agent model"),
+                Err(error) => tracing::warn!(agent = agent.id(), %error, "agent cannot run"),
+            }
+        }
     }
 
     /// Binds the configured host and port and starts serving in the background.
@@ -186,6 +219,7 @@ pub struct MastraBuilder {
     agents: Vec<Agent>,
     workflows: Vec<Workflow>,
     tools: Vec<Tool>,
+    storage: Option<Arc<dyn Storage>>,
     config: ServerConfig,
     routes: Vec<ApiRoute>,
     inventory: InventorySelection,
@@ -197,6 +231,7 @@ impl Default for MastraBuilder {
             agents: Vec::new(),
             workflows: Vec::new(),
             tools: Vec::new(),
+            storage: None,
             config: ServerConfig::default(),
             routes: Vec::new(),
             inventory: InventorySelection::All,
@@ -230,6 +265,20 @@ impl MastraBuilder {
     /// Registers a tool under its id.
     pub fn tool(mut self, tool: impl Into<Tool>) -> Self {
         self.tools.push(tool.into());
+        self
+    }
+
+    /// Sets the store for threads and messages (default: [`SqliteStorage`] at `./mastra.db`,
+    /// opened on first use). Agents whose [`Memory`](crate::Memory) has no store of its own use
+    /// this one.
+    pub fn storage(mut self, storage: impl Storage) -> Self {
+        self.storage = Some(Arc::new(storage));
+        self
+    }
+
+    /// Sets a shared store (see [`MastraBuilder::storage`]).
+    pub fn shared_storage(mut self, storage: Arc<dyn Storage>) -> Self {
+        self.storage = Some(storage);
         self
     }
 
@@ -268,13 +317,43 @@ impl MastraBuilder {
             agents,
             workflows,
             tools,
+            storage,
             mut config,
             mut routes,
             inventory,
         } = self;
         let agents = index(agents, "agent", |a| a.id().to_owned())?;
         let workflows = index(workflows, "workflow", |w| w.id().to_owned())?;
-        let tools = index(tools, "tool", |t| t.id().to_owned())?;
+        let mut tools = index(tools, "tool", |t| t.id().to_owned())?;
+        let storage: Arc<dyn Storage> =
+            storage.unwrap_or_else(|| Arc::new(SqliteStorage::default()));
+        for agent in agents.values() {
+            if let Err(crate::agent::AgentError::Model(
+                error @ (ModelError::UnknownProvider { .. } | ModelError::BadModelName(_)),
+            )) = agent.language_model()
+            {
+                return Err(MastraError::Config(format!(
+                    "agent {}: {error}",
+                    agent.id()
+                )));
+            }
+            agent.attach_storage(&storage);
+            // Agents' tools are listed and executable under /api/tools too, as in Mastra.
+            for tool in agent.tools().values() {
+                match tools.get(tool.id()) {
+                    Some(known) if !known.same_as(tool) => {
+                        return Err(MastraError::DuplicateId {
+                            kind: "tool",
+                            id: tool.id().to_owned(),
+                        })
+                    }
+                    Some(_) => {}
+                    None => {
+                        tools.insert(tool.id().to_owned(), tool.clone());
+                    }
+                }
+            }
+        }
 
         let mut defs: Vec<&RouteDef> = RouteDef::all()
             .filter(|def| match &inventory {
@@ -297,6 +376,7 @@ impl MastraBuilder {
                 agents,
                 workflows,
                 tools,
+                storage,
                 config,
                 routes: OnceLock::new(),
                 openapi: OnceLock::new(),

@@ -3,8 +3,9 @@
 pub use crate::{
     api_route,
     auth::{AuthUser, JwtAuth},
-    Agent, ApiError, ApiRoute, Context, Created, Json, Mastra, MastraError, Middleware, Path,
-    Query, RequestContext, RouteMethod, ServerConfig, Tool, Workflow,
+    Agent, ApiError, ApiRoute, Context, Created, GenerateOptions, Json, Mastra, MastraError,
+    Memory, Middleware, ModelOutput, Path, Query, RequestContext, RouteMethod, ServerConfig,
+    SqliteStorage, Tool, ToolContext, ToolError, Workflow,
 };
 pub use actix_web::{body::MessageBody, http::StatusCode, HttpRequest, HttpResponse, Responder};
 pub use schemars::JsonSchema;

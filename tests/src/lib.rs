@@ -1,6 +1,7 @@
 //! One small helper for end-to-end tests: start a real server on 127.0.0.1, wait for
 //! `/health`, talk HTTP to it, stop it on drop.
 
+pub mod fake_provider;
 pub mod jwt;
 
 use std::{net::TcpListener, time::Duration};
@@ -213,4 +214,38 @@ impl Drop for TestServer {
             drop(running.handle().stop(false));
         }
     }
+}
+
+/// A path under the system temp dir unique to this process and `name`, created empty.
+pub fn temp_dir(name: &str) -> std::path::PathBuf {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("mastra-rs-{name}-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create temp dir");
+    dir
+}
+
+/// Reads an SSE body into its `data:` payloads (`[DONE]` included), as Mastra's client splits
+/// it: on blank lines, keeping lines that start with `data: `.
+pub fn sse_data(body: &str) -> Vec<String> {
+    body.split("\n\n")
+        .filter_map(|frame| frame.strip_prefix("data: "))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The JSON chunks of an agent SSE body, checking it ends with `data: [DONE]`.
+#[track_caller]
+pub fn sse_chunks(body: &str) -> Vec<Value> {
+    let data = sse_data(body);
+    assert_eq!(
+        data.last().map(String::as_str),
+        Some("[DONE]"),
+        "stream must end with [DONE]: {body}"
+    );
+    data[..data.len() - 1]
+        .iter()
+        .map(|d| serde_json::from_str(d).unwrap_or_else(|e| panic!("frame {d:?} is not JSON: {e}")))
+        .collect()
 }

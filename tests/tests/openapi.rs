@@ -423,9 +423,15 @@ async fn documented_paths_reach_their_routes_from_the_server_root() {
         let method = Method::from_bytes(method.to_ascii_uppercase().as_bytes()).unwrap();
         let reply = server.send(server.request(method.clone(), &url)).await;
         let status = reply.status.as_u16();
+        // A handler may answer 404 for an id that does not exist ("Agent with id 1 not
+        // found"); only the router's own 404 and 405 mean the path missed its route.
+        let router_miss = status == 405
+            || (status == 404
+                && serde_json::from_str::<Value>(&reply.text).ok()
+                    == Some(json!({ "error": "Not Found" })));
         assert!(
-            status != 404 && status != 405,
-            "{method} {url} (documented as {path}) answered {status}: {}",
+            !router_miss,
+            "{method} {url} (documented as {path}) missed its route: {status} {}",
             reply.text
         );
     }

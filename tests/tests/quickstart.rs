@@ -77,6 +77,8 @@ fn free_port() -> u16 {
 async fn the_binary_honours_port_serves_and_stops_cleanly_on_sigterm() {
     let port = free_port();
     let child = Command::new(quickstart_binary())
+        // The agent's memory opens ./mastra.db: keep it out of the source tree.
+        .current_dir(mastra_tests::temp_dir("quickstart-binary"))
         .env("PORT", port.to_string())
         .env_remove("MASTRA_HOST")
         .env("RUST_LOG", "info")

@@ -1,19 +1,18 @@
 //! The quickstart: each snippet of Mastra's custom-routes guide that needs neither auth nor
-//! streaming, written with `#[api_route]`.
+//! streaming, written with `#[api_route]`, and one agent with a tool and memory.
+//!
+//! The agent uses the offline `mastra/echo` model unless `OPENAI_API_KEY` (or
+//! `ANTHROPIC_API_KEY`) is set; the startup log says which. Memory is kept in `./mastra.db`.
 
+pub mod agent;
 pub mod routes;
 
 use mastra_runtime::prelude::*;
 
-/// The application: one agent and this crate's routes.
+/// The application: one agent (with its tool and memory) and this crate's routes.
 pub fn app() -> mastra_runtime::MastraBuilder {
     Mastra::builder()
-        .agent(
-            Agent::builder("my-agent")
-                .name("My Agent")
-                .instructions("You are a helpful assistant.")
-                .model("openai/gpt-4o-mini"),
-        )
+        .agent(agent::agent())
         // Only this crate's routes, so the app stays the same when linked into a test binary.
         .routes_from_module(module_path!())
 }

@@ -15,6 +15,7 @@ use serde::{de::DeserializeOwned, Serialize};
 use crate::{
     error::ApiError,
     openapi::{DescribeInput, DescribeOutput, Inference, RequestValidator},
+    validate::{invalid_body, serde_issue},
 };
 
 /// A JSON request body or response.
@@ -60,7 +61,7 @@ impl<T> DerefMut for Json<T> {
 }
 
 /// Whether a request declares a JSON body (`application/json` or `application/*+json`).
-pub(crate) fn is_json_content_type(req: &HttpRequest) -> bool {
+fn is_json_content_type(req: &HttpRequest) -> bool {
     match req.mime_type() {
         Ok(Some(mime)) => {
             mime.type_() == "application"
@@ -71,7 +72,7 @@ pub(crate) fn is_json_content_type(req: &HttpRequest) -> bool {
 }
 
 /// Reads the whole body under the server's limit, mapping failures to JSON errors.
-pub(crate) async fn read_body(bytes: Result<Bytes, actix_web::Error>) -> Result<Bytes, ApiError> {
+async fn read_body(bytes: Result<Bytes, actix_web::Error>) -> Result<Bytes, ApiError> {
     bytes.map_err(|error| {
         let too_large = error
             .as_error::<PayloadError>()
@@ -89,7 +90,7 @@ pub(crate) async fn read_body(bytes: Result<Bytes, actix_web::Error>) -> Result<
 }
 
 /// Turns a serde_json failure into the client's error message.
-pub(crate) fn json_error(error: &serde_json::Error) -> ApiError {
+fn json_error(error: &serde_json::Error) -> ApiError {
     use serde_json::error::Category;
     match error.classify() {
         Category::Syntax | Category::Eof | Category::Io => {
@@ -131,9 +132,11 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
             let value: serde_json::Value =
                 serde_json::from_slice(&body).map_err(|e| json_error(&e))?;
             validator.check_body(&value)?;
+            // The schema passed, so what is left is what it cannot say (a custom
+            // `Deserialize`): still one issue in the same 400 shape.
             serde_json::from_value(value)
                 .map(Json)
-                .map_err(|e| json_error(&e).into())
+                .map_err(|e| invalid_body(vec![serde_issue(&e)]).into())
         })
     }
 }

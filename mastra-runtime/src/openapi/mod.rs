@@ -23,4 +23,4 @@ pub use fragment::{
 pub use infer::{DescribeInput, DescribeOutput, Inference};
 pub use operation::{BEARER_AUTH, CUSTOM_TAG, DEFAULT_RESPONSE_DESCRIPTION};
 pub use swagger::SwaggerUi;
-pub use validate::{Issue, RequestValidator};
+pub use validate::RequestValidator;

@@ -19,9 +19,9 @@ use super::{
     fragment::{OperationFragment, ParamLocation, SchemaFn},
     infer::Inference,
     schema::{self, COMPONENTS_PATH},
-    validate::Issue,
 };
 use crate::route::{table::MountedRoute, RouteMethod, Segment};
+use crate::validate::Issue;
 
 /// Name of the security scheme protected operations refer to.
 pub const BEARER_AUTH: &str = "bearerAuth";

@@ -137,13 +137,27 @@ pub enum ParamKind {
     Boolean,
     /// Repeated keys collected into an array of this kind.
     Array(Box<ParamKind>),
+    /// One of several kinds (`oneOf` / `anyOf`, e.g. "a count or `false`"): the first
+    /// alternative the text parses as, else text.
+    OneOf(Vec<ParamKind>),
 }
 
 impl ParamKind {
-    /// Reads the kind from a schema's `type` (the first that is not `null`), following local
-    /// references. Anything else (unions, enums of strings, no type at all) is text.
+    /// Reads the kind from a schema's `type` (the first that is not `null`), its `const`, or
+    /// the alternatives of its `oneOf` / `anyOf`, following local references. Anything else
+    /// (enums of strings, no type at all) is text.
     pub fn of(schema: &Value, defs: &Map<String, Value>, defs_path: &str) -> ParamKind {
         let schema = resolve(schema, defs, defs_path);
+        if schema.get("type").is_none() {
+            if let Some(kind) = Self::of_const(schema) {
+                return kind;
+            }
+            if let Some(Value::Array(alternatives)) =
+                schema.get("oneOf").or_else(|| schema.get("anyOf"))
+            {
+                return Self::of_alternatives(alternatives, defs, defs_path);
+            }
+        }
         let ty = match schema.get("type") {
             Some(Value::String(ty)) => Some(ty.as_str()),
             Some(Value::Array(types)) => types
@@ -163,6 +177,33 @@ impl ParamKind {
                 ParamKind::Array(Box::new(items))
             }
             _ => ParamKind::String,
+        }
+    }
+
+    fn of_const(schema: &Value) -> Option<ParamKind> {
+        match schema.get("const")? {
+            Value::Bool(_) => Some(ParamKind::Boolean),
+            Value::Number(n) if n.is_f64() => Some(ParamKind::Number),
+            Value::Number(_) => Some(ParamKind::Integer),
+            _ => None,
+        }
+    }
+
+    fn of_alternatives(alternatives: &[Value], defs: &Map<String, Value>, defs_path: &str) -> Self {
+        let mut kinds: Vec<ParamKind> = Vec::new();
+        for alternative in alternatives {
+            if resolve(alternative, defs, defs_path).get("type") == Some(&Value::from("null")) {
+                continue;
+            }
+            let kind = ParamKind::of(alternative, defs, defs_path);
+            if !kinds.contains(&kind) {
+                kinds.push(kind);
+            }
+        }
+        match kinds.len() {
+            0 => ParamKind::String,
+            1 => kinds.remove(0),
+            _ => ParamKind::OneOf(kinds),
         }
     }
 
@@ -188,6 +229,11 @@ impl ParamKind {
                 _ => Value::String(text.to_owned()),
             },
             ParamKind::Array(items) => Value::Array(vec![items.convert(text)]),
+            ParamKind::OneOf(kinds) => kinds
+                .iter()
+                .map(|kind| kind.convert(text))
+                .find(|value| !value.is_string())
+                .unwrap_or_else(|| Value::String(text.to_owned())),
         }
     }
 }
@@ -240,6 +286,15 @@ mod tests {
             json!(true)
         );
         assert_eq!(kind(json!({ "enum": ["a", "b"] })).convert("a"), json!("a"));
+        let count_or_false =
+            kind(json!({ "oneOf": [{ "type": "integer", "minimum": 0 }, { "const": false }] }));
+        assert_eq!(count_or_false.convert("3"), json!(3));
+        assert_eq!(count_or_false.convert("false"), json!(false));
+        assert_eq!(count_or_false.convert("lots"), json!("lots"));
+        assert_eq!(
+            kind(json!({ "anyOf": [{ "type": "integer" }, { "type": "null" }] })),
+            ParamKind::Integer
+        );
         assert_eq!(
             kind(json!({ "type": "array", "items": { "type": "integer" } })),
             ParamKind::Array(Box::new(ParamKind::Integer))

@@ -8,26 +8,16 @@
 //! validator and pays nothing.
 
 use jsonschema::{error::ValidationErrorKind, paths::LocationSegment, ValidationError, Validator};
-use schemars::JsonSchema;
-use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::{
     infer::Inference,
     schema::{self, ParamKind, DEFS_PATH},
 };
-use crate::error::ApiError;
-
-/// One problem with a request value: where (`name`, `address.city`, `tags.0`; empty for the
-/// value as a whole) and what.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
-#[schemars(rename = "ValidationIssue")]
-pub struct Issue {
-    /// The offending field, as a dotted path.
-    pub field: String,
-    /// What is wrong with it.
-    pub message: String,
-}
+use crate::{
+    error::ApiError,
+    validate::{Issue, INVALID_BODY_MESSAGE},
+};
 
 /// Which part of the request a value came from; names the 400 error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,7 +34,7 @@ impl Part {
     /// The `error` message of the 400 answer (Mastra's wording for the body).
     pub fn message(self) -> &'static str {
         match self {
-            Part::Body => "Invalid request body",
+            Part::Body => INVALID_BODY_MESSAGE,
             Part::Query => "Invalid query",
             Part::Path => "Invalid path",
         }
@@ -315,14 +305,12 @@ fn issue(error: &ValidationError<'_>) -> Issue {
     {
         segments.push(name.clone());
     }
-    Issue {
-        field: segments.join("."),
-        message: error.to_string(),
-    }
+    Issue::new(segments.join("."), error.to_string())
 }
 
 #[cfg(test)]
 mod tests {
+    use schemars::JsonSchema;
     use serde::Deserialize;
     use serde_json::json;
 
@@ -415,6 +403,45 @@ mod tests {
         assert_eq!(issues(error)[0]["field"], "limit");
         let error = v.check_query([("ids", "1"), ("ids", "x")]).unwrap_err();
         assert_eq!(issues(error)[0]["field"], "ids.1");
+    }
+
+    /// A count, or `false` for "no limit" (Mastra's `perPage`), written by hand the way
+    /// serde's untagged unions look in a schema.
+    #[allow(dead_code)]
+    enum CountOrAll {
+        Count(u32),
+        All,
+    }
+
+    impl JsonSchema for CountOrAll {
+        fn schema_name() -> std::borrow::Cow<'static, str> {
+            "CountOrAll".into()
+        }
+
+        fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+            schemars::json_schema!({
+                "oneOf": [{ "type": "integer", "minimum": 0 }, { "const": false }]
+            })
+        }
+    }
+
+    #[derive(JsonSchema)]
+    #[allow(dead_code)]
+    struct Page {
+        per_page: Option<CountOrAll>,
+    }
+
+    #[test]
+    fn query_text_matching_one_of_several_kinds_is_converted_to_that_kind() {
+        let mut inference = Inference::default();
+        inference.query::<Page>();
+        let v = RequestValidator::compile(&inference)
+            .unwrap()
+            .expect("a query validator");
+        v.check_query([("per_page", "3")]).unwrap();
+        v.check_query([("per_page", "false")]).unwrap();
+        let error = v.check_query([("per_page", "lots")]).unwrap_err();
+        assert_eq!(issues(error)[0]["field"], "per_page");
     }
 
     #[test]

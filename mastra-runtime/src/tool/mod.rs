@@ -1,26 +1,270 @@
-//! Tools: named functions agents and clients can call.
+//! Tools: typed async functions that agents call and clients can run through
+//! `POST /api/tools/:toolId/execute`. Input is validated against its JSON Schema before the
+//! function runs.
 
-use std::sync::Arc;
+use std::{fmt, future::Future, sync::Arc};
+
+use futures_util::future::BoxFuture;
+use schemars::JsonSchema;
+use serde::{de::DeserializeOwned, Serialize};
+use serde_json::{json, Value};
+use tokio_util::sync::CancellationToken;
+
+use crate::{
+    mastra::Mastra,
+    model::ToolSpec,
+    route::RequestContext,
+    validate::{schema_of, Issue, SchemaValidator},
+};
+
+/// A tool as `GET /api/tools` lists it. The schemas are superjson strings: the JSON text of
+/// `{"json": <JSON Schema>}`, which `@mastra/client-js` parses.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ToolSummary {
+    /// The tool's id.
+    pub id: String,
+    /// What it does.
+    pub description: String,
+    /// The input's JSON Schema, as superjson text.
+    pub input_schema: String,
+    /// The output's JSON Schema, as superjson text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_schema: Option<String>,
+    /// Whether a person must approve each call (never, here).
+    pub require_approval: bool,
+}
+
+/// What a tool's function receives besides its input.
+#[derive(Clone, Default)]
+pub struct ToolContext {
+    request_context: RequestContext,
+    abort: CancellationToken,
+    mastra: Option<Mastra>,
+}
+
+impl fmt::Debug for ToolContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ToolContext")
+            .field("request_context", &self.request_context)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ToolContext {
+    /// A context with this request context.
+    pub fn new(request_context: RequestContext) -> Self {
+        Self {
+            request_context,
+            ..Self::default()
+        }
+    }
+
+    /// Sets the abort signal.
+    pub fn with_abort(mut self, abort: CancellationToken) -> Self {
+        self.abort = abort;
+        self
+    }
+
+    /// Sets the application.
+    pub fn with_mastra(mut self, mastra: Option<Mastra>) -> Self {
+        self.mastra = mastra;
+        self
+    }
+
+    /// The per-request context (values set by middleware, auth, or the client).
+    pub fn request_context(&self) -> &RequestContext {
+        &self.request_context
+    }
+
+    /// Fires when the run or request is aborted.
+    pub fn abort_signal(&self) -> &CancellationToken {
+        &self.abort
+    }
+
+    /// The application, when the tool runs inside one.
+    pub fn mastra(&self) -> Option<&Mastra> {
+        self.mastra.as_ref()
+    }
+}
+
+/// A tool's own failure, reported to the model (as an error result) or the client.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ToolError(pub String);
+
+impl ToolError {
+    /// A failure with this message.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self(message.into())
+    }
+}
+
+impl From<String> for ToolError {
+    fn from(message: String) -> Self {
+        Self(message)
+    }
+}
+
+impl From<&str> for ToolError {
+    fn from(message: &str) -> Self {
+        Self(message.to_owned())
+    }
+}
+
+/// Why running a tool did not produce output.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ToolFailure {
+    /// The input does not match the tool's schema; nothing ran.
+    #[error("invalid input for tool {tool}: {}", issues.iter().map(|i| format!("{} {}", i.field, i.message)).collect::<Vec<_>>().join("; "))]
+    InvalidInput {
+        /// The tool.
+        tool: String,
+        /// What is wrong.
+        issues: Vec<Issue>,
+    },
+    /// The tool ran and failed.
+    #[error("tool {tool} failed: {error}")]
+    Failed {
+        /// The tool.
+        tool: String,
+        /// Its error.
+        error: ToolError,
+    },
+}
+
+/// Failure of the erased function: input that does not deserialize, or the tool's own error.
+enum RunError {
+    Input(String),
+    Tool(ToolError),
+}
+
+type ExecuteFn =
+    dyn Fn(Value, ToolContext) -> BoxFuture<'static, Result<Value, RunError>> + Send + Sync;
+
+struct ToolInner {
+    id: String,
+    description: String,
+    input_schema: Value,
+    output_schema: Option<Value>,
+    validator: SchemaValidator,
+    execute: Box<ExecuteFn>,
+    superjson_input: String,
+    superjson_output: Option<String>,
+}
 
 /// A registered tool. Cloning is cheap.
-#[derive(Debug, Clone)]
+///
+/// ```
+/// use mastra_runtime::prelude::*;
+/// use mastra_runtime::tool::{ToolContext, ToolError};
+///
+/// #[derive(Deserialize, JsonSchema)]
+/// struct Input { #[schemars(length(min = 1))] city: String }
+/// #[derive(Serialize, JsonSchema)]
+/// struct Output { forecast: String }
+///
+/// let tool = Tool::builder("get-weather")
+///     .description("Current weather for a city")
+///     .execute(|input: Input, _ctx: ToolContext| async move {
+///         Ok::<_, ToolError>(Output { forecast: format!("Sunny in {}", input.city) })
+///     });
+/// assert_eq!(tool.id(), "get-weather");
+/// ```
+#[derive(Clone)]
 pub struct Tool {
     inner: Arc<ToolInner>,
 }
 
-#[derive(Debug)]
-struct ToolInner {
+impl fmt::Debug for Tool {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Tool")
+            .field("id", &self.inner.id)
+            .field("description", &self.inner.description)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builder for [`Tool`]: id and description, then [`ToolBuilder::execute`].
+#[derive(Debug, Clone)]
+pub struct ToolBuilder {
     id: String,
     description: String,
 }
 
+impl ToolBuilder {
+    /// Sets what the tool does (the model reads it to decide when to call the tool).
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.description = description.into();
+        self
+    }
+
+    /// Finishes the tool with its function. `I` and `O` give the input and output schemas.
+    pub fn execute<I, O, F, Fut>(self, execute: F) -> Tool
+    where
+        I: DeserializeOwned + JsonSchema + Send + 'static,
+        O: Serialize + JsonSchema + 'static,
+        F: Fn(I, ToolContext) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<O, ToolError>> + Send + 'static,
+    {
+        let execute = Arc::new(execute);
+        let erased =
+            move |input: Value, ctx: ToolContext| -> BoxFuture<'static, Result<Value, RunError>> {
+                let execute = Arc::clone(&execute);
+                Box::pin(async move {
+                    let typed: I = serde_json::from_value(input)
+                        .map_err(|e| RunError::Input(e.to_string()))?;
+                    let output = execute(typed, ctx).await.map_err(RunError::Tool)?;
+                    serde_json::to_value(output).map_err(|e| {
+                        RunError::Tool(ToolError::new(format!(
+                            "output could not be serialized: {e}"
+                        )))
+                    })
+                })
+            };
+        let input_schema = schema_of::<I>();
+        let output_schema = schema_of::<O>();
+        Tool::from_parts(
+            self.id,
+            self.description,
+            input_schema,
+            Some(output_schema),
+            Box::new(erased),
+        )
+    }
+}
+
+/// Mastra's listing form of a schema: the JSON text of `{"json": <schema>}` (superjson).
+fn superjson(schema: &Value) -> String {
+    json!({ "json": schema }).to_string()
+}
+
 impl Tool {
-    /// A tool with the given id and description.
-    pub fn new(id: impl Into<String>, description: impl Into<String>) -> Self {
+    /// Starts describing a tool with this id.
+    pub fn builder(id: impl Into<String>) -> ToolBuilder {
+        ToolBuilder {
+            id: id.into(),
+            description: String::new(),
+        }
+    }
+
+    fn from_parts(
+        id: String,
+        description: String,
+        input_schema: Value,
+        output_schema: Option<Value>,
+        execute: Box<ExecuteFn>,
+    ) -> Self {
         Self {
             inner: Arc::new(ToolInner {
-                id: id.into(),
-                description: description.into(),
+                superjson_input: superjson(&input_schema),
+                superjson_output: output_schema.as_ref().map(superjson),
+                validator: SchemaValidator::new(input_schema.clone()),
+                id,
+                description,
+                input_schema,
+                output_schema,
+                execute,
             }),
         }
     }
@@ -33,5 +277,71 @@ impl Tool {
     /// What the tool does.
     pub fn description(&self) -> &str {
         &self.inner.description
+    }
+
+    /// JSON Schema of the input.
+    pub fn input_schema(&self) -> &Value {
+        &self.inner.input_schema
+    }
+
+    /// JSON Schema of the output.
+    pub fn output_schema(&self) -> Option<&Value> {
+        self.inner.output_schema.as_ref()
+    }
+
+    /// Whether two handles are the same tool.
+    pub fn same_as(&self, other: &Tool) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+
+    /// The tool as Mastra lists it, with superjson-string schemas.
+    pub fn summary(&self) -> ToolSummary {
+        ToolSummary {
+            id: self.inner.id.clone(),
+            description: self.inner.description.clone(),
+            input_schema: self.inner.superjson_input.clone(),
+            output_schema: self.inner.superjson_output.clone(),
+            require_approval: false,
+        }
+    }
+
+    /// How the model sees it.
+    pub fn spec(&self) -> ToolSpec {
+        let mut parameters = self.inner.input_schema.clone();
+        if let Some(map) = parameters.as_object_mut() {
+            map.remove("$schema");
+        }
+        ToolSpec {
+            name: self.inner.id.clone(),
+            description: self.inner.description.clone(),
+            parameters,
+        }
+    }
+
+    /// Checks `input` against the input schema without running anything.
+    pub fn validate(&self, input: &Value) -> Result<(), Vec<Issue>> {
+        self.inner.validator.validate(input)
+    }
+
+    /// Validates `input`, then runs the tool.
+    pub async fn execute(&self, input: Value, ctx: ToolContext) -> Result<Value, ToolFailure> {
+        self.validate(&input)
+            .map_err(|issues| ToolFailure::InvalidInput {
+                tool: self.inner.id.clone(),
+                issues,
+            })?;
+        (self.inner.execute)(input, ctx)
+            .await
+            .map_err(|error| match error {
+                // Serde can refuse what the schema allowed (a custom `Deserialize`).
+                RunError::Input(message) => ToolFailure::InvalidInput {
+                    tool: self.inner.id.clone(),
+                    issues: vec![Issue::new("", message)],
+                },
+                RunError::Tool(error) => ToolFailure::Failed {
+                    tool: self.inner.id.clone(),
+                    error,
+                },
+            })
     }
 }

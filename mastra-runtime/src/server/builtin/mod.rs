@@ -1,13 +1,21 @@
 //! Routes the runtime serves itself, one file per group.
 
+mod agents;
+mod common;
 mod health;
+mod memory;
 mod openapi;
+mod tools;
 
 use crate::{route::ApiRoute, server::ServerConfig};
 
 /// Every built-in route. `prefix` is the API prefix (`/api` by default).
-pub(crate) fn routes(_prefix: &str) -> Vec<ApiRoute> {
-    vec![health::route()]
+pub(crate) fn routes(prefix: &str) -> Vec<ApiRoute> {
+    let mut routes = vec![health::route()];
+    routes.extend(agents::routes(prefix));
+    routes.extend(tools::routes(prefix));
+    routes.extend(memory::routes(prefix));
+    routes
 }
 
 /// The OpenAPI document and Swagger UI routes that `config` turns on.

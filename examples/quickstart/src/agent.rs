@@ -1,0 +1,63 @@
+//! The quickstart's agent: the offline model unless a provider key is set, one tool, memory.
+
+use mastra_runtime::{model::ECHO_MODEL, prelude::*};
+
+/// The model used when `OPENAI_API_KEY` is set.
+pub const OPENAI_MODEL: &str = "openai/gpt-4o-mini";
+
+/// The model used when only `ANTHROPIC_API_KEY` is set.
+pub const ANTHROPIC_MODEL: &str = "anthropic/claude-3-5-haiku-latest";
+
+/// Which model the quickstart's agent uses: a real provider when its key is set, else the
+/// offline `mastra/echo`.
+pub fn model_name() -> &'static str {
+    let set = |var: &str| std::env::var(var).is_ok_and(|v| !v.trim().is_empty());
+    if set("OPENAI_API_KEY") {
+        OPENAI_MODEL
+    } else if set("ANTHROPIC_API_KEY") {
+        ANTHROPIC_MODEL
+    } else {
+        ECHO_MODEL
+    }
+}
+
+/// Input of the temperature tool.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct CelsiusInput {
+    /// Degrees Celsius, no colder than absolute zero.
+    #[schemars(range(min = -273.15))]
+    pub celsius: f64,
+}
+
+/// Output of the temperature tool.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct FahrenheitOutput {
+    /// Degrees Fahrenheit.
+    pub fahrenheit: f64,
+}
+
+/// A deterministic tool: converts Celsius to Fahrenheit.
+pub fn temperature_tool() -> Tool {
+    Tool::builder("celsius-to-fahrenheit")
+        .description("Converts a temperature from degrees Celsius to degrees Fahrenheit")
+        .execute(|input: CelsiusInput, _ctx: ToolContext| async move {
+            Ok::<_, ToolError>(FahrenheitOutput {
+                fahrenheit: input.celsius * 9.0 / 5.0 + 32.0,
+            })
+        })
+}
+
+/// The agent, with the tool and memory.
+pub fn agent() -> Agent {
+    Agent::builder("my-agent")
+        .name("My Agent")
+        .description("A helpful assistant that can convert temperatures")
+        .instructions(
+            "You are a helpful assistant. Use the celsius-to-fahrenheit tool to convert \
+             temperatures.",
+        )
+        .model(model_name())
+        .tool(temperature_tool())
+        .memory(Memory::new())
+        .build()
+}

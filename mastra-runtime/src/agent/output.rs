@@ -1,0 +1,327 @@
+//! [`ModelOutput`]: a run in progress. Any number of readers see every chunk from the start;
+//! the run itself is started once, by whichever reader comes first, and runs to completion
+//! (or abort) whether or not anyone keeps reading.
+
+use std::{
+    panic::AssertUnwindSafe,
+    sync::{Arc, Mutex, PoisonError},
+};
+
+use actix_web::{http::header, HttpResponse};
+use bytes::Bytes;
+use futures_util::{future::BoxFuture, stream::BoxStream, FutureExt, Stream, StreamExt};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+use super::{
+    chunk::{Chunk, ChunkType},
+    AgentError,
+};
+use crate::model::{FinishReason, ToolCall, ToolOutcome, Usage};
+
+/// The SSE frame that ends an agent stream.
+pub const SSE_DONE_FRAME: &str = "data: [DONE]\n\n";
+
+/// One model call of a run and what followed it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct StepResult {
+    /// Text produced in this step.
+    pub text: String,
+    /// Tools the model asked for.
+    pub tool_calls: Vec<ToolCall>,
+    /// What those tools returned.
+    pub tool_results: Vec<ToolOutcome>,
+    /// Why the step ended.
+    pub finish_reason: FinishReason,
+    /// What the step cost.
+    pub usage: Usage,
+}
+
+/// The result of a finished run (Mastra's `generate` answer).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AgentResult {
+    /// Every text delta of every step, joined.
+    pub text: String,
+    /// Tokens used over all steps.
+    pub usage: Usage,
+    /// Why the last step ended.
+    pub finish_reason: FinishReason,
+    /// The `tool-call` chunks of the run.
+    pub tool_calls: Vec<Chunk>,
+    /// The `tool-result` chunks of the run.
+    pub tool_results: Vec<Chunk>,
+    /// Each step.
+    pub steps: Vec<StepResult>,
+    /// The run's id.
+    pub run_id: String,
+}
+
+#[derive(Clone, Copy, Default)]
+struct Progress {
+    chunks: usize,
+    done: bool,
+}
+
+#[derive(Default)]
+struct Log {
+    chunks: Vec<Chunk>,
+    outcome: Option<Result<AgentResult, AgentError>>,
+}
+
+/// What the run writes and readers read.
+pub(crate) struct Channel {
+    log: Mutex<Log>,
+    progress: watch::Sender<Progress>,
+}
+
+impl Channel {
+    fn log(&self) -> std::sync::MutexGuard<'_, Log> {
+        // Writers only push or set fields; a panic mid-way leaves a usable log.
+        self.log.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// The run's handle on its channel: pushes chunks and records the outcome exactly once. If it
+/// is dropped without an outcome (the run panicked or its task was cancelled), readers get an
+/// error instead of waiting forever.
+pub(crate) struct Recorder {
+    channel: Arc<Channel>,
+    run_id: String,
+}
+
+impl Recorder {
+    pub(crate) fn run_id(&self) -> &str {
+        &self.run_id
+    }
+
+    /// Appends a chunk of `kind` and wakes readers.
+    pub(crate) fn emit(&self, kind: ChunkType, payload: serde_json::Value) -> Chunk {
+        let chunk = Chunk::new(kind, &self.run_id, payload);
+        let count = {
+            let mut log = self.channel.log();
+            log.chunks.push(chunk.clone());
+            log.chunks.len()
+        };
+        self.channel.progress.send_modify(|p| p.chunks = count);
+        chunk
+    }
+
+    /// Records the outcome and wakes readers; later calls are ignored.
+    pub(crate) fn finish(&self, outcome: Result<AgentResult, AgentError>) {
+        {
+            let mut log = self.channel.log();
+            if log.outcome.is_some() {
+                return;
+            }
+            log.outcome = Some(outcome);
+        }
+        self.channel.progress.send_modify(|p| p.done = true);
+    }
+}
+
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        let unfinished = self.channel.log().outcome.is_none();
+        if unfinished {
+            self.emit(
+                ChunkType::Error,
+                serde_json::json!({ "error": { "name": "Error", "message": "the agent run stopped unexpectedly" } }),
+            );
+            self.finish(Err(AgentError::Internal(
+                "the agent run stopped unexpectedly".to_owned(),
+            )));
+        }
+    }
+}
+
+struct Shared {
+    run_id: String,
+    channel: Arc<Channel>,
+    pending: Mutex<Option<BoxFuture<'static, ()>>>,
+    abort: CancellationToken,
+}
+
+/// A streaming agent run (Mastra's `MastraModelOutput`).
+///
+/// Cloning is cheap and every clone is the same run. The run starts when something first reads
+/// it (a stream, a response, [`ModelOutput::consume_stream`], or an awaited value), and is
+/// driven to completion exactly once however many readers there are. Every reader sees every
+/// chunk from the start.
+#[derive(Clone)]
+pub struct ModelOutput {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for ModelOutput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ModelOutput")
+            .field("run_id", &self.shared.run_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ModelOutput {
+    /// A run whose body `run` writes through the recorder it is given.
+    pub(crate) fn new<F, Fut>(run_id: String, abort: CancellationToken, run: F) -> Self
+    where
+        F: FnOnce(Recorder) -> Fut,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
+        let (progress, _) = watch::channel(Progress::default());
+        let channel = Arc::new(Channel {
+            log: Mutex::new(Log::default()),
+            progress,
+        });
+        let recorder = Recorder {
+            channel: Arc::clone(&channel),
+            run_id: run_id.clone(),
+        };
+        let body = run(recorder);
+        let guarded = async move {
+            // A panic drops the recorder, which reports the failure to readers.
+            if AssertUnwindSafe(body).catch_unwind().await.is_err() {
+                tracing::error!("agent run panicked");
+            }
+        };
+        Self {
+            shared: Arc::new(Shared {
+                run_id,
+                channel,
+                pending: Mutex::new(Some(guarded.boxed())),
+                abort,
+            }),
+        }
+    }
+
+    /// The run's id (the `runId` of every chunk).
+    pub fn run_id(&self) -> &str {
+        &self.shared.run_id
+    }
+
+    /// The signal that aborts this run.
+    pub fn abort_signal(&self) -> &CancellationToken {
+        &self.shared.abort
+    }
+
+    /// Aborts the run: the model call is dropped, an `abort` chunk ends the stream, and nothing
+    /// is saved to memory.
+    pub fn abort(&self) {
+        self.shared.abort.cancel();
+    }
+
+    /// Starts the run if nothing has yet. Needs a Tokio runtime.
+    fn start(&self) {
+        let pending = self
+            .shared
+            .pending
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(run) = pending {
+            tokio::spawn(run);
+        }
+    }
+
+    /// Every chunk of the run, from the first, as it is produced.
+    pub fn full_stream(&self) -> BoxStream<'static, Chunk> {
+        let this = self.clone();
+        let receiver = self.shared.channel.progress.subscribe();
+        futures_util::stream::unfold(
+            (this, receiver, 0usize, false),
+            |(this, mut receiver, index, started)| async move {
+                if !started {
+                    this.start();
+                }
+                loop {
+                    let done = receiver.borrow_and_update().done;
+                    let next = this.shared.channel.log().chunks.get(index).cloned();
+                    if let Some(chunk) = next {
+                        return Some((chunk, (this, receiver, index + 1, true)));
+                    }
+                    if done || receiver.changed().await.is_err() {
+                        return None;
+                    }
+                }
+            },
+        )
+        .boxed()
+    }
+
+    /// The text deltas of the run, as they are produced.
+    pub fn text_stream(&self) -> BoxStream<'static, String> {
+        self.full_stream()
+            .filter_map(|chunk| std::future::ready(chunk.text_delta().map(str::to_owned)))
+            .boxed()
+    }
+
+    /// Drives the run to completion (once, however many callers) and returns its result.
+    pub async fn consume_stream(&self) -> Result<AgentResult, AgentError> {
+        self.start();
+        let mut receiver = self.shared.channel.progress.subscribe();
+        loop {
+            if let Some(outcome) = self.shared.channel.log().outcome.clone() {
+                return outcome;
+            }
+            if receiver.changed().await.is_err() {
+                return Err(AgentError::Internal("the agent run was lost".to_owned()));
+            }
+        }
+    }
+
+    /// The final text, once the run finished.
+    pub async fn text(&self) -> Result<String, AgentError> {
+        self.consume_stream().await.map(|r| r.text)
+    }
+
+    /// The total usage, once the run finished.
+    pub async fn usage(&self) -> Result<Usage, AgentError> {
+        self.consume_stream().await.map(|r| r.usage)
+    }
+
+    /// Why the run ended, once it finished.
+    pub async fn finish_reason(&self) -> Result<FinishReason, AgentError> {
+        self.consume_stream().await.map(|r| r.finish_reason)
+    }
+
+    /// The run as Mastra's SSE body: one `data: {chunk}\n\n` frame per chunk, then
+    /// `data: [DONE]\n\n`.
+    pub fn sse_stream(&self) -> BoxStream<'static, Bytes> {
+        self.full_stream()
+            .map(|chunk| Bytes::from(chunk.to_sse_frame()))
+            .chain(futures_util::stream::once(std::future::ready(
+                Bytes::from_static(SSE_DONE_FRAME.as_bytes()),
+            )))
+            .boxed()
+    }
+
+    /// The run as an SSE response (`text/event-stream`, `Cache-Control: no-cache`,
+    /// `X-Accel-Buffering: no`), each frame sent as it is produced.
+    pub fn to_sse_response(&self) -> HttpResponse {
+        sse_response(self.sse_stream())
+    }
+
+    /// The text deltas as a `text/plain; charset=utf-8` response, sent as produced.
+    pub fn to_text_stream_response(&self) -> HttpResponse {
+        HttpResponse::Ok()
+            .content_type("text/plain; charset=utf-8")
+            .insert_header((header::CACHE_CONTROL, "no-cache"))
+            .insert_header(("x-accel-buffering", "no"))
+            .streaming(
+                self.text_stream()
+                    .map(|t| Ok::<_, std::convert::Infallible>(Bytes::from(t))),
+            )
+    }
+}
+
+/// An SSE response around a stream of frames.
+pub(crate) fn sse_response(frames: impl Stream<Item = Bytes> + 'static) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/event-stream")
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .insert_header(("x-accel-buffering", "no"))
+        .streaming(frames.map(Ok::<_, std::convert::Infallible>))
+}

@@ -1,0 +1,81 @@
+//! Memory: conversation threads and their messages, kept in a [`Storage`].
+//!
+//! An agent given [`Memory`] loads a thread's recent messages into its prompt and, when a run
+//! finishes, saves the user's input and the assistant's answer. SQLite ([`SqliteStorage`]) is
+//! the embedded default: a file (`./mastra.db` unless configured), or in memory for tests.
+
+mod sqlite;
+mod storage;
+mod types;
+
+use std::sync::Arc;
+
+pub use sqlite::{SqliteStorage, DEFAULT_DATABASE_PATH};
+pub use storage::{
+    Page, PageRequest, SortDirection, Storage, StorageError, ThreadFilter, ThreadOrderField,
+    ThreadUpdate,
+};
+pub use types::{
+    Message, MessageContent, MessagePart, MessageRole, Thread, Timestamp, ToolInvocation,
+};
+
+/// How many recent messages of a thread a run loads: Mastra's `lastMessages` default.
+pub const DEFAULT_LAST_MESSAGES: usize = 10;
+
+/// An agent's memory: how much history it reads, and optionally its own store (else the one
+/// configured with [`MastraBuilder::storage`](crate::MastraBuilder::storage)).
+///
+/// ```
+/// use mastra_runtime::memory::{Memory, SqliteStorage};
+/// let memory = Memory::new().last_messages(20).storage(SqliteStorage::in_memory());
+/// assert_eq!(memory.recent_limit(), 20);
+/// ```
+#[derive(Debug, Clone)]
+pub struct Memory {
+    last_messages: usize,
+    storage: Option<Arc<dyn Storage>>,
+}
+
+impl Default for Memory {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Memory {
+    /// Memory reading the last [`DEFAULT_LAST_MESSAGES`] messages, in the application's store.
+    pub fn new() -> Self {
+        Self {
+            last_messages: DEFAULT_LAST_MESSAGES,
+            storage: None,
+        }
+    }
+
+    /// Sets how many recent messages are loaded into the prompt (0 loads none but still saves).
+    pub fn last_messages(mut self, count: usize) -> Self {
+        self.last_messages = count;
+        self
+    }
+
+    /// Uses this store instead of the application's.
+    pub fn storage(mut self, storage: impl Storage) -> Self {
+        self.storage = Some(Arc::new(storage));
+        self
+    }
+
+    /// Uses this shared store instead of the application's.
+    pub fn shared_storage(mut self, storage: Arc<dyn Storage>) -> Self {
+        self.storage = Some(storage);
+        self
+    }
+
+    /// How many recent messages are loaded.
+    pub fn recent_limit(&self) -> usize {
+        self.last_messages
+    }
+
+    /// The store set on this memory, if any.
+    pub fn own_storage(&self) -> Option<&Arc<dyn Storage>> {
+        self.storage.as_ref()
+    }
+}

@@ -1,0 +1,249 @@
+//! `/api/agents`: list and describe agents, `generate` and `stream` (Mastra's SSE framing).
+
+use std::{collections::BTreeMap, task::Poll};
+
+use actix_web::{HttpRequest, HttpResponse};
+use futures_util::StreamExt;
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use tokio_util::sync::CancellationToken;
+
+use super::common::{merge_client_context, Precomputed};
+use crate::{
+    agent::{sse_response, AgentInput, AgentResult, AgentSummary, Chunk, GenerateOptions},
+    error::ApiError,
+    extract::{Json, Path},
+    mastra::Mastra,
+    model::ModelSettings,
+    openapi::{
+        DescribeInput, DescribeOutput, OperationFragment, RequestBodyFragment, ResponseFragment,
+    },
+    route::{ApiRoute, RouteOrigin},
+};
+
+/// `memory.thread`: an id, or an object with one.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub(crate) enum ThreadRef {
+    /// The thread id.
+    Id(String),
+    /// `{ "id": "..." }` (other fields are ignored).
+    Object {
+        /// The thread id.
+        id: String,
+    },
+}
+
+/// Which conversation a run reads and saves.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+pub(crate) struct MemoryBody {
+    /// The thread, created on first save when it does not exist.
+    pub thread: ThreadRef,
+    /// The thread's owner (a user, an account).
+    pub resource: String,
+}
+
+/// The body of `generate` and `stream` (Mastra's; fields not listed are accepted and ignored).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct GenerateBody {
+    /// One user message as a string, or a list of `{role, content}` messages.
+    pub messages: AgentInput,
+    /// Thread and resource to read from and save to.
+    #[serde(default)]
+    pub memory: Option<MemoryBody>,
+    /// Values for the request context (reserved `mastra__*` keys are ignored).
+    #[serde(default)]
+    pub request_context: Option<Map<String, Value>>,
+    /// Most model calls in the tool loop.
+    #[serde(default)]
+    #[schemars(range(min = 1))]
+    pub max_steps: Option<u32>,
+    /// The run id (a fresh UUID otherwise).
+    #[serde(default)]
+    pub run_id: Option<String>,
+    /// Sampling settings for this run.
+    #[serde(default)]
+    pub model_settings: Option<ModelSettings>,
+}
+
+fn options(
+    mastra: &Mastra,
+    req: &HttpRequest,
+    body: GenerateBody,
+) -> (AgentInput, GenerateOptions) {
+    let ctx = merge_client_context(req, body.request_context);
+    let mut options = GenerateOptions::new()
+        .request_context(ctx)
+        .mastra(mastra.clone());
+    if let Some(memory) = body.memory {
+        let thread = match memory.thread {
+            ThreadRef::Id(id) | ThreadRef::Object { id } => id,
+        };
+        options = options.memory(thread, memory.resource);
+    }
+    if let Some(steps) = body.max_steps {
+        options = options.max_steps(steps);
+    }
+    if let Some(run_id) = body.run_id {
+        options = options.run_id(run_id);
+    }
+    if let Some(settings) = body.model_settings {
+        if let Some(t) = settings.temperature {
+            options = options.temperature(t);
+        }
+        if let Some(m) = settings.max_tokens {
+            options = options.max_tokens(m);
+        }
+    }
+    (body.messages, options)
+}
+
+fn mastra_of(req: &HttpRequest) -> Result<Mastra, ApiError> {
+    req.app_data::<Mastra>()
+        .cloned()
+        .ok_or_else(|| ApiError::internal("Internal Server Error"))
+}
+
+async fn generate(
+    req: HttpRequest,
+    Path(agent_id): Path<String>,
+    Json(body): Json<GenerateBody>,
+) -> Result<Json<AgentResult>, ApiError> {
+    let mastra = mastra_of(&req)?;
+    let agent = mastra.agent(&agent_id)?;
+    let (input, options) = options(&mastra, &req, body);
+    Ok(Json(agent.generate(input, options).await?))
+}
+
+async fn stream(
+    req: HttpRequest,
+    Path(agent_id): Path<String>,
+    Json(body): Json<GenerateBody>,
+) -> Result<HttpResponse, ApiError> {
+    let mastra = mastra_of(&req)?;
+    let agent = mastra.agent(&agent_id)?;
+    let (input, options) = options(&mastra, &req, body);
+    // Dropping the body before the run ends (the client went away) aborts the run: the model
+    // call is dropped and nothing is saved, as with Mastra's request abort signal.
+    let abort = CancellationToken::new();
+    let output = agent
+        .stream(input, options.abort_signal(abort.clone()))
+        .await?;
+    let mut guard = Some(abort.drop_guard());
+    let frames = output
+        .sse_stream()
+        .chain(futures_util::stream::poll_fn(move |_| {
+            if let Some(guard) = guard.take() {
+                guard.disarm();
+            }
+            Poll::Ready(None)
+        }));
+    Ok(sse_response(frames))
+}
+
+pub(super) fn routes(prefix: &str) -> Vec<ApiRoute> {
+    vec![
+        ApiRoute::get(format!("{prefix}/agents"))
+            .create_handler(|mastra: &Mastra| {
+                let all: BTreeMap<String, AgentSummary> = mastra
+                    .agents()
+                    .iter()
+                    .map(|(id, agent)| (id.clone(), agent.summary()))
+                    .collect();
+                let body = Precomputed::new(&all);
+                move || {
+                    let body = body.clone();
+                    async move { body.respond() }
+                }
+            })
+            .handler_name("listAgents")
+            .openapi(
+                OperationFragment::new()
+                    .summary("List agents")
+                    .description("Every agent, keyed by id, with its tools and model.")
+                    .tag("agents"),
+            )
+            .infer(Json::<BTreeMap<String, AgentSummary>>::describe_output)
+            .origin(RouteOrigin::BuiltIn),
+        ApiRoute::get(format!("{prefix}/agents/:agentId"))
+            .create_handler(|mastra: &Mastra| {
+                let each: BTreeMap<String, Precomputed> = mastra
+                    .agents()
+                    .iter()
+                    .map(|(id, agent)| (id.clone(), Precomputed::new(&agent.summary())))
+                    .collect();
+                move |Path(agent_id): Path<String>| {
+                    let found = each.get(&agent_id).cloned();
+                    async move {
+                        found.map(|body| body.respond()).ok_or_else(|| {
+                            ApiError::not_found(format!("Agent with id {agent_id} not found"))
+                        })
+                    }
+                }
+            })
+            .handler_name("getAgentById")
+            .openapi(
+                OperationFragment::new()
+                    .summary("Get agent by ID")
+                    .tag("agents")
+                    .response(ResponseFragment::new(404).description("Agent not found")),
+            )
+            .infer(|i| {
+                Path::<String>::describe_input(i);
+                Result::<Json<AgentSummary>, ApiError>::describe_output(i);
+            })
+            .origin(RouteOrigin::BuiltIn),
+        ApiRoute::post(format!("{prefix}/agents/:agentId/generate"))
+            .handler(generate)
+            .handler_name("generateAgent")
+            .openapi(
+                OperationFragment::new()
+                    .summary("Generate a response from an agent")
+                    .description(
+                        "Runs the tool loop to completion and answers with the text, usage, \
+                         finish reason, tool calls and tool results.",
+                    )
+                    .tag("agents")
+                    .response(ResponseFragment::new(404).description("Agent not found"))
+                    .response(ResponseFragment::new(502).description("The model provider failed")),
+            )
+            .infer(|i| {
+                Path::<String>::describe_input(i);
+                Json::<GenerateBody>::describe_input(i);
+                Result::<Json<AgentResult>, ApiError>::describe_output(i);
+            })
+            .origin(RouteOrigin::BuiltIn),
+        ApiRoute::post(format!("{prefix}/agents/:agentId/stream"))
+            .handler(stream)
+            .handler_name("streamAgent")
+            .openapi(
+                OperationFragment::new()
+                    .summary("Stream a response from an agent")
+                    .description(
+                        "Server-Sent Events: one `data: {chunk}` frame per chunk \
+                         (`{type, runId, from, payload}`), then `data: [DONE]`.",
+                    )
+                    .tag("agents")
+                    .request_body(
+                        RequestBodyFragment::new()
+                            .body::<GenerateBody>()
+                            .required(true),
+                    )
+                    .response(
+                        ResponseFragment::new(200)
+                            .description("Agent stream chunks")
+                            .content_type("text/event-stream")
+                            .body::<Chunk>(),
+                    )
+                    .response(ResponseFragment::new(404).description("Agent not found")),
+            )
+            .infer(|i| {
+                Path::<String>::describe_input(i);
+                Json::<GenerateBody>::describe_input(i);
+                i.error_responses();
+            })
+            .origin(RouteOrigin::BuiltIn),
+    ]
+}
