@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace. On a fresh machine it first installs what the tests need
 # (Node.js and npm with the pinned @mastra/client-js in tests/js; Debian's Chromium for the
-# Swagger UI browser test; openapi-spec-validator from PyPI for the OpenAPI document) and builds
+# Swagger UI browser test; openapi-spec-validator and Schemathesis from PyPI for the OpenAPI
+# document and the API fuzzing stage) and builds
 # everything once, into one target dir that every stage shares.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -49,10 +50,22 @@ if ! python3 -m openapi_spec_validator --version >/dev/null 2>&1; then
             --break-system-packages openapi-spec-validator
 fi
 
+# Schemathesis, pinned: the API fuzzing stage (tests/api-fuzz.sh) runs its 4.x CLI.
+SCHEMATHESIS_VERSION=4.32.5
+if [ "$(python3 -m schemathesis.cli --version 2>/dev/null | awk '{print $NF}')" != "$SCHEMATHESIS_VERSION" ]; then
+    step "pip install schemathesis==$SCHEMATHESIS_VERSION (API fuzzing against the OpenAPI documents)"
+    python3 -m pip install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION" \
+        || python3 -m pip install --quiet --disable-pip-version-check --user \
+            --break-system-packages "schemathesis==$SCHEMATHESIS_VERSION"
+fi
+
 step "build (once, every target)"
 cargo build --workspace --all-targets --locked
 
 step "tests"
 cargo test --workspace --locked --no-fail-fast
+
+step "API fuzzing: Schemathesis against the quickstart and auth example documents"
+tests/api-fuzz.sh
 
 step "all tests passed"

@@ -76,6 +76,9 @@ pub use serde;
 pub use serde_json;
 
 // The guides in docs/ are compiled and run as doc tests, so their examples cannot rot.
+#[cfg(test)]
+mod fuzzing;
+
 #[cfg(doctest)]
 #[doc = include_str!("../../docs/routes.md")]
 mod guide_routes {}

@@ -247,3 +247,149 @@ mod tests {
         assert!(matches!(sources().extract(&req), Presented::Malformed(_)));
     }
 }
+
+/// Fuzz target: token extraction from the header, the query and cookies (see
+/// `crate::fuzzing`).
+#[cfg(test)]
+mod props {
+    use actix_web::{http::header::HeaderValue, test::TestRequest};
+    use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+    use proptest::{collection::vec, prelude::*};
+
+    use super::*;
+
+    fn sources() -> TokenSources {
+        TokenSources {
+            api_key_param: Some("apiKey".into()),
+            cookie: Some("session".into()),
+        }
+    }
+
+    /// What any token the extractor hands on must be.
+    fn assert_sane(presented: &Presented<'_>) {
+        if let Presented::Token(token) = presented {
+            assert!(!token.is_empty());
+            assert!(token.len() <= MAX_TOKEN_BYTES);
+            assert!(token.bytes().all(|b| b.is_ascii_graphic()), "{token:?}");
+        }
+    }
+
+    fn b64token() -> impl Strategy<Value = String> {
+        "[A-Za-z0-9._~+/-]{1,300}={0,2}"
+    }
+
+    fn visible_token() -> impl Strategy<Value = String> {
+        "[!-~]{1,200}"
+    }
+
+    proptest! {
+        #![proptest_config(crate::fuzzing::config())]
+
+        /// Arbitrary header bytes, query text and cookies: never a panic, and anything handed
+        /// on as a token is a bounded run of visible ASCII.
+        #[test]
+        fn arbitrary_requests_never_yield_an_unsafe_token(
+            authorization in proptest::option::of(vec(any::<u8>(), 0..400)),
+            query in any::<String>(),
+            cookies in vec(vec(any::<u8>(), 0..200), 0..3),
+        ) {
+            let target = format!("/x?{}", utf8_percent_encode(&query, NON_ALPHANUMERIC))
+                .replace("%3D", "=")
+                .replace("%26", "&");
+            let mut req = TestRequest::with_uri(&target);
+            if let Some(value) = authorization.and_then(|v| HeaderValue::from_bytes(&v).ok()) {
+                req = req.append_header((header::AUTHORIZATION, value));
+            }
+            for cookie in cookies {
+                if let Ok(value) = HeaderValue::from_bytes(&cookie) {
+                    req = req.append_header((header::COOKIE, value));
+                }
+            }
+            let req = req.to_http_request();
+            assert_sane(&sources().extract(&req));
+        }
+
+        /// `Bearer <b64token>`, the scheme in any case and any number of spaces, reads exactly
+        /// the token; a query or cookie token never replaces it.
+        #[test]
+        fn a_bearer_token_is_read_exactly_and_wins(
+            token in b64token(),
+            scheme in "[Bb][Ee][Aa][Rr][Ee][Rr]",
+            spaces in 1usize..4,
+            other in visible_token(),
+        ) {
+            let value = format!("{scheme}{}{token}", " ".repeat(spaces));
+            let target = format!("/x?apiKey={}", utf8_percent_encode(&other, NON_ALPHANUMERIC));
+            let req = TestRequest::with_uri(&target)
+                .insert_header((header::AUTHORIZATION, value))
+                .insert_header((header::COOKIE, format!("session={other}")))
+                .to_http_request();
+            let presented = sources().extract(&req);
+            assert_sane(&presented);
+            prop_assert_eq!(presented, Presented::Token(Cow::Borrowed(token.as_str())));
+        }
+
+        /// An `Authorization` header that is not one Bearer credential is refused, never
+        /// passed over for the query or a cookie.
+        #[test]
+        fn a_malformed_header_is_never_passed_over(
+            value in "[ -~]{0,80}",
+            other in visible_token(),
+        ) {
+            let is_bearer = value
+                .split_once(' ')
+                .is_some_and(|(s, rest)| s.eq_ignore_ascii_case("bearer") && !rest.trim().is_empty());
+            prop_assume!(!is_bearer);
+            let Ok(value) = HeaderValue::from_str(&value) else { return Ok(()) };
+            let target = format!("/x?apiKey={}", utf8_percent_encode(&other, NON_ALPHANUMERIC));
+            let req = TestRequest::with_uri(&target)
+                .insert_header((header::AUTHORIZATION, value))
+                .to_http_request();
+            prop_assert!(matches!(sources().extract(&req), Presented::Malformed(_)));
+        }
+
+        /// `?apiKey=` among other parameters, percent-encoded any way: decoded exactly; given
+        /// twice: refused.
+        #[test]
+        fn the_api_key_parameter_is_decoded_exactly(
+            token in visible_token(),
+            before in vec("[a-z]{1,6}=[a-z0-9%]{0,6}", 0..4),
+            after in vec("[a-z]{1,6}=[a-z0-9]{0,6}", 0..4),
+        ) {
+            prop_assume!(before.iter().chain(&after).all(|p| !p.starts_with("apiKey=")));
+            let encoded = utf8_percent_encode(&token, NON_ALPHANUMERIC).to_string();
+            let mut pairs = before.clone();
+            pairs.push(format!("apiKey={encoded}"));
+            pairs.extend(after.iter().cloned());
+            let req = TestRequest::with_uri(&format!("/x?{}", pairs.join("&"))).to_http_request();
+            let presented = sources().extract(&req);
+            assert_sane(&presented);
+            prop_assert_eq!(presented, Presented::Token(Cow::Borrowed(token.as_str())));
+
+            pairs.push(format!("apiKey={encoded}"));
+            let req = TestRequest::with_uri(&format!("/x?{}", pairs.join("&"))).to_http_request();
+            prop_assert!(matches!(sources().extract(&req), Presented::Malformed(_)));
+        }
+
+        /// The named cookie is found among others, quoted or not, in any position.
+        #[test]
+        fn the_session_cookie_is_found_among_others(
+            token in "[A-Za-z0-9._~+/=-]{1,200}",
+            others in vec(("[a-z]{1,8}", "[A-Za-z0-9]{0,12}"), 0..5),
+            position in any::<prop::sample::Index>(),
+            quoted in any::<bool>(),
+        ) {
+            prop_assume!(others.iter().all(|(name, _)| name != "session"));
+            let mut pairs: Vec<String> = others.iter().map(|(n, v)| format!("{n}={v}")).collect();
+            let value = if quoted { format!("\"{token}\"") } else { token.clone() };
+            let at = position.index(pairs.len() + 1);
+            pairs.insert(at, format!("session={value}"));
+            let req = TestRequest::default()
+                .insert_header((header::COOKIE, pairs.join("; ")))
+                .to_http_request();
+            let presented = sources().extract(&req);
+            assert_sane(&presented);
+            prop_assert_eq!(presented, Presented::Token(Cow::Borrowed(token.as_str())));
+        }
+    }
+}

@@ -5,7 +5,7 @@ mod context;
 mod def;
 pub mod middleware;
 mod path;
-mod request_context;
+pub(crate) mod request_context;
 mod scope;
 pub(crate) mod table;
 

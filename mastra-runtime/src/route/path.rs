@@ -283,3 +283,103 @@ mod tests {
         assert!(!PathPattern::parse("/apis").unwrap().is_under("/api"));
     }
 }
+
+/// Fuzz target: the path-pattern parser (see `crate::fuzzing`).
+#[cfg(test)]
+mod props {
+    use proptest::{collection::vec, prelude::*};
+
+    use super::*;
+
+    /// Checks every invariant of a parsed pattern.
+    fn check_parsed(path: &str, pattern: &PathPattern) {
+        assert_eq!(pattern.as_str(), path);
+        let mut names: Vec<&str> = pattern.params().collect();
+        let total = names.len();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), total, "duplicate parameter in {path:?}");
+        for segment in pattern.segments() {
+            match segment {
+                Segment::Param(name) => assert!(is_param_name(name), "{path:?}: {name:?}"),
+                Segment::Static(text) => {
+                    assert!(!text.contains(['/', '{', '}']), "{path:?}: {text:?}")
+                }
+            }
+        }
+        // The rendered form parses to the same segments: what the router and the document
+        // see is what was declared.
+        let rendered = pattern.actix();
+        let again = PathPattern::parse(&rendered)
+            .unwrap_or_else(|e| panic!("{path:?} renders as {rendered:?}, which fails: {e}"));
+        assert_eq!(again.segments(), pattern.segments(), "{path:?}");
+        assert_eq!(again.shape(), pattern.shape());
+        assert_eq!(pattern.specificity_key().len(), pattern.segments().len());
+        assert!(pattern.is_under("/"));
+        assert!(pattern.is_under(&rendered));
+    }
+
+    fn literal() -> impl Strategy<Value = String> {
+        "[A-Za-z0-9._~-][A-Za-z0-9._~:-]{0,11}"
+    }
+
+    fn name() -> impl Strategy<Value = String> {
+        "[A-Za-z_][A-Za-z0-9_]{0,10}"
+    }
+
+    /// A segment of a valid template: a literal, `:name` or `{name}`.
+    fn segment() -> impl Strategy<Value = (Option<String>, String)> {
+        prop_oneof![
+            literal().prop_map(|l| (None, l)),
+            name().prop_map(|n| (Some(n.clone()), format!(":{n}"))),
+            name().prop_map(|n| (Some(n.clone()), format!("{{{n}}}"))),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(crate::fuzzing::config())]
+
+        /// Any text: refused with a reason, or accepted with every invariant holding.
+        #[test]
+        fn any_text_is_refused_or_consistent(path in any::<String>()) {
+            if let Ok(pattern) = PathPattern::parse(&path) {
+                check_parsed(&path, &pattern);
+            }
+        }
+
+        /// Text over the parser's own alphabet, where the near misses are.
+        #[test]
+        fn near_misses_are_refused_or_consistent(path in "[/:{}a_1.-]{0,24}") {
+            match PathPattern::parse(&path) {
+                Ok(pattern) => check_parsed(&path, &pattern),
+                Err(error) => prop_assert!(!error.to_string().is_empty()),
+            }
+        }
+
+        /// Every well-formed template is accepted, keeping its parameters in order.
+        #[test]
+        fn well_formed_templates_round_trip(
+            segments in vec(segment(), 0..8),
+            trailing_slash in any::<bool>(),
+        ) {
+            let mut seen = Vec::new();
+            let segments: Vec<_> = segments
+                .into_iter()
+                .filter(|(name, _)| match name {
+                    Some(n) if seen.contains(n) => false,
+                    Some(n) => { seen.push(n.clone()); true }
+                    None => true,
+                })
+                .collect();
+            let mut path: String = segments.iter().map(|(_, s)| format!("/{s}")).collect();
+            if path.is_empty() || trailing_slash {
+                path.push('/');
+            }
+            let pattern = PathPattern::parse(&path)
+                .unwrap_or_else(|e| panic!("{path:?} refused: {e}"));
+            check_parsed(&path, &pattern);
+            let expected: Vec<&str> = segments.iter().filter_map(|(n, _)| n.as_deref()).collect();
+            prop_assert_eq!(pattern.params().collect::<Vec<_>>(), expected);
+        }
+    }
+}

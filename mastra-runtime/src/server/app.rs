@@ -36,7 +36,10 @@ pub(crate) fn build_app(
 > {
     let config = mastra.config();
     let limit = config.body_limit;
-    let core = Core { body_limit: limit };
+    let core = Core {
+        body_limit: limit,
+        head_limits: config.head_limits,
+    };
     let cors = cors_middleware(&config.cors, mastra.is_auth_configured());
     let routes = mastra.routes_arc();
     let guard = RouteGuard {
@@ -230,7 +233,8 @@ pub(crate) fn start_on(
     let config = mastra.config();
     let app_mastra = mastra.clone();
     let mut server = HttpServer::new(move || build_app(app_mastra.clone()))
-        .shutdown_timeout(config.drain_timeout.as_secs().max(1));
+        .shutdown_timeout(config.drain_timeout.as_secs().max(1))
+        .client_request_timeout(config.client_request_timeout);
     if let Some(workers) = config.workers {
         server = server.workers(workers);
     }

@@ -8,6 +8,9 @@ use actix_web::{
     middleware::Next,
 };
 
+use super::limits::{
+    HeadLimits, DEFAULT_CLIENT_REQUEST_TIMEOUT, DEFAULT_MAX_HEADER_BYTES, DEFAULT_MAX_URL_BYTES,
+};
 use crate::{
     auth::AuthConfig,
     mastra::Mastra,
@@ -130,6 +133,8 @@ pub struct ServerConfig {
     pub(crate) timeout: Duration,
     pub(crate) workers: Option<usize>,
     pub(crate) body_limit: usize,
+    pub(crate) head_limits: HeadLimits,
+    pub(crate) client_request_timeout: Duration,
     pub(crate) cors: CorsConfig,
     pub(crate) drain_timeout: Duration,
     pub(crate) middleware: Vec<GlobalMiddleware>,
@@ -152,6 +157,9 @@ impl fmt::Debug for ServerConfig {
             .field("timeout", &self.timeout)
             .field("workers", &self.workers)
             .field("body_limit", &self.body_limit)
+            .field("max_url_bytes", &self.head_limits.max_url_bytes)
+            .field("max_header_bytes", &self.head_limits.max_header_bytes)
+            .field("client_request_timeout", &self.client_request_timeout)
             .field("cors", &self.cors)
             .field("drain_timeout", &self.drain_timeout)
             .field("middleware", &self.middleware.len())
@@ -171,6 +179,11 @@ impl Default for ServerConfig {
             timeout: DEFAULT_TIMEOUT,
             workers: None,
             body_limit: DEFAULT_BODY_LIMIT,
+            head_limits: HeadLimits {
+                max_url_bytes: DEFAULT_MAX_URL_BYTES,
+                max_header_bytes: DEFAULT_MAX_HEADER_BYTES,
+            },
+            client_request_timeout: DEFAULT_CLIENT_REQUEST_TIMEOUT,
             cors: CorsConfig::default(),
             drain_timeout: DEFAULT_DRAIN_TIMEOUT,
             middleware: Vec::new(),
@@ -225,6 +238,29 @@ impl ServerConfig {
     /// Sets the largest accepted request body, in bytes.
     pub fn body_limit(mut self, bytes: usize) -> Self {
         self.body_limit = bytes;
+        self
+    }
+
+    /// Sets the longest accepted request target (path and query), in bytes; longer gets a JSON
+    /// `414` (default [`DEFAULT_MAX_URL_BYTES`]).
+    pub fn max_url_bytes(mut self, bytes: usize) -> Self {
+        self.head_limits.max_url_bytes = bytes;
+        self
+    }
+
+    /// Sets the largest accepted total of request header fields, in bytes; larger gets a JSON
+    /// `431` (default [`DEFAULT_MAX_HEADER_BYTES`]). Heads past actix-http's own buffer
+    /// ([`HTTP_PARSER_HEAD_BUFFER`](super::limits::HTTP_PARSER_HEAD_BUFFER)) are refused by
+    /// the HTTP parser whatever this says.
+    pub fn max_header_bytes(mut self, bytes: usize) -> Self {
+        self.head_limits.max_header_bytes = bytes;
+        self
+    }
+
+    /// Sets how long a client may take to send a complete request head before it is answered
+    /// `408` and disconnected (default [`DEFAULT_CLIENT_REQUEST_TIMEOUT`]).
+    pub fn client_request_timeout(mut self, timeout: Duration) -> Self {
+        self.client_request_timeout = timeout;
         self
     }
 

@@ -24,6 +24,7 @@ use actix_web::{
 use bytes::Bytes;
 use futures_util::{FutureExt, Stream};
 
+use super::limits::HeadLimits;
 use crate::error::ApiError;
 
 /// Header carrying the request id, echoed when the client sends a sane one.
@@ -31,10 +32,11 @@ pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
 static NEXT_REQUEST_ID: AtomicU64 = AtomicU64::new(1);
 
-/// The outermost layer: request id, body-size limit, JSON error bodies, the log line.
+/// The outermost layer: request id, head and body-size limits, JSON error bodies, the log line.
 #[derive(Clone)]
 pub(crate) struct Core {
     pub(crate) body_limit: usize,
+    pub(crate) head_limits: HeadLimits,
 }
 
 impl<S, B> Transform<S, ServiceRequest> for Core
@@ -80,6 +82,10 @@ where
 
         // Note: nothing here may keep a clone of the `HttpRequest` while the inner service
         // runs; the router needs the only reference to record path parameters.
+        if let Some(refusal) = self.config.head_limits.check(&req) {
+            let res = req.into_response(refusal.error_response());
+            return finish(res, started, request_id);
+        }
         match declared_length(&req) {
             Some(Ok(length)) if length > self.config.body_limit => {
                 let res = req.into_response(

@@ -5,6 +5,7 @@ mod app;
 pub(crate) mod builtin;
 pub mod config;
 pub(crate) mod core;
+pub mod limits;
 
 pub(crate) use app::start_on;
 pub use app::RunningServer;
