@@ -91,7 +91,11 @@ pub async fn exchange(base: &str, request: &[u8]) -> WireReply {
     // The server may answer and close before taking everything (a refused head or body); the
     // answer is what matters, so a failed write is not an error here.
     let _ = stream.write_all(request).await;
-    read_reply(&mut stream).await
+    if request.starts_with(b"HEAD ") {
+        read_head_reply(&mut stream).await
+    } else {
+        read_reply(&mut stream).await
+    }
 }
 
 /// `METHOD target HTTP/1.1` with a `host` header, the given extra header lines and body.
@@ -113,12 +117,20 @@ pub fn request(base: &str, method: &str, target: &str, headers: &[&str], body: &
 /// Reads one response from `stream`: the head, then the body by `Content-Length`, chunked
 /// coding, or to the end of the stream. Panics after [`EXCHANGE_TIMEOUT`].
 pub async fn read_reply(stream: &mut TcpStream) -> WireReply {
-    tokio::time::timeout(EXCHANGE_TIMEOUT, read_reply_inner(stream))
+    tokio::time::timeout(EXCHANGE_TIMEOUT, read_reply_inner(stream, false))
         .await
         .unwrap_or_else(|_| panic!("no complete response within {EXCHANGE_TIMEOUT:?}"))
 }
 
-async fn read_reply_inner(stream: &mut TcpStream) -> WireReply {
+/// Reads the response to a `HEAD` request: a head whose framing headers describe a body that
+/// is not sent.
+pub async fn read_head_reply(stream: &mut TcpStream) -> WireReply {
+    tokio::time::timeout(EXCHANGE_TIMEOUT, read_reply_inner(stream, true))
+        .await
+        .unwrap_or_else(|_| panic!("no response head within {EXCHANGE_TIMEOUT:?}"))
+}
+
+async fn read_reply_inner(stream: &mut TcpStream, head_only: bool) -> WireReply {
     let mut seen = Vec::new();
     let mut buf = vec![0u8; 64 * 1024];
     let (status, headers, head_len) = loop {
@@ -149,6 +161,9 @@ async fn read_reply_inner(stream: &mut TcpStream) -> WireReply {
         headers,
         body: seen.split_off(head_len),
     };
+    if head_only {
+        return reply;
+    }
     let chunked = reply
         .header("transfer-encoding")
         .is_some_and(|te| te.to_ascii_lowercase().contains("chunked"));

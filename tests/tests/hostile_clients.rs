@@ -59,15 +59,22 @@ async fn a_panicking_route_is_a_json_500_and_the_next_thousand_requests_are_serv
         .await
         .assert_error(500, "Internal Server Error");
 
-    // A panic after the head is out cuts that one response short, nothing else.
-    let res = server
-        .client()
-        .get(server.url("/boom-midstream"))
-        .send()
-        .await
-        .expect("head");
-    assert_eq!(res.status(), 200);
-    assert!(res.bytes().await.is_err(), "the cut body must not look complete");
+    // A panic while the body streams cuts that one response short (the head may or may not
+    // have been flushed), nothing else.
+    for _ in 0..3 {
+        match server
+            .client()
+            .get(server.url("/boom-midstream"))
+            .send()
+            .await
+        {
+            Err(_) => {}
+            Ok(res) => {
+                assert_eq!(res.status(), 200);
+                assert!(res.bytes().await.is_err(), "the cut body must not look complete");
+            }
+        }
+    }
 
     // One worker serves everything that follows, on pooled keep-alive connections, with a
     // panic every hundred requests for good measure.

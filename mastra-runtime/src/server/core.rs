@@ -12,7 +12,7 @@ use std::{
 };
 
 use actix_web::{
-    body::{BoxBody, MessageBody},
+    body::{BodySize, BoxBody, MessageBody},
     dev::{Payload, Service, ServiceRequest, ServiceResponse, Transform},
     error::PayloadError,
     http::{
@@ -182,11 +182,7 @@ where
                     )
                 }
                 Err(panic) => {
-                    let message = panic
-                        .downcast_ref::<&str>()
-                        .map(|s| (*s).to_owned())
-                        .or_else(|| panic.downcast_ref::<String>().cloned())
-                        .unwrap_or_else(|| "non-string panic payload".to_owned());
+                    let message = panic_message(panic.as_ref());
                     tracing::error!(
                         method = %http_req.method(),
                         path = http_req.path(),
@@ -197,6 +193,79 @@ where
                 }
             })
         })
+    }
+}
+
+/// The text of a panic payload.
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "non-string panic payload".to_owned())
+}
+
+/// A streamed body is polled after the handler returned, outside [`RouteGuard`]'s
+/// `catch_unwind`: a panic in it would unwind through the HTTP dispatcher. This wraps streamed
+/// bodies (only those: a sized body cannot panic) so a panic ends the body with an error, which
+/// closes that one connection mid-response like any failed stream, and is logged like a
+/// handler's.
+fn isolate_stream_panics(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
+    if !matches!(res.response().body().size(), BodySize::Stream) {
+        return res;
+    }
+    let route = format!("{} {}", res.request().method(), res.request().path());
+    res.map_body(|_, body| {
+        BoxBody::new(PanicSafeBody {
+            inner: body,
+            route,
+            done: false,
+        })
+    })
+}
+
+struct PanicSafeBody {
+    inner: BoxBody,
+    /// `METHOD path`, for the log line.
+    route: String,
+    done: bool,
+}
+
+/// The error a streamed body ends with when it panicked.
+#[derive(Debug, thiserror::Error)]
+#[error("the response stream panicked")]
+struct StreamPanicked;
+
+impl MessageBody for PanicSafeBody {
+    type Error = Box<dyn std::error::Error>;
+
+    fn size(&self) -> BodySize {
+        self.inner.size()
+    }
+
+    fn poll_next(
+        mut self: Pin<&mut Self>,
+        cx: &mut TaskContext<'_>,
+    ) -> Poll<Option<Result<Bytes, Self::Error>>> {
+        let this = &mut *self;
+        if this.done {
+            return Poll::Ready(None);
+        }
+        let polled = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            Pin::new(&mut this.inner).poll_next(cx)
+        }));
+        match polled {
+            Ok(poll) => poll,
+            Err(panic) => {
+                this.done = true;
+                tracing::error!(
+                    route = %this.route,
+                    panic = %panic_message(panic.as_ref()),
+                    "response stream panicked; closed that connection and kept serving"
+                );
+                Poll::Ready(Some(Err(Box::new(StreamPanicked))))
+            }
+        }
     }
 }
 
@@ -213,7 +282,7 @@ fn complete(
     started: Instant,
     request_id: HeaderValue,
 ) -> ServiceResponse<BoxBody> {
-    let mut res = json_error_body(res);
+    let mut res = isolate_stream_panics(json_error_body(res));
     let latency = started.elapsed();
     tracing::info!(
         target: "mastra::http",
