@@ -8,6 +8,7 @@
 //! 3.1 document, served from memory at `/api/openapi.json` and shown by [`SwaggerUi`].
 
 pub mod document;
+pub mod event_stream;
 pub mod fragment;
 pub mod infer;
 mod operation;
@@ -16,6 +17,7 @@ pub mod swagger;
 pub mod validate;
 
 pub use document::{DocumentSettings, OpenApiDocument};
+pub use event_stream::SseEvent;
 pub use fragment::{
     OperationFragment, ParamLocation, ParameterFragment, RequestBodyFragment, ResponseFragment,
     SchemaFn, SchemaType,

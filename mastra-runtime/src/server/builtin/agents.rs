@@ -18,6 +18,7 @@ use crate::{
     model::ModelSettings,
     openapi::{
         DescribeInput, DescribeOutput, OperationFragment, RequestBodyFragment, ResponseFragment,
+        SseEvent,
     },
     route::{ApiRoute, RouteOrigin},
 };
@@ -235,7 +236,7 @@ pub(super) fn routes(prefix: &str) -> Vec<ApiRoute> {
                         ResponseFragment::new(200)
                             .description("Agent stream chunks")
                             .content_type("text/event-stream")
-                            .body::<Chunk>(),
+                            .body::<SseEvent<Chunk>>(),
                     )
                     .response(ResponseFragment::new(404).description("Agent not found")),
             )
