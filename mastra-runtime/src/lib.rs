@@ -92,6 +92,10 @@ mod guide_agents {}
 #[doc = include_str!("../../docs/memory.md")]
 mod guide_memory {}
 
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/workflows.md")]
+mod guide_workflows {}
+
 /// Items the `#[api_route]` expansion names. Not a public API.
 #[doc(hidden)]
 pub mod __private {

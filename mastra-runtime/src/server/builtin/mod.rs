@@ -5,6 +5,7 @@ mod common;
 mod health;
 mod memory;
 mod tools;
+mod workflows;
 
 use crate::route::ApiRoute;
 
@@ -14,5 +15,6 @@ pub(crate) fn routes(prefix: &str) -> Vec<ApiRoute> {
     routes.extend(agents::routes(prefix));
     routes.extend(tools::routes(prefix));
     routes.extend(memory::routes(prefix));
+    routes.extend(workflows::routes(prefix));
     routes
 }
