@@ -18,10 +18,14 @@ use workflows_support::{
 /// `add -> parallel(double, describe) -> map -> branch(big | small)`, plus `arithmetic` nested.
 fn showcase() -> Workflow {
     let big = Step::builder("big").execute(|t: Total, _: StepContext| async move {
-        Ok::<_, StepError>(Label { label: format!("big {}", t.total) })
+        Ok::<_, StepError>(Label {
+            label: format!("big {}", t.total),
+        })
     });
     let small = Step::builder("small").execute(|t: Total, _: StepContext| async move {
-        Ok::<_, StepError>(Label { label: format!("small {}", t.total) })
+        Ok::<_, StepError>(Label {
+            label: format!("small {}", t.total),
+        })
     });
     #[derive(Deserialize, JsonSchema)]
     struct Both {
@@ -32,7 +36,11 @@ fn showcase() -> Workflow {
         .description("Every kind of node")
         .then(add())
         .parallel([double(), describe()])
-        .map(|both: Both, _: &StepContext| Ok(Total { total: both.double.total + both.describe.label.len() as i64 }))
+        .map(|both: Both, _: &StepContext| {
+            Ok(Total {
+                total: both.double.total + both.describe.label.len() as i64,
+            })
+        })
         .branch([
             (when(|t: &Total| t.total >= 100).label("big"), big),
             (when(|t: &Total| t.total < 100).label("small"), small),
@@ -44,7 +52,10 @@ fn showcase() -> Workflow {
 fn failing() -> Workflow {
     let boom = Step::builder("boom").execute(|t: Total, _: StepContext| async move {
         if t.total > 10 {
-            Err(StepError::named("RangeError", format!("{} is too big", t.total)))
+            Err(StepError::named(
+                "RangeError",
+                format!("{} is too big", t.total),
+            ))
         } else {
             Ok(t)
         }
@@ -58,7 +69,9 @@ fn failing() -> Workflow {
 }
 
 fn superjson(value: &Value) -> Value {
-    let text = value.as_str().unwrap_or_else(|| panic!("{value} is not a superjson string"));
+    let text = value
+        .as_str()
+        .unwrap_or_else(|| panic!("{value} is not a superjson string"));
     serde_json::from_str::<Value>(text).expect("superjson text is JSON")["json"].clone()
 }
 
@@ -76,11 +89,17 @@ async fn workflows_are_listed_with_steps_step_graph_and_superjson_schemas() {
     assert_eq!(one, all["arithmetic"]);
     assert_eq!(one["name"], "arithmetic");
     assert_eq!(one["description"], "Adds, doubles, describes");
-    assert_eq!(superjson(&one["inputSchema"])["required"], json!(["a", "b"]));
+    assert_eq!(
+        superjson(&one["inputSchema"])["required"],
+        json!(["a", "b"])
+    );
     assert!(superjson(&one["outputSchema"])["properties"]["label"].is_object());
     assert_eq!(one["steps"]["add"]["id"], "add");
     assert_eq!(one["steps"]["add"]["description"], "Adds a and b");
-    assert_eq!(superjson(&one["steps"]["double"]["inputSchema"])["required"], json!(["total"]));
+    assert_eq!(
+        superjson(&one["steps"]["double"]["inputSchema"])["required"],
+        json!(["total"])
+    );
     assert_eq!(
         one["stepGraph"],
         json!([
@@ -91,13 +110,25 @@ async fn workflows_are_listed_with_steps_step_graph_and_superjson_schemas() {
     );
 
     let graph = &all["showcase"]["stepGraph"];
-    let kinds: Vec<&str> = graph.as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
+    let kinds: Vec<&str> = graph
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
     assert_eq!(kinds, ["step", "parallel", "mapping", "conditional"]);
     assert_eq!(graph[1]["steps"][1]["step"]["id"], "describe");
     assert_eq!(graph[2]["id"], "mapping_1");
-    assert_eq!(graph[3]["serializedConditions"][0], json!({ "id": "big-condition", "fn": "big" }));
     assert_eq!(
-        all["showcase"]["steps"].as_object().unwrap().keys().collect::<Vec<_>>(),
+        graph[3]["serializedConditions"][0],
+        json!({ "id": "big-condition", "fn": "big" })
+    );
+    assert_eq!(
+        all["showcase"]["steps"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect::<Vec<_>>(),
         ["add", "big", "describe", "double", "mapping_1", "small"]
     );
     server
@@ -110,9 +141,13 @@ async fn workflows_are_listed_with_steps_step_graph_and_superjson_schemas() {
 async fn nested_workflows_are_listed_as_workflow_steps_with_all_their_steps() {
     let outer = Workflow::builder("outer")
         .then(arithmetic())
-        .then(Step::builder("shout").execute(|l: Label, _: StepContext| async move {
-            Ok::<_, StepError>(Label { label: l.label.to_uppercase() })
-        }))
+        .then(
+            Step::builder("shout").execute(|l: Label, _: StepContext| async move {
+                Ok::<_, StepError>(Label {
+                    label: l.label.to_uppercase(),
+                })
+            }),
+        )
         .commit()
         .unwrap();
     let server = TestServer::start(app([outer])).await;
@@ -123,19 +158,37 @@ async fn nested_workflows_are_listed_as_workflow_steps_with_all_their_steps() {
     assert_eq!(listed["allSteps"]["arithmetic.add"]["id"], "add");
     assert_eq!(listed["stepGraph"][0]["type"], "workflow");
     assert_eq!(listed["stepGraph"][0]["workflowId"], "arithmetic");
-    assert_eq!(listed["stepGraph"][0]["serializedStepFlow"][0]["step"]["id"], "add");
+    assert_eq!(
+        listed["stepGraph"][0]["serializedStepFlow"][0]["step"]["id"],
+        "add"
+    );
 
     let run = server
-        .post_json("/api/workflows/outer/start-async", &json!({ "inputData": { "a": 1, "b": 2 } }))
+        .post_json(
+            "/api/workflows/outer/start-async",
+            &json!({ "inputData": { "a": 1, "b": 2 } }),
+        )
         .await
         .json();
     assert_eq!(run["status"], "success");
     assert_eq!(run["result"], json!({ "label": "TOTAL IS 6" }));
-    assert_eq!(run["steps"]["arithmetic"]["output"], json!({ "label": "total is 6" }));
-    assert_eq!(run["steps"]["arithmetic.double"]["output"], json!({ "total": 6 }));
+    assert_eq!(
+        run["steps"]["arithmetic"]["output"],
+        json!({ "label": "total is 6" })
+    );
+    assert_eq!(
+        run["steps"]["arithmetic.double"]["output"],
+        json!({ "total": 6 })
+    );
     assert_eq!(
         run["stepExecutionPath"],
-        json!(["arithmetic", "arithmetic.add", "arithmetic.double", "arithmetic.describe", "shout"])
+        json!([
+            "arithmetic",
+            "arithmetic.add",
+            "arithmetic.double",
+            "arithmetic.describe",
+            "shout"
+        ])
     );
 }
 
@@ -158,7 +211,11 @@ async fn start_async_runs_every_step_and_answers_the_finished_run() {
     for (id, payload, output) in [
         ("add", json!({ "a": 2, "b": 3 }), json!({ "total": 5 })),
         ("double", json!({ "total": 5 }), json!({ "total": 10 })),
-        ("describe", json!({ "total": 10 }), json!({ "label": "total is 10" })),
+        (
+            "describe",
+            json!({ "total": 10 }),
+            json!({ "label": "total is 10" }),
+        ),
     ] {
         let step = &run["steps"][id];
         assert_eq!(step["status"], "success", "{id}: {step}");
@@ -166,7 +223,10 @@ async fn start_async_runs_every_step_and_answers_the_finished_run() {
         assert_eq!(step["output"], output, "{id}");
         assert!(step["endedAt"].as_i64().unwrap() >= step["startedAt"].as_i64().unwrap());
     }
-    assert_eq!(run["stepExecutionPath"], json!(["add", "double", "describe"]));
+    assert_eq!(
+        run["stepExecutionPath"],
+        json!(["add", "double", "describe"])
+    );
 
     let stored = server.get("/api/workflows/arithmetic/runs/first").await;
     stored.assert_status(200);
@@ -189,7 +249,12 @@ async fn invalid_input_is_refused_with_issues_and_no_run_starts() {
         .await;
     reply.assert_error(400, "Invalid request body");
     let issues = reply.json()["issues"].clone();
-    let fields: Vec<&str> = issues.as_array().unwrap().iter().map(|i| i["field"].as_str().unwrap()).collect();
+    let fields: Vec<&str> = issues
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["field"].as_str().unwrap())
+        .collect();
     assert!(fields.contains(&"inputData.a"), "{issues}");
     assert!(fields.contains(&"inputData.b"), "{issues}");
     // Validated before anything ran or was recorded.
@@ -205,11 +270,21 @@ async fn invalid_input_is_refused_with_issues_and_no_run_starts() {
     assert_eq!(missing.json()["issues"][0]["field"], "inputData");
 
     server
-        .send_raw(Method::POST, "/api/workflows/arithmetic/start-async", Some("application/json"), "{nope")
+        .send_raw(
+            Method::POST,
+            "/api/workflows/arithmetic/start-async",
+            Some("application/json"),
+            "{nope",
+        )
         .await
         .assert_error_contains(400, "Malformed JSON body");
     server
-        .send_raw(Method::POST, "/api/workflows/arithmetic/start-async", Some("text/plain"), "a=1")
+        .send_raw(
+            Method::POST,
+            "/api/workflows/arithmetic/start-async",
+            Some("text/plain"),
+            "a=1",
+        )
         .await
         .assert_status(415);
     let listed = server.get("/api/workflows/arithmetic/runs").await.json();
@@ -220,13 +295,19 @@ async fn invalid_input_is_refused_with_issues_and_no_run_starts() {
 async fn create_run_then_start_runs_in_the_background_and_is_read_back() {
     let server = TestServer::start(app([arithmetic()])).await;
     let created = server
-        .post_json("/api/workflows/arithmetic/create-run", &json!({ "resourceId": "user-1" }))
+        .post_json(
+            "/api/workflows/arithmetic/create-run",
+            &json!({ "resourceId": "user-1" }),
+        )
         .await;
     created.assert_status(200);
     let run_id = created.json()["runId"].as_str().unwrap().to_owned();
     assert_eq!(run_id.len(), 36, "a UUID: {run_id}");
 
-    let pending = server.get(&format!("/api/workflows/arithmetic/runs/{run_id}")).await.json();
+    let pending = server
+        .get(&format!("/api/workflows/arithmetic/runs/{run_id}"))
+        .await
+        .json();
     assert_eq!(pending["status"], "pending");
     assert_eq!(pending["resourceId"], "user-1");
 
@@ -247,7 +328,12 @@ async fn create_run_then_start_runs_in_the_background_and_is_read_back() {
     // Without a body, with a chosen id: create-run answers that id, and again for the same id.
     for _ in 0..2 {
         let again = server
-            .send_raw(Method::POST, "/api/workflows/arithmetic/create-run?runId=mine", None, "")
+            .send_raw(
+                Method::POST,
+                "/api/workflows/arithmetic/create-run?runId=mine",
+                None,
+                "",
+            )
             .await;
         again.assert_status(200);
         assert_eq!(again.json(), json!({ "runId": "mine" }));
@@ -289,10 +375,10 @@ async fn a_run_starts_only_once() {
         "/api/workflows/arithmetic/start?runId=once",
         "/api/workflows/arithmetic/stream?runId=once",
     ] {
-        server
-            .post_json(path, &body)
-            .await
-            .assert_error(409, "workflow run once was already started (status success)");
+        server.post_json(path, &body).await.assert_error(
+            409,
+            "workflow run once was already started (status success)",
+        );
     }
 }
 
@@ -306,7 +392,10 @@ async fn stream_sends_0x1e_separated_events_from_start_to_finish() {
         )
         .await;
     reply.assert_status(200);
-    assert_eq!(reply.header("content-type"), Some("text/plain; charset=utf-8"));
+    assert_eq!(
+        reply.header("content-type"),
+        Some("text/plain; charset=utf-8")
+    );
     let events = records(&reply.text);
     assert_eq!(
         event_names(&events),
@@ -330,20 +419,32 @@ async fn stream_sends_0x1e_separated_events_from_start_to_finish() {
     assert_eq!(events[1]["payload"]["status"], "running");
     assert_eq!(events[2]["payload"]["status"], "success");
     assert_eq!(events[2]["payload"]["output"], json!({ "total": 3 }));
-    assert_eq!(events[1]["payload"]["stepCallId"], events[2]["payload"]["stepCallId"]);
+    assert_eq!(
+        events[1]["payload"]["stepCallId"],
+        events[2]["payload"]["stepCallId"]
+    );
     let finish = &events[7]["payload"];
     assert_eq!(finish["workflowStatus"], "success");
     assert_eq!(finish["result"], json!({ "label": "total is 6" }));
 
-    let stored = server.get("/api/workflows/arithmetic/runs/streamed").await.json();
+    let stored = server
+        .get("/api/workflows/arithmetic/runs/streamed")
+        .await
+        .json();
     assert_eq!(stored["status"], "success");
 
     server
-        .post_json("/api/workflows/arithmetic/stream", &json!({ "inputData": { "a": 1, "b": 2 } }))
+        .post_json(
+            "/api/workflows/arithmetic/stream",
+            &json!({ "inputData": { "a": 1, "b": 2 } }),
+        )
         .await
         .assert_error_contains(400, "runId");
     server
-        .post_json("/api/workflows/arithmetic/stream?runId=s2", &json!({ "inputData": {} }))
+        .post_json(
+            "/api/workflows/arithmetic/stream?runId=s2",
+            &json!({ "inputData": {} }),
+        )
         .await
         .assert_error(400, "Invalid request body");
 }
@@ -352,12 +453,18 @@ async fn stream_sends_0x1e_separated_events_from_start_to_finish() {
 async fn a_failing_step_fails_the_run_with_its_error_and_later_steps_never_run() {
     let server = TestServer::start(app([failing()])).await;
     let run = server
-        .post_json("/api/workflows/failing/start-async?runId=f1", &json!({ "inputData": { "a": 10, "b": 5 } }))
+        .post_json(
+            "/api/workflows/failing/start-async?runId=f1",
+            &json!({ "inputData": { "a": 10, "b": 5 } }),
+        )
         .await;
     run.assert_status(200);
     let run = run.json();
     assert_eq!(run["status"], "failed");
-    assert_eq!(run["error"], json!({ "name": "RangeError", "message": "15 is too big" }));
+    assert_eq!(
+        run["error"],
+        json!({ "name": "RangeError", "message": "15 is too big" })
+    );
     assert!(run.get("result").is_none());
     assert_eq!(run["steps"]["add"]["status"], "success");
     assert_eq!(run["steps"]["boom"]["status"], "failed");
@@ -365,7 +472,10 @@ async fn a_failing_step_fails_the_run_with_its_error_and_later_steps_never_run()
     assert!(run["steps"].get("double").is_none(), "{run}");
 
     let streamed = server
-        .post_json("/api/workflows/failing/stream?runId=f2", &json!({ "inputData": { "a": 10, "b": 5 } }))
+        .post_json(
+            "/api/workflows/failing/stream?runId=f2",
+            &json!({ "inputData": { "a": 10, "b": 5 } }),
+        )
         .await;
     let events = records(&streamed.text);
     let finish = events.last().unwrap();
@@ -403,7 +513,12 @@ async fn runs_are_listed_newest_first_with_filters_and_paging() {
         .assert_status(200);
 
     let ids = |v: &Value| -> Vec<String> {
-        v["runs"].as_array().unwrap().iter().map(|r| r["runId"].as_str().unwrap().to_owned()).collect()
+        v["runs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["runId"].as_str().unwrap().to_owned())
+            .collect()
     };
     let all = server.get("/api/workflows/failing/runs").await;
     all.assert_status(200);
@@ -414,25 +529,48 @@ async fn runs_are_listed_newest_first_with_filters_and_paging() {
     assert_eq!(first["workflowName"], "failing");
     assert_eq!(first["resourceId"], "bob");
     assert_eq!(first["snapshot"]["status"], "success");
-    assert_eq!(first["snapshot"]["context"]["input"], json!({ "a": 2, "b": 0 }));
-    assert_eq!(first["snapshot"]["context"]["add"]["output"], json!({ "total": 2 }));
+    assert_eq!(
+        first["snapshot"]["context"]["input"],
+        json!({ "a": 2, "b": 0 })
+    );
+    assert_eq!(
+        first["snapshot"]["context"]["add"]["output"],
+        json!({ "total": 2 })
+    );
     assert!(first["createdAt"].as_str().unwrap().ends_with('Z'));
 
-    let page = server.get("/api/workflows/failing/runs?perPage=2&page=1").await.json();
+    let page = server
+        .get("/api/workflows/failing/runs?perPage=2&page=1")
+        .await
+        .json();
     assert_eq!(ids(&page), ["r1", "r0"]);
     assert_eq!(page["total"], 4);
-    let old_style = server.get("/api/workflows/failing/runs?limit=1&offset=2").await.json();
+    let old_style = server
+        .get("/api/workflows/failing/runs?limit=1&offset=2")
+        .await
+        .json();
     assert_eq!(ids(&old_style), ["r1"]);
-    let failed = server.get("/api/workflows/failing/runs?status=failed").await.json();
+    let failed = server
+        .get("/api/workflows/failing/runs?status=failed")
+        .await
+        .json();
     assert_eq!(ids(&failed), ["r1"]);
     assert_eq!(failed["total"], 1);
-    let pending = server.get("/api/workflows/failing/runs?status=pending").await.json();
+    let pending = server
+        .get("/api/workflows/failing/runs?status=pending")
+        .await
+        .json();
     assert_eq!(ids(&pending), ["r3"]);
-    let anns = server.get("/api/workflows/failing/runs?resourceId=ann").await.json();
+    let anns = server
+        .get("/api/workflows/failing/runs?resourceId=ann")
+        .await
+        .json();
     assert_eq!(ids(&anns), ["r1", "r0"]);
     let r1_created = all["runs"][2]["createdAt"].as_str().unwrap().to_owned();
     let since = server
-        .get(&format!("/api/workflows/failing/runs?fromDate={r1_created}"))
+        .get(&format!(
+            "/api/workflows/failing/runs?fromDate={r1_created}"
+        ))
         .await
         .json();
     assert_eq!(ids(&since), ["r3", "r2", "r1"]);
@@ -506,7 +644,8 @@ async fn request_context_and_initial_state_reach_the_steps_and_reserved_keys_are
             visits,
         })
     });
-    let server = TestServer::start(app([Workflow::builder("ctx").then(look).commit().unwrap()])).await;
+    let server =
+        TestServer::start(app([Workflow::builder("ctx").then(look).commit().unwrap()])).await;
     let run = server
         .post_json(
             "/api/workflows/ctx/start-async?runId=c1",
@@ -519,7 +658,10 @@ async fn request_context_and_initial_state_reach_the_steps_and_reserved_keys_are
         .await
         .json();
     assert_eq!(run["status"], "success", "{run}");
-    assert_eq!(run["result"], json!({ "tenant": "acme", "user": null, "visits": 42 }));
+    assert_eq!(
+        run["result"],
+        json!({ "tenant": "acme", "user": null, "visits": 42 })
+    );
     assert_eq!(run["state"], json!({ "visits": 42 }));
     let listed = server.get("/api/workflows/ctx/runs").await.json();
     let snapshot = &listed["runs"][0]["snapshot"];
@@ -542,26 +684,44 @@ async fn the_quickstart_workflow_plans_indoors_when_it_rains_and_outdoors_otherw
         .iter()
         .map(|e| e["type"].as_str().unwrap())
         .collect();
-    assert_eq!(kinds, ["step", "parallel", "mapping", "conditional", "step"]);
+    assert_eq!(
+        kinds,
+        ["step", "parallel", "mapping", "conditional", "step"]
+    );
 
     let london = server
-        .post_json("/api/workflows/trip-planner/start-async", &json!({ "inputData": { "city": "London" } }))
+        .post_json(
+            "/api/workflows/trip-planner/start-async",
+            &json!({ "inputData": { "city": "London" } }),
+        )
         .await
         .json();
     assert_eq!(london["status"], "success", "{london}");
     let result = &london["result"];
     assert_eq!(result["setting"], "indoor");
-    assert_eq!(result["packing"], json!(["water", "umbrella", "sunglasses"]));
-    assert_eq!(london["steps"]["to-fahrenheit"]["output"], json!({ "fahrenheit": 53.6 }));
+    assert_eq!(
+        result["packing"],
+        json!(["water", "umbrella", "sunglasses"])
+    );
+    assert_eq!(
+        london["steps"]["to-fahrenheit"]["output"],
+        json!({ "fahrenheit": 53.6 })
+    );
     assert!(london["steps"].get("outdoor-plan").is_none());
-    assert_eq!(result["summary"], "Indoor in London: indoor day, rain likely");
+    assert_eq!(
+        result["summary"],
+        "Indoor in London: indoor day, rain likely"
+    );
     assert_eq!(
         result["suggestion"],
         "You said: Suggest one indoor activity in London (rain likely, 12°C / 54°F)."
     );
 
     let lisbon = server
-        .post_json("/api/workflows/trip-planner/start-async", &json!({ "inputData": { "city": "Lisbon" } }))
+        .post_json(
+            "/api/workflows/trip-planner/start-async",
+            &json!({ "inputData": { "city": "Lisbon" } }),
+        )
         .await
         .json();
     assert_eq!(lisbon["result"]["setting"], "outdoor");
@@ -569,7 +729,10 @@ async fn the_quickstart_workflow_plans_indoors_when_it_rains_and_outdoors_otherw
     assert_eq!(lisbon["steps"]["outdoor-plan"]["status"], "success");
 
     server
-        .post_json("/api/workflows/trip-planner/start-async", &json!({ "inputData": { "city": "" } }))
+        .post_json(
+            "/api/workflows/trip-planner/start-async",
+            &json!({ "inputData": { "city": "" } }),
+        )
         .await
         .assert_error(400, "Invalid request body");
 }

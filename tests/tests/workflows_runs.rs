@@ -22,7 +22,12 @@ use serde_json::{json, Value};
 use tokio::sync::Notify;
 use workflows_support::{add, app, arithmetic, double, wait_for_status, Label, Pair, Total};
 
-fn sleeper(id: &str, delay: Duration, finished: Arc<AtomicUsize>, aborted: Arc<AtomicBool>) -> Step {
+fn sleeper(
+    id: &str,
+    delay: Duration,
+    finished: Arc<AtomicUsize>,
+    aborted: Arc<AtomicBool>,
+) -> Step {
     Step::builder(id).execute(move |t: Total, ctx: StepContext| {
         let finished = Arc::clone(&finished);
         let aborted = Arc::clone(&aborted);
@@ -46,15 +51,28 @@ async fn parallel_steps_run_at_the_same_time_and_their_outputs_are_keyed_by_step
     let workflow = Workflow::builder("fan-out")
         .then(add())
         .parallel([
-            sleeper("slow-a", Duration::from_millis(300), finished.clone(), never.clone()),
-            sleeper("slow-b", Duration::from_millis(300), finished.clone(), never.clone()),
+            sleeper(
+                "slow-a",
+                Duration::from_millis(300),
+                finished.clone(),
+                never.clone(),
+            ),
+            sleeper(
+                "slow-b",
+                Duration::from_millis(300),
+                finished.clone(),
+                never.clone(),
+            ),
             double(),
         ])
         .commit()
         .unwrap();
     let started = Instant::now();
     let run = workflow.create_run(None).await.unwrap();
-    let result = run.start(Pair { a: 1, b: 2 }, RunOptions::new()).await.unwrap();
+    let result = run
+        .start(Pair { a: 1, b: 2 }, RunOptions::new())
+        .await
+        .unwrap();
     assert!(result.is_success(), "{result:?}");
     assert!(
         started.elapsed() < Duration::from_millis(550),
@@ -63,7 +81,9 @@ async fn parallel_steps_run_at_the_same_time_and_their_outputs_are_keyed_by_step
     );
     assert_eq!(
         result.result,
-        Some(json!({ "slow-a": { "total": 3 }, "slow-b": { "total": 3 }, "double": { "total": 6 } }))
+        Some(
+            json!({ "slow-a": { "total": 3 }, "slow-b": { "total": 3 }, "double": { "total": 6 } })
+        )
     );
     assert_eq!(finished.load(Ordering::SeqCst), 2);
 }
@@ -79,7 +99,12 @@ async fn a_failing_parallel_step_fails_the_run_and_cancels_its_siblings() {
     let workflow = Workflow::builder("fragile")
         .then(add())
         .parallel([
-            sleeper("slow", Duration::from_secs(3), finished.clone(), aborted.clone()),
+            sleeper(
+                "slow",
+                Duration::from_secs(3),
+                finished.clone(),
+                aborted.clone(),
+            ),
             fail,
         ])
         .map(|both: Value, _: &StepContext| Ok(both))
@@ -88,19 +113,35 @@ async fn a_failing_parallel_step_fails_the_run_and_cancels_its_siblings() {
     let server = TestServer::start(app([workflow])).await;
     let started = Instant::now();
     let run = server
-        .post_json("/api/workflows/fragile/start-async?runId=p1", &json!({ "inputData": { "a": 1, "b": 1 } }))
+        .post_json(
+            "/api/workflows/fragile/start-async?runId=p1",
+            &json!({ "inputData": { "a": 1, "b": 1 } }),
+        )
         .await
         .json();
-    assert!(started.elapsed() < Duration::from_secs(2), "did not wait for the slow sibling");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "did not wait for the slow sibling"
+    );
     assert_eq!(run["status"], "failed");
     assert_eq!(run["error"]["message"], "the upstream service is down");
     assert_eq!(run["steps"]["fail-fast"]["status"], "failed");
     assert_eq!(run["steps"]["slow"]["status"], "canceled");
     assert!(run["steps"]["slow"]["endedAt"].is_i64());
-    assert!(run["steps"].get("mapping_1").is_none(), "nothing after the group ran");
+    assert!(
+        run["steps"].get("mapping_1").is_none(),
+        "nothing after the group ran"
+    );
     tokio::time::sleep(Duration::from_millis(100)).await;
-    assert!(aborted.load(Ordering::SeqCst), "the sibling's abort signal fired");
-    assert_eq!(finished.load(Ordering::SeqCst), 0, "the sibling never finished");
+    assert!(
+        aborted.load(Ordering::SeqCst),
+        "the sibling's abort signal fired"
+    );
+    assert_eq!(
+        finished.load(Ordering::SeqCst),
+        0,
+        "the sibling never finished"
+    );
     let stored = server.get("/api/workflows/fragile/runs/p1").await.json();
     assert_eq!(stored["steps"]["slow"]["status"], "canceled");
 }
@@ -109,7 +150,9 @@ async fn a_failing_parallel_step_fails_the_run_and_cancels_its_siblings() {
 async fn a_branch_runs_only_the_arms_whose_condition_holds() {
     let tag = |id: &'static str| {
         Step::builder(id).execute(move |t: Total, _: StepContext| async move {
-            Ok::<_, StepError>(Label { label: format!("{id} {}", t.total) })
+            Ok::<_, StepError>(Label {
+                label: format!("{id} {}", t.total),
+            })
         })
     };
     let workflow = Workflow::builder("sorter")
@@ -122,15 +165,26 @@ async fn a_branch_runs_only_the_arms_whose_condition_holds() {
         .commit()
         .unwrap();
     for (pair, expected) in [
-        (Pair { a: 6, b: 6 }, json!({ "big": { "label": "big 12" }, "even": { "label": "even 12" } })),
+        (
+            Pair { a: 6, b: 6 },
+            json!({ "big": { "label": "big 12" }, "even": { "label": "even 12" } }),
+        ),
         (Pair { a: 1, b: 2 }, json!({})),
-        (Pair { a: -1, b: -2 }, json!({ "negative": { "label": "negative -3" } })),
+        (
+            Pair { a: -1, b: -2 },
+            json!({ "negative": { "label": "negative -3" } }),
+        ),
     ] {
         let run = workflow.create_run(None).await.unwrap();
         let result = run.start(pair, RunOptions::new()).await.unwrap();
         assert_eq!(result.result, Some(expected.clone()));
         let ran: Vec<&String> = result.steps.keys().filter(|k| *k != "add").collect();
-        assert_eq!(ran.len(), expected.as_object().unwrap().len(), "{:?}", result.steps);
+        assert_eq!(
+            ran.len(),
+            expected.as_object().unwrap().len(),
+            "{:?}",
+            result.steps
+        );
     }
 }
 
@@ -143,7 +197,9 @@ async fn map_reshapes_between_steps_and_reads_the_input_and_earlier_outputs() {
         doubled: i64,
     }
     let report = Step::builder("report").execute(|r: Report, _: StepContext| async move {
-        Ok::<_, StepError>(Label { label: format!("{} {} {}", r.sum, r.first, r.doubled) })
+        Ok::<_, StepError>(Label {
+            label: format!("{} {} {}", r.sum, r.first, r.doubled),
+        })
     });
     let workflow = Workflow::builder("mapped")
         .then(add())
@@ -151,7 +207,11 @@ async fn map_reshapes_between_steps_and_reads_the_input_and_earlier_outputs() {
         .map(|doubled: Total, ctx: &StepContext| {
             let input: Pair = ctx.init_data()?;
             let added: Total = ctx.step_output("add")?;
-            Ok(Report { sum: added.total, first: input.a, doubled: doubled.total })
+            Ok(Report {
+                sum: added.total,
+                first: input.a,
+                doubled: doubled.total,
+            })
         })
         .then(report)
         .commit()
@@ -164,7 +224,10 @@ async fn map_reshapes_between_steps_and_reads_the_input_and_earlier_outputs() {
         .await
         .unwrap();
     assert_eq!(result.output::<Label>().unwrap().label, "5 4 10");
-    assert_eq!(result.steps["mapping_1"].output, Some(json!({ "sum": 5, "first": 4, "doubled": 10 })));
+    assert_eq!(
+        result.steps["mapping_1"].output,
+        Some(json!({ "sum": 5, "first": 4, "doubled": 10 }))
+    );
 }
 
 #[tokio::test]
@@ -176,18 +239,33 @@ async fn a_nested_workflow_runs_as_one_step_and_its_failure_fails_the_outer_run(
             Ok(l)
         }
     });
-    let outer = Workflow::builder("outer").then(arithmetic()).then(strict).commit().unwrap();
-    let ok = outer.create_run(None).await.unwrap().start(Pair { a: 1, b: 2 }, RunOptions::new()).await.unwrap();
+    let outer = Workflow::builder("outer")
+        .then(arithmetic())
+        .then(strict)
+        .commit()
+        .unwrap();
+    let ok = outer
+        .create_run(None)
+        .await
+        .unwrap()
+        .start(Pair { a: 1, b: 2 }, RunOptions::new())
+        .await
+        .unwrap();
     assert_eq!(ok.result, Some(json!({ "label": "total is 6" })));
-    assert_eq!(ok.steps["arithmetic.add"].output, Some(json!({ "total": 3 })));
+    assert_eq!(
+        ok.steps["arithmetic.add"].output,
+        Some(json!({ "total": 3 }))
+    );
 
     let inner_fails = Workflow::builder("wrapper")
         .then(
             Workflow::builder("inner")
                 .then(add())
-                .then(Step::builder("explode").execute(|_: Total, _: StepContext| async move {
-                    Err::<Total, _>(StepError::named("TypeError", "inner failure"))
-                }))
+                .then(
+                    Step::builder("explode").execute(|_: Total, _: StepContext| async move {
+                        Err::<Total, _>(StepError::named("TypeError", "inner failure"))
+                    }),
+                )
                 .commit()
                 .unwrap(),
         )
@@ -202,8 +280,18 @@ async fn a_nested_workflow_runs_as_one_step_and_its_failure_fails_the_outer_run(
         .unwrap();
     assert_eq!(failed.status, WorkflowRunStatus::Failed);
     assert_eq!(failed.error.as_ref().unwrap().name, "TypeError");
-    assert_eq!(failed.steps["inner"].error.as_ref().unwrap().message, "inner failure");
-    assert_eq!(failed.steps["inner.explode"].error.as_ref().unwrap().message, "inner failure");
+    assert_eq!(
+        failed.steps["inner"].error.as_ref().unwrap().message,
+        "inner failure"
+    );
+    assert_eq!(
+        failed.steps["inner.explode"]
+            .error
+            .as_ref()
+            .unwrap()
+            .message,
+        "inner failure"
+    );
 }
 
 #[tokio::test]
@@ -213,30 +301,54 @@ async fn a_step_calls_an_agent_through_the_mastra_handle() {
         text: String,
     }
     let ask = Step::builder("ask").execute(|p: Prompt, ctx: StepContext| async move {
-        let answer = ctx.agent("helper")?.generate(p.text, ctx.generate_options()).await?;
+        let answer = ctx
+            .agent("helper")?
+            .generate(p.text, ctx.generate_options())
+            .await?;
         Ok::<_, StepError>(Label { label: answer.text })
     });
     let missing = Step::builder("missing").execute(|l: Label, ctx: StepContext| async move {
         ctx.agent("nobody")?;
         Ok::<_, StepError>(l)
     });
-    let workflow = Workflow::builder("asker").then(ask).then(missing).commit().unwrap();
+    let workflow = Workflow::builder("asker")
+        .then(ask)
+        .then(missing)
+        .commit()
+        .unwrap();
     let server = TestServer::start(
-        app([workflow.clone()]).agent(Agent::builder("helper").model(EchoModel::new().token_delay(Duration::ZERO))),
+        app([workflow.clone()])
+            .agent(Agent::builder("helper").model(EchoModel::new().token_delay(Duration::ZERO))),
     )
     .await;
     let run = server
-        .post_json("/api/workflows/asker/start-async", &json!({ "inputData": { "text": "hi there" } }))
+        .post_json(
+            "/api/workflows/asker/start-async",
+            &json!({ "inputData": { "text": "hi there" } }),
+        )
         .await
         .json();
-    assert_eq!(run["steps"]["ask"]["output"], json!({ "label": "You said: hi there" }));
+    assert_eq!(
+        run["steps"]["ask"]["output"],
+        json!({ "label": "You said: hi there" })
+    );
     assert_eq!(run["status"], "failed");
-    assert_eq!(run["error"], json!({ "name": "NotFoundError", "message": "Agent with id nobody not found" }));
+    assert_eq!(
+        run["error"],
+        json!({ "name": "NotFoundError", "message": "Agent with id nobody not found" })
+    );
 
     // The same workflow, not registered: no application to call.
     let alone = workflow.create_run(None).await.unwrap();
-    let result = alone.start(json!({ "text": "x" }), RunOptions::new()).await.unwrap();
-    assert!(result.error.unwrap().message.contains("not registered with Mastra"));
+    let result = alone
+        .start(json!({ "text": "x" }), RunOptions::new())
+        .await
+        .unwrap();
+    assert!(result
+        .error
+        .unwrap()
+        .message
+        .contains("not registered with Mastra"));
 }
 
 #[tokio::test]
@@ -247,14 +359,24 @@ async fn a_panicking_step_fails_the_run_and_the_server_keeps_serving() {
         }
         Ok::<_, StepError>(t)
     });
-    let workflow = Workflow::builder("panicky").then(add()).then(panics).commit().unwrap();
+    let workflow = Workflow::builder("panicky")
+        .then(add())
+        .then(panics)
+        .commit()
+        .unwrap();
     let server = TestServer::start(app([workflow])).await;
     let run = server
-        .post_json("/api/workflows/panicky/start-async", &json!({ "inputData": { "a": 1, "b": 1 } }))
+        .post_json(
+            "/api/workflows/panicky/start-async",
+            &json!({ "inputData": { "a": 1, "b": 1 } }),
+        )
         .await
         .json();
     assert_eq!(run["status"], "failed");
-    assert_eq!(run["error"]["message"], "step panics panicked: step exploded");
+    assert_eq!(
+        run["error"]["message"],
+        "step panics panicked: step exploded"
+    );
     server.get("/api/workflows").await.assert_status(200);
 }
 
@@ -264,7 +386,11 @@ async fn a_step_input_that_its_schema_refuses_fails_the_run_at_that_step() {
     let loose = Step::builder("loose").execute(|_: Pair, _: StepContext| async move {
         Ok::<_, StepError>(json!({ "total": "not a number" }))
     });
-    let workflow = Workflow::builder("loose-then-strict").then(loose).then(double()).commit().unwrap();
+    let workflow = Workflow::builder("loose-then-strict")
+        .then(loose)
+        .then(double())
+        .commit()
+        .unwrap();
     let result = workflow
         .create_run(None)
         .await
@@ -275,7 +401,13 @@ async fn a_step_input_that_its_schema_refuses_fails_the_run_at_that_step() {
     assert_eq!(result.status, WorkflowRunStatus::Failed);
     let error = result.error.unwrap();
     assert_eq!(error.name, "ValidationError");
-    assert!(error.message.starts_with("invalid input for step double: total:"), "{}", error.message);
+    assert!(
+        error
+            .message
+            .starts_with("invalid input for step double: total:"),
+        "{}",
+        error.message
+    );
 }
 
 #[tokio::test]
@@ -291,14 +423,22 @@ async fn the_snapshot_is_saved_after_each_step_while_the_run_goes_on() {
             }
         })
     };
-    let workflow = Workflow::builder("gated").then(add()).then(wait).then(double()).commit().unwrap();
+    let workflow = Workflow::builder("gated")
+        .then(add())
+        .then(wait)
+        .then(double())
+        .commit()
+        .unwrap();
     let server = TestServer::start(app([workflow])).await;
     server
         .post_json("/api/workflows/gated/create-run?runId=g1", &json!({}))
         .await
         .assert_status(200);
     server
-        .post_json("/api/workflows/gated/start?runId=g1", &json!({ "inputData": { "a": 2, "b": 2 } }))
+        .post_json(
+            "/api/workflows/gated/start?runId=g1",
+            &json!({ "inputData": { "a": 2, "b": 2 } }),
+        )
         .await
         .assert_status(200);
     let deadline = Instant::now() + Duration::from_secs(5);
@@ -333,11 +473,17 @@ async fn a_run_survives_a_server_restart_on_a_file_database() {
     {
         let server = TestServer::start(build()).await;
         server
-            .post_json("/api/workflows/arithmetic/start-async?runId=kept", &json!({ "inputData": { "a": 3, "b": 4 } }))
+            .post_json(
+                "/api/workflows/arithmetic/start-async?runId=kept",
+                &json!({ "inputData": { "a": 3, "b": 4 } }),
+            )
             .await
             .assert_status(200);
         server
-            .post_json("/api/workflows/arithmetic/create-run?runId=later", &json!({ "resourceId": "eve" }))
+            .post_json(
+                "/api/workflows/arithmetic/create-run?runId=later",
+                &json!({ "resourceId": "eve" }),
+            )
             .await
             .assert_status(200);
         server.stop().await;
@@ -355,13 +501,19 @@ async fn a_run_survives_a_server_restart_on_a_file_database() {
     assert_eq!(listed["runs"][0]["resourceId"], "eve");
     // The pending run made before the restart starts after it; the finished one does not rerun.
     server
-        .post_json("/api/workflows/arithmetic/start?runId=later", &json!({ "inputData": { "a": 1, "b": 0 } }))
+        .post_json(
+            "/api/workflows/arithmetic/start?runId=later",
+            &json!({ "inputData": { "a": 1, "b": 0 } }),
+        )
         .await
         .assert_status(200);
     let later = wait_for_status(&server, "arithmetic", "later", "success").await;
     assert_eq!(later["resourceId"], "eve");
     server
-        .post_json("/api/workflows/arithmetic/start-async?runId=kept", &json!({ "inputData": { "a": 1, "b": 1 } }))
+        .post_json(
+            "/api/workflows/arithmetic/start-async?runId=kept",
+            &json!({ "inputData": { "a": 1, "b": 1 } }),
+        )
         .await
         .assert_status(409);
     server.stop().await;
@@ -382,9 +534,18 @@ async fn runs_started_from_rust_are_streamed_and_read_back_like_the_routes_do() 
         .collect()
         .await;
     assert_eq!(events.first().unwrap()["type"], "workflow-start");
-    assert_eq!(events.last().unwrap()["payload"]["workflowStatus"], "success");
-    assert_eq!(run.result().await.unwrap().output::<Label>().unwrap().label, "total is 20");
-    let again = run.start(Pair { a: 1, b: 1 }, RunOptions::new()).await.unwrap_err();
+    assert_eq!(
+        events.last().unwrap()["payload"]["workflowStatus"],
+        "success"
+    );
+    assert_eq!(
+        run.result().await.unwrap().output::<Label>().unwrap().label,
+        "total is 20"
+    );
+    let again = run
+        .start(Pair { a: 1, b: 1 }, RunOptions::new())
+        .await
+        .unwrap_err();
     assert!(again.to_string().contains("already started"), "{again}");
     let invalid = workflow
         .create_run(None)
@@ -396,7 +557,10 @@ async fn runs_started_from_rust_are_streamed_and_read_back_like_the_routes_do() 
     assert!(invalid.to_string().contains("b"), "{invalid}");
 
     let server = TestServer::serve(mastra).await;
-    let stored = server.get("/api/workflows/arithmetic/runs/rust-run").await.json();
+    let stored = server
+        .get("/api/workflows/arithmetic/runs/rust-run")
+        .await
+        .json();
     assert_eq!(stored["status"], "success");
     assert_eq!(stored["result"], json!({ "label": "total is 20" }));
 }

@@ -120,7 +120,9 @@ pub fn forecast_for(city: &str) -> Forecast {
         "lisbon" => (24.0, 0.1),
         "oslo" => (-3.0, 0.3),
         other => {
-            let n = other.bytes().fold(7u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)));
+            let n = other
+                .bytes()
+                .fold(7u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)));
             (f64::from(n % 35), f64::from(n % 10) / 10.0)
         }
     };
@@ -167,7 +169,14 @@ fn pack_list() -> Step {
             if forecast.rain_chance >= RAIN_THRESHOLD {
                 items.push("umbrella".to_owned());
             }
-            items.push(if forecast.celsius < 10.0 { "coat" } else { "sunglasses" }.to_owned());
+            items.push(
+                if forecast.celsius < 10.0 {
+                    "coat"
+                } else {
+                    "sunglasses"
+                }
+                .to_owned(),
+            );
             Ok::<_, StepError>(PackingList { items })
         })
 }
@@ -179,7 +188,10 @@ fn plan(id: &str, setting: &'static str) -> Step {
         .execute(move |input: PlanInput, ctx: StepContext| async move {
             let prompt = format!(
                 "Suggest one {setting} activity in {} ({}, {:.0}°C / {:.0}°F).",
-                input.forecast.city, input.forecast.conditions, input.forecast.celsius, input.fahrenheit
+                input.forecast.city,
+                input.forecast.conditions,
+                input.forecast.celsius,
+                input.fahrenheit
             );
             let answer = ctx
                 .agent(AGENT_ID)?
@@ -243,11 +255,13 @@ pub fn trip_planner() -> Result<Workflow, WorkflowBuildError> {
         })
         .branch([
             (
-                when(|p: &PlanInput| p.forecast.rain_chance >= RAIN_THRESHOLD).label("rain is likely"),
+                when(|p: &PlanInput| p.forecast.rain_chance >= RAIN_THRESHOLD)
+                    .label("rain is likely"),
                 plan("indoor-plan", "indoor"),
             ),
             (
-                when(|p: &PlanInput| p.forecast.rain_chance < RAIN_THRESHOLD).label("rain is unlikely"),
+                when(|p: &PlanInput| p.forecast.rain_chance < RAIN_THRESHOLD)
+                    .label("rain is unlikely"),
                 plan("outdoor-plan", "outdoor"),
             ),
         ])

@@ -60,7 +60,10 @@ const SELECT_ONE: &str = concat!(
     " FROM mastra_workflow_runs WHERE workflow_name = ?1 AND run_id = ?2"
 );
 
-const COUNT: &str = concat!("SELECT COUNT(*) FROM mastra_workflow_runs WHERE ", filter!());
+const COUNT: &str = concat!(
+    "SELECT COUNT(*) FROM mastra_workflow_runs WHERE ",
+    filter!()
+);
 
 const LIST: &str = concat!(
     "SELECT ",
@@ -151,7 +154,10 @@ impl SqliteStorage {
     ) -> Result<Page<WorkflowRunRecord>, StorageError> {
         let pool = self.pool().await?;
         let status = filter.status.map(WorkflowRunStatus::as_str);
-        let (from, to) = (filter.from.map(Timestamp::millis), filter.to.map(Timestamp::millis));
+        let (from, to) = (
+            filter.from.map(Timestamp::millis),
+            filter.to.map(Timestamp::millis),
+        );
         let total: i64 = sqlx::query_scalar(COUNT)
             .bind(&filter.workflow_name)
             .bind(status)

@@ -353,7 +353,9 @@ impl WorkflowBuilder {
     }
 
     fn first_step(&self) -> Option<&Step> {
-        self.nodes.first().and_then(|n| n.steps().into_iter().next())
+        self.nodes
+            .first()
+            .and_then(|n| n.steps().into_iter().next())
     }
 
     /// Walks the graph checking each adjacent pair; returns the schema of the last output.
@@ -372,7 +374,12 @@ impl WorkflowBuilder {
         for node in &self.nodes {
             flow = match node {
                 Node::Step(step) => {
-                    fits(&flow, &step.inner.input_inlined, &format!("step `{}`", step.id()), problems);
+                    fits(
+                        &flow,
+                        &step.inner.input_inlined,
+                        &format!("step `{}`", step.id()),
+                        problems,
+                    );
                     Flow {
                         schema: step.inner.output_inlined.clone(),
                         source: format!("step `{}`", step.id()),
@@ -397,7 +404,12 @@ impl WorkflowBuilder {
             };
         }
         if let Some(output) = &self.output {
-            fits(&flow, &inline_refs(output), "the workflow's output", problems);
+            fits(
+                &flow,
+                &inline_refs(output),
+                "the workflow's output",
+                problems,
+            );
         }
         flow.schema
     }

@@ -17,8 +17,8 @@ use super::{
     builder::Node,
     context::{RunState, StepContext},
     snapshot::{
-        RunContext, RunResult, RunSnapshot, SerializedError, StepRecord, StepStatus,
-        WorkflowEvent, WorkflowEventType,
+        RunContext, RunResult, RunSnapshot, SerializedError, StepRecord, StepStatus, WorkflowEvent,
+        WorkflowEventType,
     },
     step::{Step, StepKind},
     StepError, Workflow,
@@ -298,8 +298,14 @@ fn run_graph(
         for node in workflow.nodes() {
             value = match node {
                 Node::Step(step) => {
-                    run_step(Arc::clone(&core), step.clone(), prefix.clone(), value, abort.clone())
-                        .await?
+                    run_step(
+                        Arc::clone(&core),
+                        step.clone(),
+                        prefix.clone(),
+                        value,
+                        abort.clone(),
+                    )
+                    .await?
                 }
                 Node::Parallel(steps) => {
                     run_group(&core, steps.clone(), &prefix, value, &abort).await?
@@ -531,7 +537,13 @@ async fn execute(
     let future = match &step.inner.kind {
         StepKind::Function(execute) | StepKind::Mapping { execute, .. } => execute(input, ctx),
         StepKind::Workflow(workflow) => {
-            let nested = run_graph(Arc::clone(core), workflow.clone(), id.to_owned(), input, abort);
+            let nested = run_graph(
+                Arc::clone(core),
+                workflow.clone(),
+                id.to_owned(),
+                input,
+                abort,
+            );
             return nested.await.map_err(|Failure(error)| error);
         }
     };

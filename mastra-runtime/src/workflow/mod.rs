@@ -45,8 +45,8 @@ pub use context::{RunState, StepContext};
 pub use listing::{StepSummary, WorkflowSummary};
 pub use run::{CreateRunOptions, Run, RunOptions, WorkflowError};
 pub use snapshot::{
-    RunContext, RunDetails, RunResult, RunSnapshot, SerializedError, StepRecord, StepStatus, WorkflowEvent,
-    WorkflowEventType, EVENT_FROM_WORKFLOW, RECORD_SEPARATOR,
+    RunContext, RunDetails, RunResult, RunSnapshot, SerializedError, StepRecord, StepStatus,
+    WorkflowEvent, WorkflowEventType, EVENT_FROM_WORKFLOW, RECORD_SEPARATOR,
 };
 pub use step::{Step, StepBuilder, StepError};
 

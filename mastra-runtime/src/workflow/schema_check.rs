@@ -151,7 +151,12 @@ fn types(schema: &Value) -> Option<BTreeSet<&'static str>> {
     }
     match schema.get("type") {
         Some(Value::String(t)) => canonical(t).map(|t| BTreeSet::from([t])),
-        Some(Value::Array(ts)) => Some(ts.iter().filter_map(|t| t.as_str()).filter_map(canonical).collect()),
+        Some(Value::Array(ts)) => Some(
+            ts.iter()
+                .filter_map(|t| t.as_str())
+                .filter_map(canonical)
+                .collect(),
+        ),
         _ => {
             if schema.get("properties").is_some() || schema.get("required").is_some() {
                 Some(BTreeSet::from(["object"]))
@@ -203,13 +208,20 @@ fn check(producer: &Value, consumer: &Value, path: &str, found: &mut Vec<String>
     if let Some(alts) = alternatives(producer) {
         // Every shape the producer may give must fit.
         for alt in alts {
-            check(&alternative_with_siblings(producer, alt), consumer, path, found);
+            check(
+                &alternative_with_siblings(producer, alt),
+                consumer,
+                path,
+                found,
+            );
         }
         return;
     }
     if let Some(all) = producer.get("allOf").and_then(Value::as_array) {
         // Any conjunct that fits proves the whole fits.
-        let fits = all.iter().any(|part| mismatches_at(part, consumer, path).is_empty());
+        let fits = all
+            .iter()
+            .any(|part| mismatches_at(part, consumer, path).is_empty());
         if !fits && !all.is_empty() {
             found.extend(mismatches_at(&all[0], consumer, path));
         }
@@ -250,14 +262,22 @@ fn check(producer: &Value, consumer: &Value, path: &str, found: &mut Vec<String>
                         "at {}: {} may be given but only {} is accepted",
                         at(path),
                         extra.join(", "),
-                        wanted.iter().map(Value::to_string).collect::<Vec<_>>().join(", ")
+                        wanted
+                            .iter()
+                            .map(Value::to_string)
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ));
                 }
             }
             None => found.push(format!(
                 "at {}: only {} is accepted, but any {} may be given",
                 at(path),
-                wanted.iter().map(Value::to_string).collect::<Vec<_>>().join(", "),
+                wanted
+                    .iter()
+                    .map(Value::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 types(producer).map_or_else(|| "value".to_owned(), |t| describe(&t))
             )),
         }
@@ -313,7 +333,12 @@ fn names(schema: &Value, key: &str) -> BTreeSet<String> {
     schema
         .get(key)
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -420,7 +445,8 @@ mod tests {
 
     #[test]
     fn same_object_fits_and_missing_required_field_does_not() {
-        let a = json!({"type":"object","properties":{"city":{"type":"string"}},"required":["city"]});
+        let a =
+            json!({"type":"object","properties":{"city":{"type":"string"}},"required":["city"]});
         ok(a.clone(), a.clone());
         ok(a.clone(), json!({"type":"object","properties":{}}));
         bad(
@@ -438,11 +464,23 @@ mod tests {
     #[test]
     fn types_nullability_integers_and_enums() {
         ok(json!({"type":"integer"}), json!({"type":"number"}));
-        bad(json!({"type":"number"}), json!({"type":"integer"}), "integer is expected");
-        bad(json!({"type":["string","null"]}), json!({"type":"string"}), "may be null");
+        bad(
+            json!({"type":"number"}),
+            json!({"type":"integer"}),
+            "integer is expected",
+        );
+        bad(
+            json!({"type":["string","null"]}),
+            json!({"type":"string"}),
+            "may be null",
+        );
         ok(json!({"type":"string"}), json!({"type":["string","null"]}));
         ok(json!({"enum":["a"]}), json!({"enum":["a","b"]}));
-        bad(json!({"enum":["a","c"]}), json!({"enum":["a","b"]}), "\"c\"");
+        bad(
+            json!({"enum":["a","c"]}),
+            json!({"enum":["a","b"]}),
+            "\"c\"",
+        );
         bad(json!({"type":"string"}), json!({"const":"x"}), "only \"x\"");
     }
 
@@ -458,7 +496,11 @@ mod tests {
             "properties":{"days":{"type":"array","items":{"$ref":"#/$defs/D"}}},
             "$defs":{"D":{"type":"object","required":["t"],"properties":{"t":{"type":"string"}}}}
         });
-        bad(producer.clone(), consumer, "field `days.[].t`: string is expected");
+        bad(
+            producer.clone(),
+            consumer,
+            "field `days.[].t`: string is expected",
+        );
         ok(producer.clone(), producer.clone());
         bad(
             producer,

@@ -113,7 +113,10 @@ pub(crate) enum StepKind {
     /// A function given to [`StepBuilder::execute`].
     Function(Box<ExecuteFn>),
     /// A `.map(..)` between steps; `config` says what it maps (for the step graph).
-    Mapping { execute: Box<ExecuteFn>, config: String },
+    Mapping {
+        execute: Box<ExecuteFn>,
+        config: String,
+    },
     /// A whole workflow used as a step.
     Workflow(Workflow),
 }
@@ -188,14 +191,15 @@ impl StepBuilder {
         Fut: Future<Output = Result<O, StepError>> + Send + 'static,
     {
         let execute = Arc::new(execute);
-        let erased = move |input: Value, ctx: StepContext| -> BoxFuture<'static, Result<Value, StepError>> {
-            let execute = Arc::clone(&execute);
-            Box::pin(async move {
-                let typed: I = decode(input, ctx.step_id())?;
-                let output = execute(typed, ctx).await?;
-                encode(output)
-            })
-        };
+        let erased =
+            move |input: Value, ctx: StepContext| -> BoxFuture<'static, Result<Value, StepError>> {
+                let execute = Arc::clone(&execute);
+                Box::pin(async move {
+                    let typed: I = decode(input, ctx.step_id())?;
+                    let output = execute(typed, ctx).await?;
+                    encode(output)
+                })
+            };
         Step::from_parts(
             self.id,
             self.description,

@@ -34,11 +34,9 @@ pub struct Label {
 
 /// `add`: `{a, b}` -> `{total: a + b}`.
 pub fn add() -> Step {
-    Step::builder("add")
-        .description("Adds a and b")
-        .execute(|p: Pair, _ctx: StepContext| async move {
-            Ok::<_, StepError>(Total { total: p.a + p.b })
-        })
+    Step::builder("add").description("Adds a and b").execute(
+        |p: Pair, _ctx: StepContext| async move { Ok::<_, StepError>(Total { total: p.a + p.b }) },
+    )
 }
 
 /// `double`: `{total}` -> `{total: 2 * total}`.
@@ -85,7 +83,12 @@ pub fn app(workflows: impl IntoIterator<Item = Workflow>) -> MastraBuilder {
 }
 
 /// `GET /api/workflows/:workflow/runs/:run` until its status is `status` (5 s at most).
-pub async fn wait_for_status(server: &TestServer, workflow: &str, run: &str, status: &str) -> Value {
+pub async fn wait_for_status(
+    server: &TestServer,
+    workflow: &str,
+    run: &str,
+    status: &str,
+) -> Value {
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
         let reply = server
@@ -113,7 +116,9 @@ pub fn records(body: &str) -> Vec<Value> {
     );
     body.split('\u{1e}')
         .filter(|r| !r.is_empty())
-        .map(|r| serde_json::from_str(r).unwrap_or_else(|e| panic!("record {r:?} is not JSON: {e}")))
+        .map(|r| {
+            serde_json::from_str(r).unwrap_or_else(|e| panic!("record {r:?} is not JSON: {e}"))
+        })
         .collect()
 }
 
@@ -122,7 +127,9 @@ pub fn event_names(events: &[Value]) -> Vec<String> {
     events
         .iter()
         .map(|e| match e["payload"]["id"].as_str() {
-            Some(id) if e["type"] != "workflow-start" => format!("{}:{id}", e["type"].as_str().unwrap_or("?")),
+            Some(id) if e["type"] != "workflow-start" => {
+                format!("{}:{id}", e["type"].as_str().unwrap_or("?"))
+            }
             _ => e["type"].as_str().unwrap_or("?").to_owned(),
         })
         .collect()

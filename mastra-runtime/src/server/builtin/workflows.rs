@@ -3,9 +3,7 @@
 
 use std::{collections::BTreeMap, future::Future, pin::Pin, sync::Arc};
 
-use actix_web::{
-    dev::Payload, http::header, web::Bytes, FromRequest, HttpRequest, HttpResponse,
-};
+use actix_web::{dev::Payload, http::header, web::Bytes, FromRequest, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
 use schemars::JsonSchema;
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
@@ -17,15 +15,13 @@ use crate::{
     extract::{is_json_content_type, json_error, read_body, Json, Path, Query},
     mastra::Mastra,
     memory::{PageRequest, Timestamp, WorkflowRunFilter, WorkflowRunRecord, WorkflowRunStatus},
-    openapi::{
-        DescribeInput, DescribeOutput, Inference, OperationFragment, ResponseFragment,
-    },
+    openapi::{DescribeInput, DescribeOutput, Inference, OperationFragment, ResponseFragment},
     route::{ApiRoute, RouteOrigin},
+    validate::{invalid_body, serde_issue},
     workflow::{
         CreateRunOptions, Run, RunDetails, RunOptions, RunResult, Workflow, WorkflowEvent,
         WorkflowSummary,
     },
-    validate::{invalid_body, serde_issue},
 };
 
 /// The error of a run id nobody created (Mastra's wording).
@@ -305,9 +301,9 @@ async fn stream(
     let run_id = run_id_of(query)?;
     let run = start_run(&req, &workflow, Some(run_id), body).await?;
     // The run goes on if the client leaves; its snapshots keep being saved.
-    let records = run
-        .events()
-        .map(|event: WorkflowEvent| Ok::<_, std::convert::Infallible>(Bytes::from(event.to_record())));
+    let records = run.events().map(|event: WorkflowEvent| {
+        Ok::<_, std::convert::Infallible>(Bytes::from(event.to_record()))
+    });
     Ok(HttpResponse::Ok()
         .content_type("text/plain; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "no-cache"))
@@ -472,7 +468,9 @@ pub(super) fn routes(prefix: &str) -> Vec<ApiRoute> {
                     )
                     .tag(TAG)
                     .response(not_found("Workflow not found"))
-                    .response(ResponseFragment::new(409).description("The run was already started")),
+                    .response(
+                        ResponseFragment::new(409).description("The run was already started"),
+                    ),
             )
             .infer(|i| {
                 Path::<String>::describe_input(i);
@@ -495,7 +493,9 @@ pub(super) fn routes(prefix: &str) -> Vec<ApiRoute> {
                     )
                     .tag(TAG)
                     .response(not_found("Workflow or run not found"))
-                    .response(ResponseFragment::new(409).description("The run was already started")),
+                    .response(
+                        ResponseFragment::new(409).description("The run was already started"),
+                    ),
             )
             .infer(|i| {
                 Path::<String>::describe_input(i);
@@ -524,7 +524,9 @@ pub(super) fn routes(prefix: &str) -> Vec<ApiRoute> {
                             .body::<WorkflowEvent>(),
                     )
                     .response(not_found("Workflow not found"))
-                    .response(ResponseFragment::new(409).description("The run was already started")),
+                    .response(
+                        ResponseFragment::new(409).description("The run was already started"),
+                    ),
             )
             .infer(|i| {
                 Path::<String>::describe_input(i);
