@@ -564,3 +564,37 @@ async fn runs_started_from_rust_are_streamed_and_read_back_like_the_routes_do() 
     assert_eq!(stored["status"], "success");
     assert_eq!(stored["result"], json!({ "label": "total is 20" }));
 }
+
+#[tokio::test]
+async fn a_stream_reader_that_leaves_does_not_stop_the_run() {
+    use futures_util::StreamExt;
+    let slow = Step::builder("slow").execute(|t: Total, _: StepContext| async move {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        Ok::<_, StepError>(t)
+    });
+    let workflow = Workflow::builder("long")
+        .then(add())
+        .then(slow)
+        .then(double())
+        .commit()
+        .unwrap();
+    let server = TestServer::start(app([workflow])).await;
+    let response = server
+        .client()
+        .post(server.url("/api/workflows/long/stream?runId=left"))
+        .json(&json!({ "inputData": { "a": 1, "b": 1 } }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let mut body = response.bytes_stream();
+    let first = body.next().await.expect("a first record").unwrap();
+    assert!(
+        first.starts_with(b"{\"type\":\"workflow-start\""),
+        "{first:?}"
+    );
+    drop(body);
+    let done = wait_for_status(&server, "long", "left", "success").await;
+    assert_eq!(done["result"], json!({ "total": 4 }));
+    assert_eq!(done["stepExecutionPath"], json!(["add", "slow", "double"]));
+}

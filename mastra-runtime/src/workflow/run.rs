@@ -259,16 +259,10 @@ impl Run {
             Arc::clone(&shared.log),
         ));
         if let Some(storage) = &shared.storage {
-            let record = core.record(&core.snapshot());
-            if !storage.claim_workflow_run(&record).await? {
-                let status = storage
-                    .get_workflow_run(workflow.id(), &shared.run_id)
-                    .await?
-                    .map_or(WorkflowRunStatus::Running, |r| r.status);
-                return Err(WorkflowError::AlreadyStarted {
-                    run_id: shared.run_id.clone(),
-                    status,
-                });
+            if let Err(error) = claim(storage.as_ref(), &core).await {
+                // Not started here: a later call may try again (after a storage failure).
+                shared.started.store(false, Ordering::SeqCst);
+                return Err(error);
             }
         }
         tracing::info!(workflow = workflow.id(), run_id = %shared.run_id, "workflow run started");
@@ -337,6 +331,25 @@ impl Run {
             .outcome()
             .map_or(WorkflowRunStatus::Running, |outcome| outcome.status)
     }
+}
+
+/// Marks the run as running in storage, in one atomic step; refused when it is not new or
+/// pending (it runs, or ran, elsewhere).
+async fn claim(storage: &dyn Storage, core: &RunCore) -> Result<(), WorkflowError> {
+    if storage
+        .claim_workflow_run(&core.record(&core.snapshot()))
+        .await?
+    {
+        return Ok(());
+    }
+    let status = storage
+        .get_workflow_run(core.workflow.id(), &core.run_id)
+        .await?
+        .map_or(WorkflowRunStatus::Running, |r| r.status);
+    Err(WorkflowError::AlreadyStarted {
+        run_id: core.run_id.clone(),
+        status,
+    })
 }
 
 /// Runs a started workflow to completion in a task of its own.

@@ -15,7 +15,10 @@ use crate::{
     extract::{is_json_content_type, json_error, read_body, Json, Path, Query},
     mastra::Mastra,
     memory::{PageRequest, Timestamp, WorkflowRunFilter, WorkflowRunRecord, WorkflowRunStatus},
-    openapi::{DescribeInput, DescribeOutput, Inference, OperationFragment, ResponseFragment},
+    openapi::{
+        fragment::schema_fn, DescribeInput, DescribeOutput, Inference, OperationFragment,
+        ResponseFragment,
+    },
     route::{ApiRoute, RouteOrigin},
     validate::{invalid_body, serde_issue},
     workflow::{
@@ -68,7 +71,7 @@ impl<T: DeserializeOwned + JsonSchema + Default + 'static> FromRequest for Optio
 
 impl<T: JsonSchema> DescribeInput for OptionalJson<T> {
     fn describe_input(inference: &mut Inference) {
-        inference.json_body::<T>();
+        inference.body("application/json", Some(schema_fn::<T>()), false);
     }
 }
 
