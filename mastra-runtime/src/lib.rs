@@ -54,7 +54,7 @@ pub mod workflow;
 
 pub use agent::{Agent, AgentBuilder, GenerateOptions, ModelOutput};
 pub use error::{ApiError, MastraError, NotFound, RouteProblem};
-pub use extract::{Created, Json, Path, Query};
+pub use extract::{Created, Json, OptionalJson, Path, Query};
 pub use logging::install_default_subscriber;
 pub use mastra::{Mastra, MastraBuilder};
 pub use mastra_macros::api_route;
@@ -79,6 +79,10 @@ pub use serde_json;
 #[cfg(doctest)]
 #[doc = include_str!("../../docs/routes.md")]
 mod guide_routes {}
+
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/openapi.md")]
+mod guide_openapi {}
 
 #[cfg(doctest)]
 #[doc = include_str!("../../docs/auth.md")]

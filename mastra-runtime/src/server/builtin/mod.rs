@@ -4,10 +4,11 @@ mod agents;
 mod common;
 mod health;
 mod memory;
+mod openapi;
 mod tools;
 mod workflows;
 
-use crate::route::ApiRoute;
+use crate::{route::ApiRoute, server::ServerConfig};
 
 /// Every built-in route. `prefix` is the API prefix (`/api` by default).
 pub(crate) fn routes(prefix: &str) -> Vec<ApiRoute> {
@@ -17,4 +18,9 @@ pub(crate) fn routes(prefix: &str) -> Vec<ApiRoute> {
     routes.extend(memory::routes(prefix));
     routes.extend(workflows::routes(prefix));
     routes
+}
+
+/// The OpenAPI document and Swagger UI routes that `config` turns on.
+pub(crate) fn docs_routes(config: &ServerConfig) -> Vec<ApiRoute> {
+    openapi::routes(config)
 }

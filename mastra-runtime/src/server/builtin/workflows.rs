@@ -1,26 +1,23 @@
 //! `/api/workflows`: list and describe workflows, create and start runs (awaited, in the
 //! background, or streamed as 0x1E-separated JSON records), and read runs back from storage.
 
-use std::{collections::BTreeMap, future::Future, pin::Pin, sync::Arc};
+use std::{collections::BTreeMap, sync::Arc};
 
-use actix_web::{dev::Payload, http::header, web::Bytes, FromRequest, HttpRequest, HttpResponse};
+use actix_web::{http::header, web::Bytes, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
 use schemars::JsonSchema;
-use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::common::{merge_client_context, validator, PerPage, Precomputed};
+use super::common::{merge_client_context, PerPage, Precomputed};
 use crate::{
     error::ApiError,
-    extract::{is_json_content_type, json_error, read_body, Json, Path, Query},
+    extract::{Json, OptionalJson, Path, Query},
     mastra::Mastra,
     memory::{PageRequest, Timestamp, WorkflowRunFilter, WorkflowRunRecord, WorkflowRunStatus},
-    openapi::{
-        fragment::schema_fn, DescribeInput, DescribeOutput, Inference, OperationFragment,
-        ResponseFragment,
-    },
+    openapi::{DescribeInput, DescribeOutput, OperationFragment, ResponseFragment},
     route::{ApiRoute, RouteOrigin},
-    validate::{invalid_body, serde_issue},
+    validate::invalid_body,
     workflow::{
         CreateRunOptions, Run, RunDetails, RunOptions, RunResult, Workflow, WorkflowEvent,
         WorkflowSummary,
@@ -35,45 +32,6 @@ const RUN_STARTED: &str = "Workflow run started";
 
 /// Tag of the workflow routes in the OpenAPI document.
 const TAG: &str = "workflows";
-
-/// A JSON body that may be left out: no body (or an empty one) reads as `T::default()`;
-/// a body present must be JSON and match `T`'s schema (400 with `issues` otherwise).
-#[derive(Debug)]
-pub(crate) struct OptionalJson<T>(pub(crate) T);
-
-impl<T: DeserializeOwned + JsonSchema + Default + 'static> FromRequest for OptionalJson<T> {
-    type Error = actix_web::Error;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
-
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let declared_json = is_json_content_type(req);
-        let bytes = Bytes::from_request(req, payload);
-        Box::pin(async move {
-            let body = read_body(bytes.await).await?;
-            if body.iter().all(u8::is_ascii_whitespace) {
-                return Ok(OptionalJson(T::default()));
-            }
-            if !declared_json {
-                return Err(ApiError::new(
-                    actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    "Unsupported Content-Type: expected application/json",
-                )
-                .into());
-            }
-            let value: Value = serde_json::from_slice(&body).map_err(|e| json_error(&e))?;
-            validator::<T>().validate(&value).map_err(invalid_body)?;
-            serde_json::from_value(value)
-                .map(OptionalJson)
-                .map_err(|e| invalid_body(vec![serde_issue(&e)]).into())
-        })
-    }
-}
-
-impl<T: JsonSchema> DescribeInput for OptionalJson<T> {
-    fn describe_input(inference: &mut Inference) {
-        inference.body("application/json", Some(schema_fn::<T>()), false);
-    }
-}
 
 /// `?runId=` when it may be left out.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
@@ -206,13 +164,6 @@ fn mastra_of(req: &HttpRequest) -> Result<Mastra, ApiError> {
         .ok_or_else(|| ApiError::internal("Internal Server Error"))
 }
 
-fn run_id_of(query: RequiredRunId) -> Result<String, ApiError> {
-    if query.run_id.is_empty() {
-        return Err(ApiError::bad_request("runId must not be empty"));
-    }
-    Ok(query.run_id)
-}
-
 /// Creates (or reopens) the run and starts it in the background on the body's input.
 async fn start_run(
     req: &HttpRequest,
@@ -281,7 +232,8 @@ async fn start(
 ) -> Result<Json<Message>, ApiError> {
     let mastra = mastra_of(&req)?;
     let workflow = mastra.workflow(&workflow_id)?;
-    let run_id = run_id_of(query)?;
+    // Present and non-empty: the route's query validator checked `RequiredRunId`'s schema.
+    let run_id = query.run_id;
     // As in Mastra, `start` runs a run made by `create-run`.
     mastra
         .storage()
@@ -301,7 +253,8 @@ async fn stream(
     OptionalJson(body): OptionalJson<StartBody>,
 ) -> Result<HttpResponse, ApiError> {
     let workflow = mastra_of(&req)?.workflow(&workflow_id)?;
-    let run_id = run_id_of(query)?;
+    // Present and non-empty: the route's query validator checked `RequiredRunId`'s schema.
+    let run_id = query.run_id;
     let run = start_run(&req, &workflow, Some(run_id), body).await?;
     // The run goes on if the client leaves; its snapshots keep being saved.
     let records = run.events().map(|event: WorkflowEvent| {
@@ -375,9 +328,6 @@ fn not_found(what: &str) -> ResponseFragment {
 }
 
 pub(super) fn routes(prefix: &str) -> Vec<ApiRoute> {
-    // Compile the bodies' validators now rather than on the first request.
-    validator::<CreateRunBody>();
-    validator::<StartBody>();
     let base = format!("{prefix}/workflows");
     vec![
         ApiRoute::get(base.clone())
