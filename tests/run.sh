@@ -65,6 +65,9 @@ cargo build --workspace --all-targets --locked
 step "tests"
 cargo test --workspace --locked --no-fail-fast
 
+step "benchmark smoke run (every scenario answers 2xx on both servers; no timing)"
+bash bench/run.sh --smoke
+
 step "API fuzzing: Schemathesis against the quickstart and auth example documents"
 tests/api-fuzz.sh
 

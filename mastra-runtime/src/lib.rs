@@ -54,7 +54,7 @@ pub mod workflow;
 
 pub use agent::{Agent, AgentBuilder, GenerateOptions, ModelOutput};
 pub use error::{ApiError, MastraError, NotFound, RouteProblem};
-pub use extract::{Created, Json, Path, Query};
+pub use extract::{Created, Json, OptionalJson, Path, Query};
 pub use logging::install_default_subscriber;
 pub use mastra::{Mastra, MastraBuilder};
 pub use mastra_macros::api_route;
@@ -98,6 +98,10 @@ mod guide_agents {}
 #[cfg(doctest)]
 #[doc = include_str!("../../docs/memory.md")]
 mod guide_memory {}
+
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/workflows.md")]
+mod guide_workflows {}
 
 /// Items the `#[api_route]` expansion names. Not a public API.
 #[doc(hidden)]
