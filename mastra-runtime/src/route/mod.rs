@@ -5,7 +5,7 @@ mod context;
 mod def;
 pub mod middleware;
 mod path;
-pub(crate) mod request_context;
+mod request_context;
 mod scope;
 pub(crate) mod table;
 

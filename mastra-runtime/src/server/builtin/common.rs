@@ -100,7 +100,7 @@ mod props {
     use proptest::{collection::vec, prelude::*};
 
     use super::*;
-    use crate::route::request_context::RESERVED_KEYS;
+    use crate::route::RESERVED_KEYS;
     use crate::server::builtin::agents::GenerateBody;
 
     /// Keys middleware sets before the handler runs.
