@@ -8,6 +8,7 @@ use std::{
 
 use crate::{
     agent::Agent,
+    background::BackgroundTasks,
     error::{MastraError, NotFound},
     memory::{SqliteStorage, Storage},
     model::ModelError,
@@ -32,6 +33,7 @@ struct Inner {
     storage: Arc<dyn Storage>,
     config: ServerConfig,
     routes: OnceLock<Arc<[MountedRoute]>>,
+    background: BackgroundTasks,
 }
 
 /// The application: its agents, workflows, tools, server configuration and routes.
@@ -129,6 +131,39 @@ impl Mastra {
         self.inner.routes.get().map(|r| &r[..]).unwrap_or(&[])
     }
 
+    /// The application's tracked background work: what handlers spawn to outlive their request
+    /// (an agent run that must finish and be saved after the client left, a workflow run).
+    /// Graceful shutdown waits for it, up to the drain timeout, and logs what did not finish.
+    pub fn background(&self) -> &BackgroundTasks {
+        &self.inner.background
+    }
+
+    /// Spawns `future` as tracked background work named `label`
+    /// (see [`BackgroundTasks::spawn`]).
+    ///
+    /// ```no_run
+    /// use mastra_runtime::prelude::*;
+    ///
+    /// async fn start_report(c: Context) -> HttpResponse {
+    ///     c.mastra().spawn_background("nightly report", async {
+    ///         // ... work that must not die with the request ...
+    ///     });
+    ///     HttpResponse::Accepted().finish()
+    /// }
+    /// # let _ = ApiRoute::post("/reports").handler(start_report);
+    /// ```
+    pub fn spawn_background<F>(
+        &self,
+        label: impl Into<String>,
+        future: F,
+    ) -> tokio::task::JoinHandle<F::Output>
+    where
+        F: std::future::Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.inner.background.spawn(label, future)
+    }
+
     pub(crate) fn routes_arc(&self) -> Arc<[MountedRoute]> {
         self.inner
             .routes
@@ -138,7 +173,8 @@ impl Mastra {
     }
 
     /// Serves on the configured host and port until SIGINT or SIGTERM, then drains in-flight
-    /// requests for up to the drain timeout.
+    /// requests and tracked background work ([`Mastra::background`]) for up to the drain
+    /// timeout, logging what did not finish. A second signal stops at once.
     ///
     /// Installs a `tracing` subscriber first unless one is set or
     /// [`ServerConfig::install_logger`] turned that off.
@@ -368,6 +404,7 @@ impl MastraBuilder {
                 storage,
                 config,
                 routes: OnceLock::new(),
+                background: BackgroundTasks::default(),
             }),
         };
         let builtins = server::builtin::routes(&prefix);
