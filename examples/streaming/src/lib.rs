@@ -1,0 +1,134 @@
+//! The streaming part of Mastra's custom-routes guide, in Rust:
+//!
+//! - `POST /stream`: streams an agent's answer as plain text and passes the request's abort
+//!   signal, so a client that disconnects stops the run and its model request;
+//! - `POST /chat/persist/:agentId`: does not pass the signal and keeps consuming the run in the
+//!   background, so the answer is finished and saved to the memory thread even when the client
+//!   leaves mid-stream (graceful shutdown waits for it);
+//! - `POST /chat/:agentId`: [`chat_route`], the AI SDK `useChat` endpoint.
+//!
+//! The agent answers with the offline model (`mastra/echo`, one word every
+//! [`ECHO_WORD_DELAY`]) unless `OPENAI_API_KEY` (or `ANTHROPIC_API_KEY`) is set. Memory is kept
+//! in `./mastra.db`.
+
+use std::time::Duration;
+
+use mastra_runtime::{
+    agent::{AgentInput, ModelChoice},
+    chat::{ChatRequest, ThreadRef},
+    model::EchoModel,
+    prelude::*,
+};
+
+/// The model used when `OPENAI_API_KEY` is set.
+pub const OPENAI_MODEL: &str = "openai/gpt-4o-mini";
+
+/// The model used when only `ANTHROPIC_API_KEY` is set.
+pub const ANTHROPIC_MODEL: &str = "anthropic/claude-3-5-haiku-latest";
+
+/// Pause between two words of the offline model: slow enough to watch the stream in a terminal
+/// and to stop `curl` half-way through an answer.
+pub const ECHO_WORD_DELAY: Duration = Duration::from_millis(100);
+
+/// The id of the example's agent.
+pub const AGENT_ID: &str = "my-agent";
+
+/// The agent's model: a real provider when its key is set, else the offline echo, slowed down.
+pub fn model() -> ModelChoice {
+    let set = |var: &str| std::env::var(var).is_ok_and(|v| !v.trim().is_empty());
+    if set("OPENAI_API_KEY") {
+        OPENAI_MODEL.into()
+    } else if set("ANTHROPIC_API_KEY") {
+        ANTHROPIC_MODEL.into()
+    } else {
+        EchoModel::new().token_delay(ECHO_WORD_DELAY).into()
+    }
+}
+
+/// Input of the temperature tool.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct CelsiusInput {
+    /// Degrees Celsius.
+    pub celsius: f64,
+}
+
+/// Output of the temperature tool.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct FahrenheitOutput {
+    /// Degrees Fahrenheit.
+    pub fahrenheit: f64,
+}
+
+/// The agent: one tool, memory.
+pub fn agent() -> Agent {
+    Agent::builder(AGENT_ID)
+        .name("My Agent")
+        .instructions("You are a helpful assistant.")
+        .tool(
+            Tool::builder("celsius-to-fahrenheit")
+                .description("Converts degrees Celsius to degrees Fahrenheit")
+                .execute(|input: CelsiusInput, _ctx: ToolContext| async move {
+                    Ok::<_, ToolError>(FahrenheitOutput {
+                        fahrenheit: input.celsius * 9.0 / 5.0 + 32.0,
+                    })
+                }),
+        )
+        .memory(Memory::new())
+        .model(model())
+        .build()
+}
+
+/// The body of `/stream`: Mastra's `messages` (a string or `{role, content}` messages).
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct StreamBody {
+    /// What to say to the agent.
+    pub messages: AgentInput,
+}
+
+/// Stream with the abort signal: a client that disconnects stops the run (and its model
+/// request), and nothing is saved.
+#[api_route("/stream", method = "POST")]
+async fn stream(c: Context, Json(body): Json<StreamBody>) -> Result<HttpResponse, ApiError> {
+    let agent = c.mastra().agent(AGENT_ID)?;
+    let output = agent
+        .stream(
+            body.messages,
+            GenerateOptions::new().abort_signal(c.abort_signal()),
+        )
+        .await?;
+    Ok(output.to_text_stream_response())
+}
+
+/// Keep generating after the client disconnects: no abort signal, and the run is consumed in
+/// the background, so the final assistant message is saved to the thread in `memory`.
+#[api_route("/chat/persist/:agentId", method = "POST")]
+async fn persist(
+    c: Context,
+    Path(agent_id): Path<String>,
+    Json(body): Json<ChatRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let agent = c.mastra().agent(&agent_id)?;
+    let mut options = GenerateOptions::new().request_context(c.request_context().clone());
+    if let Some(memory) = &body.memory {
+        let thread = match &memory.thread {
+            ThreadRef::Id(id) | ThreadRef::Object { id } => id.clone(),
+        };
+        options = options.memory(thread, memory.resource.clone());
+    }
+    // With memory the thread holds the history: send only the new turn.
+    let output = agent
+        .stream(body.input(body.memory.is_some()), options)
+        .await?;
+    output.consume_stream_in_background(c.mastra());
+    Ok(output.to_ui_message_stream_response())
+}
+
+/// The application: the agent, `/stream`, `/chat/persist/:agentId`, and `chat_route` at
+/// `/chat/:agentId`.
+pub fn app() -> mastra_runtime::MastraBuilder {
+    Mastra::builder()
+        .agent(agent())
+        .route(chat_route(ChatRouteOptions::default()))
+        // Only this crate's routes, so the app stays the same when linked into a test binary.
+        .routes_from_module(module_path!())
+}
