@@ -28,7 +28,7 @@ use serde_json::{Map, Value};
 
 pub use crate::server::builtin::agents::{MemoryBody, ThreadRef};
 use crate::{
-    agent::{Agent, InputMessage, SseOptions, UiMessageChunk, RESOURCE_ID_KEY, THREAD_ID_KEY},
+    agent::{Agent, InputMessage, UiMessageChunk, RESOURCE_ID_KEY, THREAD_ID_KEY},
     disconnect::abort_signal,
     error::ApiError,
     extract::Path,
@@ -38,6 +38,7 @@ use crate::{
     openapi::{DescribeInput, Inference, OperationFragment, RequestBodyFragment, ResponseFragment},
     route::{ApiRoute, RequestContext, Segment},
     server::builtin::common::ValidJson,
+    sse::SseOptions,
     GenerateOptions,
 };
 
@@ -215,10 +216,7 @@ impl ChatHandler {
             ..self.defaults.clone()
         };
         if let Some(memory) = &body.memory {
-            let thread = match &memory.thread {
-                ThreadRef::Id(id) | ThreadRef::Object { id } => id.clone(),
-            };
-            options = options.memory(thread, memory.resource.clone());
+            options = options.memory(memory.thread.id(), memory.resource.clone());
         }
         if let Some(steps) = body.max_steps {
             options = options.max_steps(steps);

@@ -51,6 +51,7 @@ pub mod openapi;
 pub mod prelude;
 pub mod route;
 pub mod server;
+pub mod sse;
 pub mod tool;
 pub mod validate;
 pub mod workflow;

@@ -3,6 +3,7 @@
 
 pub mod fake_provider;
 pub mod jwt;
+pub mod raw_http;
 pub mod slow_provider;
 
 use std::{net::TcpListener, time::Duration};

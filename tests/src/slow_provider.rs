@@ -10,6 +10,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use mastra_runtime::model::{OpenAiCompatible, RetryPolicy};
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
     net::{TcpListener, TcpStream},
@@ -58,6 +59,19 @@ impl SlowProvider {
     /// `http://127.0.0.1:PORT` (the OpenAI base URL to configure).
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// An OpenAI-compatible model pointed at this provider, without retries.
+    pub fn model(&self) -> OpenAiCompatible {
+        OpenAiCompatible::new("slow-model")
+            .base_url(format!("{}/v1", self.url))
+            .api_key("sk-test")
+            .retry(RetryPolicy::none())
+    }
+
+    /// The text a complete answer carries: `w0 w1 ... w{n-1} `.
+    pub fn full_text(words: usize) -> String {
+        (0..words).map(|i| format!("w{i} ")).collect()
     }
 
     /// Requests received so far.

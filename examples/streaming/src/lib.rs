@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use mastra_runtime::{
     agent::{AgentInput, ModelChoice},
-    chat::{ChatRequest, ThreadRef},
+    chat::{ChatRequest, MemoryBody},
     model::EchoModel,
     prelude::*,
 };
@@ -59,8 +59,8 @@ pub struct FahrenheitOutput {
     pub fahrenheit: f64,
 }
 
-/// The agent: one tool, memory.
-pub fn agent() -> Agent {
+/// The agent on `model`: one tool, memory.
+pub fn agent(model: impl Into<ModelChoice>) -> Agent {
     Agent::builder(AGENT_ID)
         .name("My Agent")
         .instructions("You are a helpful assistant.")
@@ -74,61 +74,71 @@ pub fn agent() -> Agent {
                 }),
         )
         .memory(Memory::new())
-        .model(model())
+        .model(model)
         .build()
 }
 
-/// The body of `/stream`: Mastra's `messages` (a string or `{role, content}` messages).
+/// The body of `/stream`: Mastra's `messages` (a string or `{role, content}` messages), and
+/// optionally the memory thread to save the exchange to (it is saved only if the answer
+/// completes).
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct StreamBody {
     /// What to say to the agent.
     pub messages: AgentInput,
+    /// Thread and resource to read from and save to.
+    #[serde(default)]
+    pub memory: Option<MemoryBody>,
 }
 
 /// Stream with the abort signal: a client that disconnects stops the run (and its model
 /// request), and nothing is saved.
-#[api_route("/stream", method = "POST")]
+#[api_route("/stream", method = "POST", requires_auth = false)]
 async fn stream(c: Context, Json(body): Json<StreamBody>) -> Result<HttpResponse, ApiError> {
     let agent = c.mastra().agent(AGENT_ID)?;
-    let output = agent
-        .stream(
-            body.messages,
-            GenerateOptions::new().abort_signal(c.abort_signal()),
-        )
-        .await?;
+    let mut options = GenerateOptions::new().abort_signal(c.abort_signal());
+    if let Some(memory) = body.memory {
+        options = options.memory(memory.thread.id(), memory.resource);
+    }
+    let output = agent.stream(body.messages, options).await?;
     Ok(output.to_text_stream_response())
 }
 
 /// Keep generating after the client disconnects: no abort signal, and the run is consumed in
-/// the background, so the final assistant message is saved to the thread in `memory`.
-#[api_route("/chat/persist/:agentId", method = "POST")]
+/// the background, so the final assistant message is saved to the thread in `memory` even if
+/// nobody reads the stream to its end. Graceful shutdown waits for it.
+#[api_route("/chat/persist/:agentId", method = "POST", requires_auth = false)]
 async fn persist(
     c: Context,
     Path(agent_id): Path<String>,
     Json(body): Json<ChatRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let agent = c.mastra().agent(&agent_id)?;
-    let mut options = GenerateOptions::new().request_context(c.request_context().clone());
-    if let Some(memory) = &body.memory {
-        let thread = match &memory.thread {
-            ThreadRef::Id(id) | ThreadRef::Object { id } => id.clone(),
-        };
-        options = options.memory(thread, memory.resource.clone());
-    }
-    // With memory the thread holds the history: send only the new turn.
-    let output = agent
-        .stream(body.input(body.memory.is_some()), options)
-        .await?;
+    let Some(memory) = &body.memory else {
+        return Err(ApiError::bad_request(
+            "memory is required: {\"memory\": {\"thread\": \"...\", \"resource\": \"...\"}}",
+        ));
+    };
+    let options = GenerateOptions::new()
+        .request_context(c.request_context().clone())
+        .mastra(c.mastra().clone())
+        .memory(memory.thread.id(), memory.resource.clone());
+    // The thread holds the history: send only the new turn.
+    let output = agent.stream(body.input(true), options).await?;
     output.consume_stream_in_background(c.mastra());
     Ok(output.to_ui_message_stream_response())
 }
 
-/// The application: the agent, `/stream`, `/chat/persist/:agentId`, and `chat_route` at
-/// `/chat/:agentId`.
-pub fn app() -> mastra_runtime::MastraBuilder {
+/// The application with the agent on `model`: `/stream`, `/chat/persist/:agentId`, and
+/// [`chat_route`] at `/chat/:agentId`.
+pub fn app_with_model(model: impl Into<ModelChoice>) -> mastra_runtime::MastraBuilder {
     Mastra::builder()
-        .agent(agent())
+        .agent(agent(model))
         .route(chat_route(ChatRouteOptions::default()))
         // Only this crate's routes, so the app stays the same when linked into a test binary.
         .routes_from_module(module_path!())
+}
+
+/// The application with [`model`] (a provider when its key is set, else the offline echo).
+pub fn app() -> mastra_runtime::MastraBuilder {
+    app_with_model(model())
 }

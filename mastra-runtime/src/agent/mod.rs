@@ -18,7 +18,6 @@ mod listing;
 mod options;
 mod output;
 mod run;
-mod sse;
 mod ui_stream;
 
 use std::{
@@ -34,7 +33,6 @@ pub use options::{
     MemoryOptions,
 };
 pub use output::{AgentResult, ModelOutput, StepResult};
-pub use sse::{SseOptions, DEFAULT_SSE_KEEP_ALIVE, SSE_DONE_FRAME, SSE_KEEP_ALIVE_FRAME};
 pub use ui_stream::{UiMessageChunk, UI_MESSAGE_STREAM_HEADER, UI_MESSAGE_STREAM_VERSION};
 
 use crate::{

@@ -17,13 +17,13 @@ use tokio_util::sync::CancellationToken;
 
 use super::{
     chunk::{Chunk, ChunkType},
-    sse::{sse_response, SseOptions, SSE_DONE_FRAME},
     ui_stream::{UiMessageChunk, UI_MESSAGE_STREAM_HEADER, UI_MESSAGE_STREAM_VERSION},
     AgentError,
 };
 use crate::{
     mastra::Mastra,
     model::{FinishReason, ToolCall, ToolOutcome, Usage},
+    sse::{sse_response, SseOptions, SSE_DONE_FRAME, X_ACCEL_BUFFERING},
 };
 
 /// One model call of a run and what followed it.
@@ -378,7 +378,7 @@ impl ModelOutput {
 
     /// [`ModelOutput::to_sse_response`] with options (keep-alive comments).
     pub fn to_sse_response_with(&self, options: SseOptions) -> HttpResponse {
-        sse_response(self.sse_stream(), options, &[])
+        sse_response(self.sse_stream(), options)
     }
 
     /// The run in the AI SDK UI message stream protocol, what `useChat` reads: SSE frames of
@@ -390,11 +390,12 @@ impl ModelOutput {
 
     /// [`ModelOutput::to_ui_message_stream_response`] with options (keep-alive comments).
     pub fn to_ui_message_stream_response_with(&self, options: SseOptions) -> HttpResponse {
-        sse_response(
-            self.ui_message_stream(),
-            options,
-            &[(UI_MESSAGE_STREAM_HEADER, UI_MESSAGE_STREAM_VERSION)],
-        )
+        let mut response = sse_response(self.ui_message_stream(), options);
+        response.headers_mut().insert(
+            header::HeaderName::from_static(UI_MESSAGE_STREAM_HEADER),
+            header::HeaderValue::from_static(UI_MESSAGE_STREAM_VERSION),
+        );
+        response
     }
 
     /// The text deltas as a `text/plain; charset=utf-8` response, sent as produced.
@@ -402,7 +403,7 @@ impl ModelOutput {
         HttpResponse::Ok()
             .content_type("text/plain; charset=utf-8")
             .insert_header((header::CACHE_CONTROL, "no-cache"))
-            .insert_header(("x-accel-buffering", "no"))
+            .insert_header((X_ACCEL_BUFFERING, "no"))
             .streaming(
                 self.text_stream()
                     .map(|t| Ok::<_, std::convert::Infallible>(Bytes::from(t))),

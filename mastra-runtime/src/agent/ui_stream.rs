@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::chunk::{Chunk, ChunkType};
+use crate::model::FinishReason;
 
 /// The header that marks a UI message stream response.
 pub const UI_MESSAGE_STREAM_HEADER: &str = "x-vercel-ai-ui-message-stream";
@@ -81,7 +82,11 @@ pub enum UiMessageChunk {
     /// The step ends.
     FinishStep,
     /// The assistant message is complete.
-    Finish,
+    Finish {
+        /// Why the run ended (`stop`, `tool-calls`, `length`, ...), when the model said.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        finish_reason: Option<FinishReason>,
+    },
     /// The run failed.
     Error {
         /// Why.
@@ -141,7 +146,14 @@ impl UiMessageChunk {
                 }
             }
             ChunkType::StepFinish => UiMessageChunk::FinishStep,
-            ChunkType::Finish => UiMessageChunk::Finish,
+            ChunkType::Finish => UiMessageChunk::Finish {
+                finish_reason: chunk
+                    .payload
+                    .pointer("/stepResult/reason")
+                    .and_then(|r| serde_json::from_value(r.clone()).ok())
+                    // The AI SDK has no `unknown`; it leaves the field out instead.
+                    .filter(|r| *r != FinishReason::Unknown),
+            },
             ChunkType::Error => UiMessageChunk::Error {
                 error_text: chunk
                     .payload
@@ -208,5 +220,16 @@ mod tests {
             json!({"type": "finish-step"})
         );
         assert_eq!(part(ChunkType::Abort, json!({})), json!({"type": "abort"}));
+        assert_eq!(
+            part(
+                ChunkType::Finish,
+                json!({"stepResult": {"reason": "tool-calls", "isContinued": false}})
+            ),
+            json!({"type": "finish", "finishReason": "tool-calls"})
+        );
+        assert_eq!(
+            part(ChunkType::Finish, json!({"stepResult": {"reason": "unknown"}})),
+            json!({"type": "finish"})
+        );
     }
 }

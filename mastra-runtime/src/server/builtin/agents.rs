@@ -34,6 +34,15 @@ pub enum ThreadRef {
     },
 }
 
+impl ThreadRef {
+    /// The thread id.
+    pub fn id(&self) -> &str {
+        match self {
+            ThreadRef::Id(id) | ThreadRef::Object { id } => id,
+        }
+    }
+}
+
 /// Which conversation a run reads and saves.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 pub struct MemoryBody {
@@ -80,10 +89,7 @@ fn options(
         .mastra(mastra.clone())
         .abort_signal(abort_signal(req));
     if let Some(memory) = body.memory {
-        let thread = match memory.thread {
-            ThreadRef::Id(id) | ThreadRef::Object { id } => id,
-        };
-        options = options.memory(thread, memory.resource);
+        options = options.memory(memory.thread.id(), memory.resource);
     }
     if let Some(steps) = body.max_steps {
         options = options.max_steps(steps);
