@@ -65,6 +65,34 @@ impl RawHttp {
         String::from_utf8_lossy(&self.seen).into_owned()
     }
 
+    /// The body read so far, without the head, de-chunked when the response is chunked (a
+    /// trailing partial chunk is left out).
+    pub fn body(&self) -> String {
+        let seen = &self.seen[..];
+        let Some(head_end) = seen.windows(4).position(|w| w == b"\r\n\r\n") else {
+            return String::new();
+        };
+        let head = String::from_utf8_lossy(&seen[..head_end]).to_ascii_lowercase();
+        let mut rest = &seen[head_end + 4..];
+        if !head.contains("transfer-encoding: chunked") {
+            return String::from_utf8_lossy(rest).into_owned();
+        }
+        let mut body = Vec::new();
+        while let Some(line_end) = rest.windows(2).position(|w| w == b"\r\n") {
+            let size = std::str::from_utf8(&rest[..line_end])
+                .ok()
+                .and_then(|l| usize::from_str_radix(l.split(';').next().unwrap_or("").trim(), 16).ok())
+                .unwrap_or_else(|| panic!("bad chunk size line in {:?}", self.seen()));
+            let start = line_end + 2;
+            if size == 0 || rest.len() < start + size + 2 {
+                break;
+            }
+            body.extend_from_slice(&rest[start..start + size]);
+            rest = &rest[start + size + 2..];
+        }
+        String::from_utf8_lossy(&body).into_owned()
+    }
+
     /// How many bytes were read so far.
     pub fn bytes_read(&self) -> usize {
         self.seen.len()

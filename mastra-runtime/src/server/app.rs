@@ -323,7 +323,9 @@ pub(crate) fn start_on(
     let handle_slot = Arc::new(OnceLock::new());
     let mut server = HttpServer::new(move || build_app(app_mastra.clone()))
         .on_connect(disconnect::on_connect)
-        .shutdown_timeout(config.drain_timeout.as_secs().max(1))
+        // actix-web counts its drain in whole seconds: round up, so requests get at least the
+        // configured time. Background work is drained after it, to the same deadline.
+        .shutdown_timeout(config.drain_timeout.as_secs_f64().ceil().max(1.0) as u64)
         .shutdown_signal(stop_signal(
             Arc::clone(&signalled),
             force.clone(),
