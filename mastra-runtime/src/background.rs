@@ -163,18 +163,18 @@ impl BackgroundTasks {
             "waiting for background tasks to finish before exiting"
         );
         self.inner.tracker.close();
-        tokio::select! {
-            () = self.inner.tracker.wait() => {}
-            () = tokio::time::sleep_until(deadline.into()) => {}
-            () = abandon => {}
-        }
+        let why = tokio::select! {
+            () = self.inner.tracker.wait() => "",
+            () = tokio::time::sleep_until(deadline.into()) => "the drain timeout passed",
+            () = abandon => "a second stop signal",
+        };
         self.inner.tracker.reopen();
         let unfinished = self.running();
         for task in &unfinished {
             tracing::warn!(
                 task = %task.label,
                 running_for_ms = task.running_for.as_millis() as u64,
-                "background task did not finish before the drain timeout; abandoned"
+                "background task did not finish ({why}); abandoned"
             );
         }
         if unfinished.is_empty() {

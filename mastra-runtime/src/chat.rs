@@ -16,7 +16,7 @@
 //!     .without_annotated_routes()
 //!     .build()
 //!     .unwrap();
-//! assert!(app.routes().iter().any(|r| r.pattern.as_str() == "/chat/:agentId"));
+//! assert!(app.routes().iter().any(|r| r.pattern().as_str() == "/chat/:agentId"));
 //! ```
 
 use std::sync::Arc;

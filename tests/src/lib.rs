@@ -1,6 +1,7 @@
 //! One small helper for end-to-end tests: start a real server on 127.0.0.1, wait for
 //! `/health`, talk HTTP to it, stop it on drop.
 
+pub mod binary;
 pub mod fake_provider;
 pub mod jwt;
 pub mod raw_http;

@@ -199,7 +199,7 @@ async fn background_runs_still_going_at_the_drain_timeout_are_logged_by_name() {
     let log = logs();
     let line = log
         .lines()
-        .find(|l| l.contains("did not finish before the drain timeout") && l.contains(&run_id))
+        .find(|l| l.contains("did not finish (the drain timeout passed); abandoned") && l.contains(&run_id))
         .unwrap_or_else(|| panic!("no log line names run {run_id}: {log}"));
     assert!(line.contains("WARN"), "{line}");
     assert!(line.contains(&format!("agent slow run {run_id}")), "{line}");
