@@ -164,7 +164,7 @@ impl ChatRequest {
             .iter()
             .filter_map(|m| {
                 let text = m.text();
-                (!text.is_empty()).then(|| InputMessage {
+                (!text.is_empty()).then_some(InputMessage {
                     role: m.role,
                     content: crate::agent::InputContent::Text(text),
                 })

@@ -108,7 +108,10 @@ pub fn data_frame(data: &str) -> Bytes {
 /// connection can take more (see the module docs). With [`SseOptions::keep_alive`], a
 /// [`SSE_KEEP_ALIVE_FRAME`] comment is sent whenever the period passes without a frame. Add
 /// headers through [`HttpResponse::headers_mut`].
-pub fn sse_response(frames: impl Stream<Item = Bytes> + 'static, options: SseOptions) -> HttpResponse {
+pub fn sse_response(
+    frames: impl Stream<Item = Bytes> + 'static,
+    options: SseOptions,
+) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/event-stream")
         .insert_header((header::CACHE_CONTROL, "no-cache"))

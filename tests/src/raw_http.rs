@@ -81,7 +81,9 @@ impl RawHttp {
         while let Some(line_end) = rest.windows(2).position(|w| w == b"\r\n") {
             let size = std::str::from_utf8(&rest[..line_end])
                 .ok()
-                .and_then(|l| usize::from_str_radix(l.split(';').next().unwrap_or("").trim(), 16).ok())
+                .and_then(|l| {
+                    usize::from_str_radix(l.split(';').next().unwrap_or("").trim(), 16).ok()
+                })
                 .unwrap_or_else(|| panic!("bad chunk size line in {:?}", self.seen()));
             let start = line_end + 2;
             if size == 0 || rest.len() < start + size + 2 {
@@ -106,7 +108,12 @@ impl RawHttp {
 
     /// Reads until `needle` has been seen `count` times; panics after `within` or when the
     /// server closes first.
-    pub async fn read_until_count(&mut self, needle: &str, count: usize, within: Duration) -> String {
+    pub async fn read_until_count(
+        &mut self,
+        needle: &str,
+        count: usize,
+        within: Duration,
+    ) -> String {
         let deadline = tokio::time::Instant::now() + within;
         let mut buf = vec![0u8; 16 * 1024];
         while self.seen().matches(needle).count() < count {

@@ -188,7 +188,11 @@ async fn serve(mut socket: TcpStream, state: Arc<State>, words: usize, delay: Du
             "id": "chatcmpl-slow", "object": "chat.completion.chunk",
             "choices": [{ "index": 0, "delta": { "content": format!("w{i} ") }, "finish_reason": null }]
         });
-        if writer.write_all(frame(&delta.to_string()).as_bytes()).await.is_err() {
+        if writer
+            .write_all(frame(&delta.to_string()).as_bytes())
+            .await
+            .is_err()
+        {
             return;
         }
         state.words_sent.fetch_add(1, Ordering::SeqCst);

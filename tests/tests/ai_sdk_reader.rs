@@ -69,7 +69,13 @@ async fn the_ai_sdk_reads_the_ui_message_streams() {
     .expect("node runs (is Node.js installed?)");
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "ai reader test failed:\n{stdout}\n{stderr}");
-    assert!(stdout.contains("pass 8"), "expected 8 passing tests:\n{stdout}");
+    assert!(
+        output.status.success(),
+        "ai reader test failed:\n{stdout}\n{stderr}"
+    );
+    assert!(
+        stdout.contains("pass 8"),
+        "expected 8 passing tests:\n{stdout}"
+    );
     assert!(stdout.contains("fail 0"), "{stdout}");
 }

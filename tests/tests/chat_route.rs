@@ -11,7 +11,9 @@ use mastra_runtime::{
     prelude::*,
     MastraError,
 };
-use mastra_tests::{raw_http::RawHttp, slow_provider::SlowProvider, sse_chunks, test_config, TestServer};
+use mastra_tests::{
+    raw_http::RawHttp, slow_provider::SlowProvider, sse_chunks, test_config, TestServer,
+};
 use serde_json::{json, Value};
 
 #[derive(Deserialize, JsonSchema)]
@@ -115,7 +117,10 @@ fn parts(server_reply: &mastra_tests::Reply) -> Vec<Value> {
         server_reply.header("x-vercel-ai-ui-message-stream"),
         Some("v1")
     );
-    assert_eq!(server_reply.header("content-type"), Some("text/event-stream"));
+    assert_eq!(
+        server_reply.header("content-type"),
+        Some("text/event-stream")
+    );
     sse_chunks(&server_reply.text)
 }
 
@@ -224,7 +229,11 @@ async fn with_memory_only_the_new_turn_is_taken_from_the_body() {
     );
     // useChat sends the whole conversation again; the thread already has the first turn.
     let second = use_chat_body(
-        json!([user("m1", "one"), assistant("m2", "You said: one"), user("m3", "two")]),
+        json!([
+            user("m1", "one"),
+            assistant("m2", "You said: one"),
+            user("m3", "two")
+        ]),
         memory,
     );
     assert_eq!(
@@ -243,7 +252,10 @@ async fn with_memory_only_the_new_turn_is_taken_from_the_body() {
         .collect();
     assert_eq!(texts.len(), 4, "{saved}");
     for expected in ["one", "You said: one", "two", "You said: two"] {
-        assert!(texts.contains(&expected), "{expected:?} missing in {texts:?}");
+        assert!(
+            texts.contains(&expected),
+            "{expected:?} missing in {texts:?}"
+        );
     }
 }
 
@@ -279,11 +291,17 @@ async fn a_client_leaving_a_chat_stream_stops_the_model_request_and_saves_nothin
 async fn an_unknown_agent_is_404_and_a_body_without_messages_is_400() {
     let server = TestServer::start(app(None)).await;
     server
-        .post_json("/chat/nope", &use_chat_body(json!([user("m1", "Hi")]), json!({})))
+        .post_json(
+            "/chat/nope",
+            &use_chat_body(json!([user("m1", "Hi")]), json!({})),
+        )
         .await
         .assert_error(404, "Agent with id nope not found");
     let reply = server
-        .post_json("/chat/echo", &json!({ "id": "chat-1", "trigger": "submit-message" }))
+        .post_json(
+            "/chat/echo",
+            &json!({ "id": "chat-1", "trigger": "submit-message" }),
+        )
         .await;
     reply.assert_error(400, "Invalid request body");
     assert!(reply.text.contains("messages"), "{}", reply.text);
@@ -310,5 +328,8 @@ async fn chat_route_problems_are_reported_together_when_the_server_is_built() {
     let text = error.to_string();
     assert_eq!(error.route_problems().len(), 2, "{text}");
     assert!(text.contains("missing"), "{text}");
-    assert!(text.contains("/no-param has no :agentId parameter"), "{text}");
+    assert!(
+        text.contains("/no-param has no :agentId parameter"),
+        "{text}"
+    );
 }

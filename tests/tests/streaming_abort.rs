@@ -67,9 +67,16 @@ fn streaming(tx: UnboundedSender<Seen>) -> ApiRoute {
             if n > 0 {
                 tokio::time::sleep(Duration::from_secs(10)).await;
             }
-            Some((Ok::<_, Infallible>(Bytes::from(format!("tick {n}\n"))), n + 1))
+            Some((
+                Ok::<_, Infallible>(Bytes::from(format!("tick {n}\n"))),
+                n + 1,
+            ))
         });
-        async move { HttpResponse::Ok().content_type("text/plain").streaming(ticks) }
+        async move {
+            HttpResponse::Ok()
+                .content_type("text/plain")
+                .streaming(ticks)
+        }
     })
 }
 
@@ -194,8 +201,7 @@ async fn assert_never_saved(server: &TestServer, thread: &str, started: Instant,
 }
 
 #[tokio::test]
-async fn a_client_leaving_the_builtin_stream_closes_the_upstream_model_request_and_saves_nothing()
-{
+async fn a_client_leaving_the_builtin_stream_closes_the_upstream_model_request_and_saves_nothing() {
     let (words, delay) = (20, Duration::from_millis(50));
     let slow = SlowProvider::start(words, delay).await;
     let server = agent_server(&slow).await;
@@ -211,8 +217,15 @@ async fn a_client_leaving_the_builtin_stream_closes_the_upstream_model_request_a
         .await;
     let left = client.close();
     let upstream_closed = slow.wait_closed().await;
-    assert_fast("client close -> upstream model connection closed (stream)", upstream_closed - left);
-    assert_eq!(slow.finished(), 0, "the provider finished its answer anyway");
+    assert_fast(
+        "client close -> upstream model connection closed (stream)",
+        upstream_closed - left,
+    );
+    assert_eq!(
+        slow.finished(),
+        0,
+        "the provider finished its answer anyway"
+    );
     assert!(slow.words_sent() < words);
     assert_never_saved(&server, "left-stream", started, delay * words as u32).await;
 }
@@ -236,8 +249,15 @@ async fn a_client_leaving_generate_closes_the_upstream_model_request_and_saves_n
     .await;
     let left = client.close();
     let upstream_closed = slow.wait_closed().await;
-    assert_fast("client close -> upstream model connection closed (generate)", upstream_closed - left);
-    assert_eq!(slow.finished(), 0, "the provider finished its answer anyway");
+    assert_fast(
+        "client close -> upstream model connection closed (generate)",
+        upstream_closed - left,
+    );
+    assert_eq!(
+        slow.finished(),
+        0,
+        "the provider finished its answer anyway"
+    );
     assert_never_saved(&server, "left-generate", started, delay * words as u32).await;
 }
 
@@ -254,6 +274,9 @@ async fn a_client_that_stays_gets_the_whole_answer_saved() {
     reply.assert_status(200);
     assert_eq!(reply.json()["text"], SlowProvider::full_text(5));
     assert_eq!(slow.closed_early(), 0);
-    let messages = server.get("/api/memory/threads/stayed/messages").await.json();
+    let messages = server
+        .get("/api/memory/threads/stayed/messages")
+        .await
+        .json();
     assert_eq!(messages["total"], 2, "{messages}");
 }

@@ -11,8 +11,7 @@ use std::{
 
 use mastra_runtime::{memory::MessageRole, prelude::*};
 use mastra_tests::{
-    eventually, raw_http::RawHttp, sse_data, slow_provider::SlowProvider, test_config,
-    TestServer,
+    eventually, raw_http::RawHttp, slow_provider::SlowProvider, sse_data, test_config, TestServer,
 };
 use serde_json::{json, Value};
 
@@ -42,12 +41,8 @@ fn app(slow: &SlowProvider, config: ServerConfig) -> mastra_runtime::MastraBuild
 /// Starts a run on `/keep-going/:thread`, reads until the first text delta, and leaves.
 /// Returns the run id (the `start` part's `messageId`).
 async fn start_and_leave(server: &TestServer, thread: &str) -> String {
-    let mut client = RawHttp::post_json(
-        server.base(),
-        &format!("/keep-going/{thread}"),
-        &json!({}),
-    )
-    .await;
+    let mut client =
+        RawHttp::post_json(server.base(), &format!("/keep-going/{thread}"), &json!({})).await;
     let seen = client
         .read_until("\"type\":\"text-delta\"", Duration::from_secs(5))
         .await;
@@ -191,15 +186,24 @@ async fn background_runs_still_going_at_the_drain_timeout_are_logged_by_name() {
     server.stop().await;
     let took = stopping.elapsed();
     eprintln!("stop with a {drain:?} drain timeout took {took:?}");
-    assert!(took >= drain, "stop returned before the drain timeout: {took:?}");
-    assert!(took < drain + Duration::from_secs(2), "stop waited {took:?}");
+    assert!(
+        took >= drain,
+        "stop returned before the drain timeout: {took:?}"
+    );
+    assert!(
+        took < drain + Duration::from_secs(2),
+        "stop waited {took:?}"
+    );
     assert_eq!(slow.finished(), 0);
     assert!(saved(&mastra, "abandoned").await.is_empty());
 
     let log = logs();
     let line = log
         .lines()
-        .find(|l| l.contains("did not finish (the drain timeout passed); abandoned") && l.contains(&run_id))
+        .find(|l| {
+            l.contains("did not finish (the drain timeout passed); abandoned")
+                && l.contains(&run_id)
+        })
         .unwrap_or_else(|| panic!("no log line names run {run_id}: {log}"));
     assert!(line.contains("WARN"), "{line}");
     assert!(line.contains(&format!("agent slow run {run_id}")), "{line}");

@@ -9,8 +9,8 @@ use mastra_runtime::{
     SqliteStorage,
 };
 use mastra_tests::{
-    binary::BinaryServer, eventually, raw_http::RawHttp, slow_provider::SlowProvider,
-    sse_chunks, test_config, TestServer,
+    binary::BinaryServer, eventually, raw_http::RawHttp, slow_provider::SlowProvider, sse_chunks,
+    test_config, TestServer,
 };
 use serde_json::{json, Value};
 use streaming_example::{app_with_model, AGENT_ID};
@@ -49,7 +49,10 @@ async fn the_stream_route_stops_the_model_when_the_client_leaves_and_saves_nothi
     )
     .await;
     let head = client.read_until("w0 ", Duration::from_secs(5)).await;
-    assert!(head.contains("content-type: text/plain; charset=utf-8"), "{head}");
+    assert!(
+        head.contains("content-type: text/plain; charset=utf-8"),
+        "{head}"
+    );
     let left = client.close();
     let latency = slow.wait_closed().await - left;
     eprintln!("/stream: client close -> model connection closed in {latency:?}");
@@ -177,7 +180,10 @@ async fn on_sigterm_the_example_finishes_a_persisting_run_and_saves_it_before_ex
     let took = stopping.elapsed();
     let log = server.log();
     assert!(status.success(), "{status}; log:\n{log}");
-    assert!(took > Duration::from_secs(1), "exited after {took:?}: {log}");
+    assert!(
+        took > Duration::from_secs(1),
+        "exited after {took:?}: {log}"
+    );
     assert!(log.contains("SIGTERM received"), "{log}");
     assert!(log.contains("every background task finished"), "{log}");
 
@@ -216,7 +222,10 @@ async fn a_second_sigterm_stops_the_example_at_once_and_logs_the_abandoned_run()
     let log = server.log();
     assert!(status.success(), "{status}; log:\n{log}");
     assert!(took < Duration::from_secs(2), "took {took:?}: {log}");
-    assert!(log.contains("SIGTERM received again: stopping now"), "{log}");
+    assert!(
+        log.contains("SIGTERM received again: stopping now"),
+        "{log}"
+    );
     let line = log
         .lines()
         .find(|l| l.contains("abandoned") && l.contains(&run_id))

@@ -22,8 +22,8 @@ use mastra_runtime::{
     sse::{data_frame, sse_response, SseOptions, SSE_KEEP_ALIVE_FRAME},
 };
 use mastra_tests::{
-    eventually, raw_http::RawHttp, slow_provider::SlowProvider, sse_chunks, sse_data,
-    test_config, Reply, TestServer,
+    eventually, raw_http::RawHttp, slow_provider::SlowProvider, sse_chunks, sse_data, test_config,
+    Reply, TestServer,
 };
 use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
@@ -207,7 +207,10 @@ fn ui_parts(body: &str) -> Vec<Value> {
 }
 
 fn types(parts: &[Value]) -> Vec<&str> {
-    parts.iter().map(|p| p["type"].as_str().unwrap_or("?")).collect()
+    parts
+        .iter()
+        .map(|p| p["type"].as_str().unwrap_or("?"))
+        .collect()
 }
 
 #[tokio::test]
@@ -303,7 +306,10 @@ async fn the_ui_message_stream_has_its_header_and_the_ai_sdk_parts_of_a_tool_run
         .collect();
     assert_eq!(text, "celsius-to-fahrenheit returned {\"fahrenheit\":69.8}");
     assert_eq!(parts[10], json!({ "type": "text-end", "id": text_id }));
-    assert_eq!(parts[12], json!({ "type": "finish", "finishReason": "stop" }));
+    assert_eq!(
+        parts[12],
+        json!({ "type": "finish", "finishReason": "stop" })
+    );
     assert!(parts[0]["messageId"].is_string());
 }
 
@@ -413,7 +419,9 @@ async fn a_stalled_reader_holds_the_server_to_a_bounded_buffer() {
         "{stalled_at} bytes pulled for a stalled client"
     );
     // Reading again resumes the stream where it was.
-    let read = client.read_for(Duration::from_secs(5), 32 * 1024 * 1024).await;
+    let read = client
+        .read_for(Duration::from_secs(5), 32 * 1024 * 1024)
+        .await;
     assert!(read >= 32 * 1024 * 1024, "read {read} bytes after resuming");
     assert!(pulled.load(Ordering::SeqCst) > stalled_at);
 }
@@ -439,7 +447,10 @@ async fn a_stalled_reader_neither_stops_the_run_nor_loses_frames() {
         .await;
     assert!(before < client.bytes_read());
     let frames = sse_data(&client.body());
-    let deltas = frames.iter().filter(|f| f.contains("\"text-delta\"")).count();
+    let deltas = frames
+        .iter()
+        .filter(|f| f.contains("\"text-delta\""))
+        .count();
     assert_eq!(deltas, 2000);
 }
 
@@ -453,7 +464,11 @@ async fn keep_alive_comments_fill_long_silences_and_only_when_asked() {
             .await;
         let comments = reply.text.matches(SSE_KEEP_ALIVE_FRAME).count();
         // Three silences of about 400 ms: about three comments each.
-        assert!(comments >= 6, "{comments} keep-alive comments: {}", reply.text);
+        assert!(
+            comments >= 6,
+            "{comments} keep-alive comments: {}",
+            reply.text
+        );
         for frame in reply.text.trim_end_matches("\n\n").split("\n\n") {
             assert!(
                 frame.starts_with("data: ") || format!("{frame}\n\n") == SSE_KEEP_ALIVE_FRAME,
@@ -482,11 +497,7 @@ async fn sse_response_streams_a_custom_routes_own_frames() {
             }));
         sse_response(frames, SseOptions::new())
     }
-    let server = server_with(
-        None,
-        vec![ApiRoute::get("/ticks").handler(ticks)],
-    )
-    .await;
+    let server = server_with(None, vec![ApiRoute::get("/ticks").handler(ticks)]).await;
     let reply = server.get("/ticks").await;
     assert_streamed_headers(&reply, "text/event-stream");
     assert_eq!(

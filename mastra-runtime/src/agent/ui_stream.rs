@@ -228,7 +228,10 @@ mod tests {
             json!({"type": "finish", "finishReason": "tool-calls"})
         );
         assert_eq!(
-            part(ChunkType::Finish, json!({"stepResult": {"reason": "unknown"}})),
+            part(
+                ChunkType::Finish,
+                json!({"stepResult": {"reason": "unknown"}})
+            ),
             json!({"type": "finish"})
         );
     }
