@@ -13,7 +13,7 @@ use mastra_tests::{
     test_config, TestServer,
 };
 use serde_json::{json, Value};
-use streaming_example::{app_with_model, AGENT_ID};
+use streaming_example::{app_with_model, AGENT_ID, USER_HEADER};
 
 async fn example_on(slow: &SlowProvider) -> TestServer {
     TestServer::start(
@@ -144,6 +144,52 @@ async fn the_example_mounts_chat_route_for_use_chat() {
         .filter_map(|p| p["delta"].as_str())
         .collect();
     assert_eq!(text, SlowProvider::full_text(3));
+}
+
+#[tokio::test]
+async fn the_chat_route_keeps_conversations_under_the_user_the_gateway_set() {
+    let slow = SlowProvider::start(2, Duration::ZERO).await;
+    let server = example_on(&slow).await;
+    let mut body = chat_body("Hello", Some("alices-thread"));
+    body["memory"]["resource"] = json!("mallory");
+    body["requestContext"] = json!({ "mastra__resourceId": "mallory" });
+    let reply = server
+        .send(
+            server
+                .client()
+                .post(server.url(&format!("/chat/{AGENT_ID}")))
+                .header(USER_HEADER, "alice")
+                .json(&body),
+        )
+        .await;
+    reply.assert_status(200);
+    let thread = server.get("/api/memory/threads/alices-thread").await.json();
+    assert_eq!(thread["resourceId"], "alice", "{thread}");
+
+    // Another user cannot write into it, whatever the body says.
+    let reply = server
+        .send(
+            server
+                .client()
+                .post(server.url(&format!("/chat/{AGENT_ID}")))
+                .header(USER_HEADER, "mallory")
+                .json(&body),
+        )
+        .await;
+    let parts = sse_chunks(&reply.text);
+    let error = parts.iter().find(|p| p["type"] == "error").expect("an error part");
+    assert!(
+        error["errorText"]
+            .as_str()
+            .unwrap()
+            .contains("is for resource with id alice but resource mallory was queried"),
+        "{error}"
+    );
+    let messages = server
+        .get("/api/memory/threads/alices-thread/messages")
+        .await
+        .json();
+    assert_eq!(messages["total"], 2, "{messages}");
 }
 
 /// Starts a persisting run on the example binary (offline model, one word per 100 ms), reads

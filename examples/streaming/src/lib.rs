@@ -5,19 +5,23 @@
 //! - `POST /chat/persist/:agentId`: does not pass the signal and keeps consuming the run in the
 //!   background, so the answer is finished and saved to the memory thread even when the client
 //!   leaves mid-stream (graceful shutdown waits for it);
-//! - `POST /chat/:agentId`: [`chat_route`], the AI SDK `useChat` endpoint.
+//! - `POST /chat/:agentId`: [`chat_route`], the AI SDK `useChat` endpoint, behind a middleware
+//!   that decides whose conversation it is (the body cannot override it).
 //!
-//! The agent answers with the offline model (`mastra/echo`, one word every
+//! The two UI message streams send a keep-alive comment after 15 s of silence (a `wait` tool
+//! call makes one). The agent answers with the offline model (`mastra/echo`, one word every
 //! [`ECHO_WORD_DELAY`]) unless `OPENAI_API_KEY` (or `ANTHROPIC_API_KEY`) is set. Memory is kept
 //! in `./mastra.db`.
 
 use std::time::Duration;
 
 use mastra_runtime::{
-    agent::{AgentInput, ModelChoice},
+    agent::{AgentInput, ModelChoice, RESOURCE_ID_KEY},
     chat::{ChatRequest, MemoryBody},
+    middleware::{Error, Next, ServiceRequest, ServiceResponse},
     model::EchoModel,
     prelude::*,
+    sse::SseOptions,
 };
 
 /// The model used when `OPENAI_API_KEY` is set.
@@ -59,7 +63,41 @@ pub struct FahrenheitOutput {
     pub fahrenheit: f64,
 }
 
-/// The agent on `model`: one tool, memory.
+/// Longest wait the `wait` tool accepts.
+pub const MAX_WAIT_SECONDS: u64 = 120;
+
+/// Input of the `wait` tool.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct WaitInput {
+    /// How long to wait.
+    #[schemars(range(max = 120))]
+    pub seconds: u64,
+}
+
+/// Output of the `wait` tool.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct WaitOutput {
+    /// How long it waited.
+    pub waited_seconds: u64,
+}
+
+/// A slow tool (a long API call, a report): the stream is silent while it runs, which is when
+/// keep-alive comments matter. It stops early when the run is aborted.
+pub fn wait_tool() -> Tool {
+    Tool::builder("wait")
+        .description("Waits the given number of seconds")
+        .execute(|input: WaitInput, ctx: ToolContext| async move {
+            let seconds = input.seconds.min(MAX_WAIT_SECONDS);
+            tokio::select! {
+                () = ctx.abort_signal().cancelled() => Err(ToolError::new("aborted")),
+                () = tokio::time::sleep(Duration::from_secs(seconds)) => {
+                    Ok(WaitOutput { waited_seconds: seconds })
+                }
+            }
+        })
+}
+
+/// The agent on `model`: two tools, memory.
 pub fn agent(model: impl Into<ModelChoice>) -> Agent {
     Agent::builder(AGENT_ID)
         .name("My Agent")
@@ -73,6 +111,7 @@ pub fn agent(model: impl Into<ModelChoice>) -> Agent {
                     })
                 }),
         )
+        .tool(wait_tool())
         .memory(Memory::new())
         .model(model)
         .build()
@@ -125,7 +164,28 @@ async fn persist(
     // The thread holds the history: send only the new turn.
     let output = agent.stream(body.input(true), options).await?;
     output.consume_stream_in_background(c.mastra());
-    Ok(output.to_ui_message_stream_response())
+    Ok(output.to_ui_message_stream_response_with(SseOptions::new().with_default_keep_alive()))
+}
+
+/// The header a gateway in front of the app sets to the user it authenticated.
+pub const USER_HEADER: &str = "x-user-id";
+
+/// Middleware on the chat route: the conversation belongs to the user the gateway
+/// authenticated. Setting `mastra__resourceId` here makes it win over the body's `memory` and
+/// `requestContext`. (With [`JwtAuth`] configured, take the user from `c.user()` instead.)
+async fn user_from_gateway(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let user = req
+        .headers()
+        .get(USER_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    if let Some(user) = user {
+        RequestContext::of(req.request()).set(RESOURCE_ID_KEY, user);
+    }
+    next.call(req).await
 }
 
 /// The application with the agent on `model`: `/stream`, `/chat/persist/:agentId`, and
@@ -133,7 +193,13 @@ async fn persist(
 pub fn app_with_model(model: impl Into<ModelChoice>) -> mastra_runtime::MastraBuilder {
     Mastra::builder()
         .agent(agent(model))
-        .route(chat_route(ChatRouteOptions::default()))
+        .route(
+            chat_route(ChatRouteOptions {
+                sse: SseOptions::new().with_default_keep_alive(),
+                ..Default::default()
+            })
+            .middleware(user_from_gateway),
+        )
         // Only this crate's routes, so the app stays the same when linked into a test binary.
         .routes_from_module(module_path!())
 }

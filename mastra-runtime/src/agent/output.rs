@@ -294,8 +294,10 @@ impl ModelOutput {
     /// messages to memory, and graceful shutdown waits for it. Mastra's
     /// `stream.consumeStream()` without an abort signal.
     ///
-    /// The run is driven by that background task (not by the response), so it does not stop
-    /// with the HTTP worker that served the request. Every reader still sees every chunk.
+    /// Call it before returning the response (before anything reads the run): the run is then
+    /// driven by that background task, not by the response, so it does not stop with the HTTP
+    /// worker that served the request. Every reader still sees every chunk. Called later, it
+    /// still waits for the run and logs its outcome, but the run stays where it started.
     ///
     /// ```no_run
     /// use mastra_runtime::prelude::*;
