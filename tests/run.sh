@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace. On a fresh machine it first installs what the tests need
-# (Node.js and npm, the pinned @mastra/client-js in tests/js and the AI SDK's `ai` package in
-# tests/js-ai) and builds everything once,
-# into one target dir that every stage shares.
+# (Node.js and npm with the pinned @mastra/client-js in tests/js and the AI SDK's `ai` package
+# in tests/js-ai; Debian's Chromium for the Swagger UI browser test; openapi-spec-validator from
+# PyPI for the OpenAPI document) and builds everything once, into one target dir that every
+# stage shares.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,12 +12,30 @@ export RUST_BACKTRACE="${RUST_BACKTRACE:-1}"
 
 step() { printf '\n==> %s\n' "$*"; }
 
-as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+# Runs a command as root: directly when we are root, else through sudo.
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then
+        "$@"
+    elif command -v sudo >/dev/null 2>&1; then
+        sudo "$@"
+    else
+        echo "need root (or sudo) to run: $*" >&2
+        return 1
+    fi
+}
 
+# Debian packages the tests need, installed together (one `apt-get update`) when missing.
+packages=()
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
-    step "install Node.js and npm (for the @mastra/client-js and ai package tests)"
+    packages+=(nodejs npm) # the @mastra/client-js and ai package tests
+fi
+if [ ! -x /usr/bin/chromium ]; then
+    packages+=(chromium) # the Swagger UI browser test
+fi
+if [ ${#packages[@]} -gt 0 ]; then
+    step "install ${packages[*]}"
     as_root apt-get update -qq
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${packages[@]}" >/dev/null
 fi
 
 # Installs a test's npm packages exactly as its package-lock.json pins them, unless that is
@@ -31,6 +50,13 @@ npm_ci() {
 }
 npm_ci tests/js "the official @mastra/client-js"
 npm_ci tests/js-ai "the AI SDK's ai package, whose reader parses UI message streams"
+
+if ! python3 -m openapi_spec_validator --version >/dev/null 2>&1; then
+    step "pip install openapi-spec-validator (judges the OpenAPI document)"
+    python3 -m pip install --quiet --disable-pip-version-check openapi-spec-validator \
+        || python3 -m pip install --quiet --disable-pip-version-check --user \
+            --break-system-packages openapi-spec-validator
+fi
 
 step "build (once, every target)"
 cargo build --workspace --all-targets --locked

@@ -31,13 +31,12 @@ use crate::{
     agent::{Agent, InputMessage, UiMessageChunk, RESOURCE_ID_KEY, THREAD_ID_KEY},
     disconnect::abort_signal,
     error::ApiError,
-    extract::Path,
+    extract::{Json, Path},
     mastra::Mastra,
     memory::MessageRole,
     model::ModelSettings,
     openapi::{DescribeInput, Inference, OperationFragment, RequestBodyFragment, ResponseFragment},
     route::{ApiRoute, RequestContext, Segment},
-    server::builtin::common::ValidJson,
     sse::SseOptions,
     GenerateOptions,
 };
@@ -124,6 +123,7 @@ pub struct ChatRequest {
     #[serde(default)]
     pub id: Option<String>,
     /// The conversation, oldest first.
+    #[schemars(length(min = 1))]
     pub messages: Vec<UiMessage>,
     /// `submit-message` or `regenerate-message`.
     #[serde(default)]
@@ -290,7 +290,7 @@ pub fn chat_route(options: ChatRouteOptions) -> ApiRoute {
                 defaults: default_options,
                 sse,
             });
-            Ok(move |req: HttpRequest, ValidJson(body): ValidJson<ChatRequest>| {
+            Ok(move |req: HttpRequest, Json(body): Json<ChatRequest>| {
                 let handler = Arc::clone(&handler);
                 async move { handler.handle(req, body).await }
             })
@@ -324,7 +324,7 @@ fn describe_with_agent_param(inference: &mut Inference) {
 }
 
 fn describe_fixed(inference: &mut Inference) {
-    ValidJson::<ChatRequest>::describe_input(inference);
+    Json::<ChatRequest>::describe_input(inference);
     inference.error_responses();
 }
 

@@ -168,6 +168,15 @@ pub enum RouteProblem {
         /// Where the route came from.
         route: String,
     },
+    /// A schema inferred from the handler's types that cannot be compiled for validation (for
+    /// example a `pattern` that is not a regular expression).
+    #[error("route {route}: {reason}")]
+    Schema {
+        /// Where the route came from.
+        route: String,
+        /// Which schema and why.
+        reason: String,
+    },
     /// A middleware whose constructor failed.
     #[error("route {route}: middleware #{index} failed to build: {reason}")]
     Middleware {

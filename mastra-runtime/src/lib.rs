@@ -90,6 +90,10 @@ pub use serde_json;
 mod guide_routes {}
 
 #[cfg(doctest)]
+#[doc = include_str!("../../docs/openapi.md")]
+mod guide_openapi {}
+
+#[cfg(doctest)]
 #[doc = include_str!("../../docs/auth.md")]
 mod guide_auth {}
 

@@ -12,6 +12,7 @@ use crate::{
     error::{MastraError, NotFound},
     memory::{SqliteStorage, Storage},
     model::ModelError,
+    openapi::OpenApiDocument,
     route::{table::MountedRoute, ApiRoute, RouteDef},
     server::{self, RunningServer, ServerConfig},
     tool::Tool,
@@ -34,6 +35,7 @@ struct Inner {
     config: ServerConfig,
     routes: OnceLock<Arc<[MountedRoute]>>,
     background: BackgroundTasks,
+    openapi: OnceLock<OpenApiDocument>,
 }
 
 /// The application: its agents, workflows, tools, server configuration and routes.
@@ -162,6 +164,15 @@ impl Mastra {
         F::Output: Send + 'static,
     {
         self.inner.background.spawn(label, future)
+    }
+
+    /// The OpenAPI document of every mounted route that is not hidden. Built when the server is
+    /// built if the docs are on (see [`ServerConfig::openapi_docs`]), else on the first call.
+    pub fn openapi_document(&self) -> &OpenApiDocument {
+        self.inner.openapi.get_or_init(|| {
+            let settings = self.config().document_settings(self.is_auth_configured());
+            OpenApiDocument::build(self.routes(), &settings)
+        })
     }
 
     pub(crate) fn routes_arc(&self) -> Arc<[MountedRoute]> {
@@ -405,13 +416,19 @@ impl MastraBuilder {
                 config,
                 routes: OnceLock::new(),
                 background: BackgroundTasks::default(),
+                openapi: OnceLock::new(),
             }),
         };
-        let builtins = server::builtin::routes(&prefix);
+        let mut builtins = server::builtin::routes(&prefix);
+        builtins.extend(server::builtin::docs_routes(mastra.config()));
         let mounted = crate::route::table::build(&mastra, &prefix, global, builtins, routes)
             .map_err(MastraError::Routes)?;
         // Only `build` sets the routes, once, before the handle is shared.
         let _ = mastra.inner.routes.set(Arc::from(mounted));
+        if mastra.config().openapi_docs_enabled() {
+            // Built once, here, so serving it is a copy of bytes.
+            mastra.openapi_document();
+        }
         Ok(mastra)
     }
 }

@@ -25,14 +25,15 @@ pub struct Item {
     pub price: f64,
 }
 
-/// What a client sends to create an item.
+/// What a client sends to create an item. The constraints are declared once, here: the
+/// OpenAPI document shows them and requests that break them get 400 before the handler runs.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct CreateItem {
     /// Display name; at least one character.
     #[schemars(length(min = 1))]
     pub name: String,
-    /// Price; must be positive.
-    #[schemars(range(min = 0.0))]
+    /// Price; strictly positive.
+    #[schemars(extend("exclusiveMinimum" = 0))]
     pub price: f64,
 }
 

@@ -2,6 +2,7 @@ use std::{
     future::Future,
     ops::{Deref, DerefMut},
     pin::Pin,
+    sync::Arc,
 };
 
 use actix_web::{
@@ -13,14 +14,17 @@ use serde::{de::DeserializeOwned, Serialize};
 
 use crate::{
     error::ApiError,
-    openapi::{DescribeInput, DescribeOutput, Inference},
+    openapi::{DescribeInput, DescribeOutput, Inference, RequestValidator},
+    validate::{invalid_body, serde_issue},
 };
 
 /// A JSON request body or response.
 ///
 /// As an argument it needs `Content-Type: application/json` (or any `+json` type), else 415;
 /// a body that is not JSON or not of type `T` gets 400 naming the line and column; a body over
-/// the server's limit gets 413.
+/// the server's limit gets 413. On a route whose handler was documented from its types (any
+/// `#[api_route]`), the body is first checked against `T`'s schema, so a value that breaks a
+/// declared constraint gets 400 `{"error": "Invalid request body", "issues": [...]}`.
 ///
 /// ```
 /// use mastra_runtime::prelude::*;
@@ -57,7 +61,7 @@ impl<T> DerefMut for Json<T> {
 }
 
 /// Whether a request declares a JSON body (`application/json` or `application/*+json`).
-pub(crate) fn is_json_content_type(req: &HttpRequest) -> bool {
+fn is_json_content_type(req: &HttpRequest) -> bool {
     match req.mime_type() {
         Ok(Some(mime)) => {
             mime.type_() == "application"
@@ -68,7 +72,7 @@ pub(crate) fn is_json_content_type(req: &HttpRequest) -> bool {
 }
 
 /// Reads the whole body under the server's limit, mapping failures to JSON errors.
-pub(crate) async fn read_body(bytes: Result<Bytes, actix_web::Error>) -> Result<Bytes, ApiError> {
+async fn read_body(bytes: Result<Bytes, actix_web::Error>) -> Result<Bytes, ApiError> {
     bytes.map_err(|error| {
         let too_large = error
             .as_error::<PayloadError>()
@@ -86,7 +90,7 @@ pub(crate) async fn read_body(bytes: Result<Bytes, actix_web::Error>) -> Result<
 }
 
 /// Turns a serde_json failure into the client's error message.
-pub(crate) fn json_error(error: &serde_json::Error) -> ApiError {
+fn json_error(error: &serde_json::Error) -> ApiError {
     use serde_json::error::Category;
     match error.classify() {
         Category::Syntax | Category::Eof | Category::Io => {
@@ -111,14 +115,28 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
             });
         }
         let bytes = Bytes::from_request(req, payload);
+        let validator = req
+            .app_data::<Arc<RequestValidator>>()
+            .filter(|v| v.checks_body())
+            .cloned();
         Box::pin(async move {
             let body = read_body(bytes.await).await?;
             if body.is_empty() {
                 return Err(ApiError::bad_request("Malformed JSON body: the body is empty").into());
             }
-            serde_json::from_slice(&body)
+            let Some(validator) = validator else {
+                return serde_json::from_slice(&body)
+                    .map(Json)
+                    .map_err(|e| json_error(&e).into());
+            };
+            let value: serde_json::Value =
+                serde_json::from_slice(&body).map_err(|e| json_error(&e))?;
+            validator.check_body(&value)?;
+            // The schema passed, so what is left is what it cannot say (a custom
+            // `Deserialize`): still one issue in the same 400 shape.
+            serde_json::from_value(value)
                 .map(Json)
-                .map_err(|e| json_error(&e).into())
+                .map_err(|e| invalid_body(vec![serde_issue(&e)]).into())
         })
     }
 }

@@ -4,6 +4,5 @@
 mod json;
 mod path_query;
 
-pub(crate) use json::{is_json_content_type, json_error, read_body};
 pub use json::{Created, Json};
 pub use path_query::{Path, Query};

@@ -1,6 +1,8 @@
 use std::{
+    borrow::Cow,
     future::{ready, Ready},
     ops::{Deref, DerefMut},
+    sync::Arc,
 };
 
 use actix_web::{dev::Payload, FromRequest, HttpRequest};
@@ -9,7 +11,7 @@ use serde::de::DeserializeOwned;
 
 use crate::{
     error::ApiError,
-    openapi::{DescribeInput, Inference},
+    openapi::{DescribeInput, Inference, RequestValidator},
 };
 
 macro_rules! wrapper {
@@ -38,7 +40,9 @@ macro_rules! wrapper {
 
 /// Path parameters: one value (`Path<String>`), a tuple in order, or a struct by name.
 ///
-/// A value that does not fit `T` gets 400 `{"error":"Invalid path: ..."}`.
+/// A value that does not fit `T` gets 400 `{"error":"Invalid path: ..."}`; on a documented route
+/// a value that breaks `T`'s declared constraints gets 400
+/// `{"error": "Invalid path", "issues": [...]}` first.
 ///
 /// ```
 /// use mastra_runtime::prelude::*;
@@ -56,6 +60,25 @@ impl<T: DeserializeOwned> FromRequest for Path<T> {
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        if let Some(validator) = req.app_data::<Arc<RequestValidator>>() {
+            if validator.checks_path() {
+                let decoded: Vec<(&str, Cow<'_, str>)> = req
+                    .match_info()
+                    .iter()
+                    .map(|(name, value)| {
+                        (
+                            name,
+                            percent_encoding::percent_decode_str(value).decode_utf8_lossy(),
+                        )
+                    })
+                    .collect();
+                if let Err(error) =
+                    validator.check_path(decoded.iter().map(|(n, v)| (*n, v.as_ref())))
+                {
+                    return ready(Err(error.into()));
+                }
+            }
+        }
         let inner = actix_web::web::Path::<T>::from_request(req, payload).into_inner();
         ready(
             inner
@@ -74,7 +97,9 @@ impl<T: JsonSchema> DescribeInput for Path<T> {
 /// The query string, deserialized into `T` (usually a struct whose `Option` fields are
 /// optional parameters).
 ///
-/// A query that does not fit `T` gets 400 `{"error":"Invalid query: ..."}`.
+/// A query that does not fit `T` gets 400 `{"error":"Invalid query: ..."}`; on a documented route
+/// a query that breaks `T`'s declared constraints (a `minimum`, an `enum`, a required
+/// parameter, ...) gets 400 `{"error": "Invalid query", "issues": [...]}` first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Query<T>(pub T);
 wrapper!(Query);
@@ -84,6 +109,20 @@ impl<T: DeserializeOwned> FromRequest for Query<T> {
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        if let Some(validator) = req.app_data::<Arc<RequestValidator>>() {
+            if validator.checks_query() {
+                let checked =
+                    serde_urlencoded::from_str::<Vec<(String, String)>>(req.query_string())
+                        .map_err(|e| ApiError::bad_request(format!("Invalid query: {e}")))
+                        .and_then(|pairs| {
+                            validator
+                                .check_query(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+                        });
+                if let Err(error) = checked {
+                    return ready(Err(error.into()));
+                }
+            }
+        }
         ready(
             serde_urlencoded::from_str::<T>(req.query_string())
                 .map(Query)

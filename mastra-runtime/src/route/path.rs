@@ -33,8 +33,8 @@ pub enum PathError {
     /// The path does not begin with `/`.
     #[error("path `{0}` must start with `/`")]
     NoLeadingSlash(String),
-    /// Two slashes in a row, or a trailing slash after a segment.
-    #[error("path `{0}` has an empty segment (`//` or a trailing `/`)")]
+    /// Two slashes in a row.
+    #[error("path `{0}` has an empty segment (`//`)")]
     EmptySegment(String),
     /// A `{` without its `}` or the reverse.
     #[error("path `{path}` has unbalanced braces in segment `{segment}`")]
@@ -73,18 +73,26 @@ impl PathPattern {
     /// Parses and checks a path template.
     ///
     /// The root path `/` is allowed; otherwise every segment is non-empty, parameters are
-    /// identifiers and appear once, and braces balance.
+    /// identifiers and appear once, and braces balance. A trailing slash (`/swagger-ui/`) makes
+    /// a distinct path, as in actix-web's router; it is kept as a final empty literal segment.
     pub fn parse(path: &str) -> Result<Self, PathError> {
         let Some(rest) = path.strip_prefix('/') else {
             return Err(PathError::NoLeadingSlash(path.to_owned()));
         };
         let mut segments = Vec::new();
         if !rest.is_empty() {
+            let (rest, trailing_slash) = match rest.strip_suffix('/') {
+                Some(rest) => (rest, true),
+                None => (rest, false),
+            };
             for raw in rest.split('/') {
                 if raw.is_empty() {
                     return Err(PathError::EmptySegment(path.to_owned()));
                 }
                 segments.push(Self::parse_segment(path, raw)?);
+            }
+            if trailing_slash {
+                segments.push(Segment::Static(String::new()));
             }
         }
         let mut seen: Vec<&str> = Vec::new();
@@ -229,6 +237,17 @@ mod tests {
     }
 
     #[test]
+    fn a_trailing_slash_is_a_distinct_path() {
+        let slash = PathPattern::parse("/swagger-ui/").unwrap();
+        assert_eq!(slash.actix(), "/swagger-ui/");
+        assert_eq!(slash.openapi(), "/swagger-ui/");
+        assert_ne!(
+            slash.shape(),
+            PathPattern::parse("/swagger-ui").unwrap().shape()
+        );
+    }
+
+    #[test]
     fn root_is_allowed() {
         let root = PathPattern::parse("/").unwrap();
         assert_eq!(root.actix(), "/");
@@ -240,7 +259,7 @@ mod tests {
         let cases = [
             ("items", "must start with `/`"),
             ("/items//x", "empty segment"),
-            ("/items/", "empty segment"),
+            ("/items//", "empty segment"),
             ("/items/{id", "unbalanced"),
             ("/items/id}", "unbalanced"),
             ("/items/a{id}", "unbalanced"),

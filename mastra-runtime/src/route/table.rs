@@ -1,7 +1,7 @@
 //! The route table: every route resolved (handlers built, middleware constructed) and checked
 //! together, so all problems are reported at once.
 
-use std::fmt;
+use std::{fmt, sync::Arc};
 
 use super::{
     middleware::Middleware, ApiRoute, HandlerSlot, PathPattern, RouteFactory, RouteMethod,
@@ -10,7 +10,7 @@ use super::{
 use crate::{
     error::{RouteProblem, RouteProblems},
     mastra::Mastra,
-    openapi::{Inference, OperationFragment},
+    openapi::{Inference, OperationFragment, RequestValidator},
     server::config::GlobalMiddleware,
 };
 
@@ -33,6 +33,8 @@ pub struct MountedRoute {
     pub(crate) handler_name: Option<String>,
     pub(crate) infer: Option<fn(&mut Inference)>,
     pub(crate) origin: RouteOrigin,
+    /// The inferred schemas, compiled once; `None` when no request could break them.
+    pub(crate) validator: Option<Arc<RequestValidator>>,
 }
 
 impl fmt::Debug for MountedRoute {
@@ -122,6 +124,11 @@ impl MountedRoute {
     /// Whether the runtime provides this route.
     pub fn is_builtin(&self) -> bool {
         matches!(self.origin, RouteOrigin::BuiltIn)
+    }
+
+    /// Whether requests are checked against the route's inferred schemas before the handler runs.
+    pub fn validates_requests(&self) -> bool {
+        self.validator.is_some()
     }
 
     /// How many middleware layers wrap the handler.
@@ -216,6 +223,21 @@ pub(crate) fn build(
                 }),
             }
         }
+        let validator = match route.infer.map(|infer| {
+            let mut inference = Inference::default();
+            infer(&mut inference);
+            RequestValidator::compile(&inference)
+        }) {
+            Some(Ok(validator)) => validator.map(Arc::new),
+            Some(Err(error)) => {
+                problems.push(RouteProblem::Schema {
+                    route: label.clone(),
+                    reason: error.to_string(),
+                });
+                None
+            }
+            None => None,
+        };
         let (Some(pattern), Some(factory)) = (pattern, factory) else {
             continue;
         };
@@ -271,6 +293,7 @@ pub(crate) fn build(
             handler_name: route.handler_name,
             infer: route.infer,
             origin: route.origin,
+            validator,
         });
     }
 

@@ -134,6 +134,10 @@ fn mount(cfg: &mut web::ServiceConfig, routes: &[MountedRoute], guard: &RouteGua
         if let Some(guard) = method_guard(route.method) {
             resource = resource.guard(guard);
         }
+        if let Some(validator) = &route.validator {
+            // The extractors find the route's compiled schemas here.
+            resource = resource.app_data(Arc::clone(validator));
+        }
         cfg.service(resource.route(handler));
     }
 

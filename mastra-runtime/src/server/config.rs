@@ -27,6 +27,9 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(180);
 pub const DEFAULT_BODY_LIMIT: usize = 4_718_592;
 /// How long shutdown waits for in-flight requests (Mastra's `drainTimeout`, 5 000 ms).
 pub const DEFAULT_DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
+/// The environment variable that turns the OpenAPI document and Swagger UI on in a release
+/// build when set to `true` (Mastra's development mode).
+pub const MASTRA_DEV_ENV: &str = "MASTRA_DEV";
 
 /// Which origins may call the server from a browser.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,6 +101,19 @@ pub(crate) struct GlobalMiddleware {
     pub(crate) after_auth: bool,
 }
 
+/// The docs default: on in debug builds and when `MASTRA_DEV` is `true` (or `1`).
+fn docs_by_default() -> bool {
+    docs_default(
+        cfg!(debug_assertions),
+        std::env::var(MASTRA_DEV_ENV).ok().as_deref(),
+    )
+}
+
+fn docs_default(debug_build: bool, mastra_dev: Option<&str>) -> bool {
+    debug_build
+        || mastra_dev.is_some_and(|v| v.trim().eq_ignore_ascii_case("true") || v.trim() == "1")
+}
+
 /// How the server listens and behaves. Every default matches Mastra's (see the `DEFAULT_*`
 /// constants).
 ///
@@ -119,6 +135,11 @@ pub struct ServerConfig {
     pub(crate) middleware: Vec<GlobalMiddleware>,
     pub(crate) install_logger: bool,
     pub(crate) protect_docs: bool,
+    pub(crate) openapi_docs: Option<bool>,
+    pub(crate) swagger_ui: Option<bool>,
+    pub(crate) swagger_ui_title: String,
+    pub(crate) openapi_title: String,
+    pub(crate) openapi_version: String,
     pub(crate) auth: Option<AuthConfig>,
 }
 
@@ -134,6 +155,8 @@ impl fmt::Debug for ServerConfig {
             .field("cors", &self.cors)
             .field("drain_timeout", &self.drain_timeout)
             .field("middleware", &self.middleware.len())
+            .field("openapi_docs", &self.openapi_docs)
+            .field("swagger_ui", &self.swagger_ui)
             .field("auth", &self.auth)
             .finish()
     }
@@ -153,6 +176,11 @@ impl Default for ServerConfig {
             middleware: Vec::new(),
             install_logger: true,
             protect_docs: false,
+            openapi_docs: None,
+            swagger_ui: None,
+            swagger_ui_title: crate::openapi::swagger::DEFAULT_SWAGGER_UI_TITLE.to_owned(),
+            openapi_title: crate::openapi::document::DEFAULT_TITLE.to_owned(),
+            openapi_version: crate::openapi::document::DEFAULT_VERSION.to_owned(),
             auth: None,
         }
     }
@@ -230,6 +258,62 @@ impl ServerConfig {
     /// See [`ServerConfig::protect_docs`].
     pub fn docs_protected(&self) -> bool {
         self.protect_docs
+    }
+
+    /// Whether `GET /api/openapi.json` is served (Mastra's `build.openAPIDocs`). When not set,
+    /// it is on in debug builds and when `MASTRA_DEV=true`, and off in release builds.
+    pub fn openapi_docs(mut self, enabled: bool) -> Self {
+        self.openapi_docs = Some(enabled);
+        self
+    }
+
+    /// Whether Swagger UI is served at `/swagger-ui` (Mastra's `build.swaggerUI`); it needs the
+    /// document, so turning it on serves the document too. The default is as for
+    /// [`ServerConfig::openapi_docs`].
+    pub fn swagger_ui(mut self, enabled: bool) -> Self {
+        self.swagger_ui = Some(enabled);
+        self
+    }
+
+    /// Sets the Swagger UI page's title (default [`DEFAULT_SWAGGER_UI_TITLE`](crate::openapi::swagger::DEFAULT_SWAGGER_UI_TITLE)).
+    pub fn swagger_ui_title(mut self, title: impl Into<String>) -> Self {
+        self.swagger_ui_title = title.into();
+        self
+    }
+
+    /// Sets the document's `info.title` and `info.version` (default `Mastra API`, `1.0.0`).
+    pub fn openapi_info(mut self, title: impl Into<String>, version: impl Into<String>) -> Self {
+        self.openapi_title = title.into();
+        self.openapi_version = version.into();
+        self
+    }
+
+    /// Whether the OpenAPI document is served: as configured, else the docs default (on in
+    /// debug builds and with `MASTRA_DEV=true`); Swagger UI turned on explicitly turns it on.
+    ///
+    /// ```
+    /// use mastra_runtime::ServerConfig;
+    /// let off = ServerConfig::default().openapi_docs(false);
+    /// assert!(!off.openapi_docs_enabled() && !off.swagger_ui_enabled());
+    /// let ui = ServerConfig::default().openapi_docs(false).swagger_ui(true);
+    /// assert!(ui.openapi_docs_enabled() && ui.swagger_ui_enabled());
+    /// let doc_only = ServerConfig::default().openapi_docs(true).swagger_ui(false);
+    /// assert!(doc_only.openapi_docs_enabled() && !doc_only.swagger_ui_enabled());
+    /// ```
+    pub fn openapi_docs_enabled(&self) -> bool {
+        self.swagger_ui == Some(true) || self.openapi_docs.unwrap_or_else(docs_by_default)
+    }
+
+    /// Whether Swagger UI is served: as configured, else the docs default unless the document
+    /// was turned off.
+    pub fn swagger_ui_enabled(&self) -> bool {
+        self.swagger_ui
+            .unwrap_or_else(|| self.openapi_docs != Some(false) && docs_by_default())
+    }
+
+    /// The Swagger UI page's title.
+    pub fn swagger_ui_page_title(&self) -> &str {
+        &self.swagger_ui_title
     }
 
     /// Turns authentication on: every route then needs a valid token unless it is declared
@@ -326,6 +410,19 @@ impl ServerConfig {
         self
     }
 
+    /// The settings the OpenAPI document is built with.
+    pub(crate) fn document_settings(
+        &self,
+        auth_configured: bool,
+    ) -> crate::openapi::DocumentSettings {
+        crate::openapi::DocumentSettings {
+            title: self.openapi_title.clone(),
+            version: self.openapi_version.clone(),
+            api_prefix: self.api_prefix.clone(),
+            auth_configured,
+        }
+    }
+
     /// The prefix of built-in routes.
     pub fn prefix(&self) -> &str {
         &self.api_prefix
@@ -351,5 +448,22 @@ impl ServerConfig {
             }),
             _ => Ok(DEFAULT_PORT),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::docs_default;
+
+    #[test]
+    fn docs_are_on_in_debug_builds_and_with_mastra_dev() {
+        assert!(docs_default(true, None));
+        assert!(docs_default(true, Some("false")));
+        assert!(!docs_default(false, None));
+        assert!(!docs_default(false, Some("false")));
+        assert!(!docs_default(false, Some("")));
+        assert!(docs_default(false, Some("true")));
+        assert!(docs_default(false, Some("TRUE")));
+        assert!(docs_default(false, Some("1")));
     }
 }

@@ -7,7 +7,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::common::{merge_client_context, validator, Precomputed, ValidJson};
+use super::common::{merge_client_context, Precomputed};
 use crate::{
     agent::{AgentInput, AgentResult, AgentSummary, Chunk, GenerateOptions},
     disconnect::abort_signal,
@@ -117,7 +117,7 @@ fn mastra_of(req: &HttpRequest) -> Result<Mastra, ApiError> {
 async fn generate(
     req: HttpRequest,
     Path(agent_id): Path<String>,
-    ValidJson(body): ValidJson<GenerateBody>,
+    Json(body): Json<GenerateBody>,
 ) -> Result<Json<AgentResult>, ApiError> {
     let mastra = mastra_of(&req)?;
     let agent = mastra.agent(&agent_id)?;
@@ -128,7 +128,7 @@ async fn generate(
 async fn stream(
     req: HttpRequest,
     Path(agent_id): Path<String>,
-    ValidJson(body): ValidJson<GenerateBody>,
+    Json(body): Json<GenerateBody>,
 ) -> Result<HttpResponse, ApiError> {
     let mastra = mastra_of(&req)?;
     let agent = mastra.agent(&agent_id)?;
@@ -137,8 +137,6 @@ async fn stream(
 }
 
 pub(super) fn routes(prefix: &str) -> Vec<ApiRoute> {
-    // Compile the body's validator now rather than on the first request.
-    validator::<GenerateBody>();
     vec![
         ApiRoute::get(format!("{prefix}/agents"))
             .create_handler(|mastra: &Mastra| {
@@ -206,7 +204,7 @@ pub(super) fn routes(prefix: &str) -> Vec<ApiRoute> {
             )
             .infer(|i| {
                 Path::<String>::describe_input(i);
-                ValidJson::<GenerateBody>::describe_input(i);
+                Json::<GenerateBody>::describe_input(i);
                 Result::<Json<AgentResult>, ApiError>::describe_output(i);
             })
             .origin(RouteOrigin::BuiltIn),
@@ -236,7 +234,7 @@ pub(super) fn routes(prefix: &str) -> Vec<ApiRoute> {
             )
             .infer(|i| {
                 Path::<String>::describe_input(i);
-                ValidJson::<GenerateBody>::describe_input(i);
+                Json::<GenerateBody>::describe_input(i);
                 i.error_responses();
             })
             .origin(RouteOrigin::BuiltIn),

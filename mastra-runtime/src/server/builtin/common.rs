@@ -1,91 +1,12 @@
-//! Shared by the built-in route groups: a JSON body validated against its schema (Mastra's
-//! 400 with `issues`), precomputed JSON responses, and client-sent request context.
+//! Shared by the built-in route groups: precomputed JSON responses, Mastra's `perPage`, and
+//! client-sent request context.
 
-use std::{
-    any::TypeId,
-    collections::HashMap,
-    future::Future,
-    pin::Pin,
-    sync::{Arc, OnceLock, PoisonError, RwLock},
-};
-
-use actix_web::{
-    dev::Payload, http::StatusCode, web::Bytes, FromRequest, HttpRequest, HttpResponse,
-};
+use actix_web::{web::Bytes, HttpRequest, HttpResponse};
 use schemars::JsonSchema;
-use serde::{de::DeserializeOwned, Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
-use crate::{
-    error::ApiError,
-    extract::{is_json_content_type, json_error, read_body},
-    openapi::{DescribeInput, Inference},
-    route::RequestContext,
-    validate::{invalid_body, serde_issue, SchemaValidator},
-};
-
-type Validators = RwLock<HashMap<TypeId, Arc<SchemaValidator>>>;
-
-/// The compiled validator of `T`, built once per type.
-pub(crate) fn validator<T: JsonSchema + 'static>() -> Arc<SchemaValidator> {
-    static CACHE: OnceLock<Validators> = OnceLock::new();
-    let cache = CACHE.get_or_init(Validators::default);
-    let key = TypeId::of::<T>();
-    if let Some(v) = cache
-        .read()
-        .unwrap_or_else(PoisonError::into_inner)
-        .get(&key)
-    {
-        return Arc::clone(v);
-    }
-    let compiled = Arc::new(SchemaValidator::for_type::<T>());
-    cache
-        .write()
-        .unwrap_or_else(PoisonError::into_inner)
-        .entry(key)
-        .or_insert(compiled)
-        .clone()
-}
-
-/// A JSON body checked against `T`'s schema before it is deserialized: every problem is
-/// reported as `{"error":"Invalid request body","issues":[{"field","message"}]}`.
-#[derive(Debug)]
-pub(crate) struct ValidJson<T>(pub(crate) T);
-
-impl<T: DeserializeOwned + JsonSchema + 'static> FromRequest for ValidJson<T> {
-    type Error = actix_web::Error;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
-
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        if !is_json_content_type(req) {
-            return Box::pin(async {
-                Err(ApiError::new(
-                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    "Unsupported Content-Type: expected application/json",
-                )
-                .into())
-            });
-        }
-        let bytes = Bytes::from_request(req, payload);
-        Box::pin(async move {
-            let body = read_body(bytes.await).await?;
-            if body.is_empty() {
-                return Err(ApiError::bad_request("Malformed JSON body: the body is empty").into());
-            }
-            let value: Value = serde_json::from_slice(&body).map_err(|e| json_error(&e))?;
-            validator::<T>().validate(&value).map_err(invalid_body)?;
-            serde_json::from_value(value)
-                .map(ValidJson)
-                .map_err(|e| invalid_body(vec![serde_issue(&e)]).into())
-        })
-    }
-}
-
-impl<T: JsonSchema> DescribeInput for ValidJson<T> {
-    fn describe_input(inference: &mut Inference) {
-        inference.json_body::<T>();
-    }
-}
+use crate::route::RequestContext;
 
 /// A JSON response serialized once, at startup.
 #[derive(Clone)]

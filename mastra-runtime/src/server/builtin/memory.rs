@@ -7,7 +7,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::common::{per_page, validator, PerPage, ValidJson};
+use super::common::{per_page, PerPage};
 use crate::{
     error::ApiError,
     extract::{Json, Path, Query},
@@ -211,7 +211,7 @@ async fn list_threads(
 async fn create_thread(
     req: HttpRequest,
     Query(q): Query<AgentQuery>,
-    ValidJson(body): ValidJson<CreateThreadBody>,
+    Json(body): Json<CreateThreadBody>,
 ) -> Result<Json<Thread>, ApiError> {
     let storage = storage_for(&req, q.agent_id.as_deref())?;
     let id = body
@@ -241,7 +241,7 @@ async fn update_thread(
     req: HttpRequest,
     Path(thread_id): Path<String>,
     Query(q): Query<AgentQuery>,
-    ValidJson(body): ValidJson<UpdateThreadBody>,
+    Json(body): Json<UpdateThreadBody>,
 ) -> Result<Json<Thread>, ApiError> {
     let storage = storage_for(&req, q.agent_id.as_deref())?;
     let update = ThreadUpdate {
@@ -319,8 +319,6 @@ fn not_found_op(summary: &str) -> OperationFragment {
 }
 
 pub(super) fn routes(prefix: &str) -> Vec<ApiRoute> {
-    validator::<CreateThreadBody>();
-    validator::<UpdateThreadBody>();
     let threads = format!("{prefix}/memory/threads");
     let one = format!("{threads}/:threadId");
     vec![
@@ -342,7 +340,7 @@ pub(super) fn routes(prefix: &str) -> Vec<ApiRoute> {
             )
             .infer(|i| {
                 Query::<AgentQuery>::describe_input(i);
-                ValidJson::<CreateThreadBody>::describe_input(i);
+                Json::<CreateThreadBody>::describe_input(i);
                 Result::<Json<Thread>, ApiError>::describe_output(i);
             }),
         ApiRoute::get(&one)
@@ -361,7 +359,7 @@ pub(super) fn routes(prefix: &str) -> Vec<ApiRoute> {
             .infer(|i| {
                 Path::<String>::describe_input(i);
                 Query::<AgentQuery>::describe_input(i);
-                ValidJson::<UpdateThreadBody>::describe_input(i);
+                Json::<UpdateThreadBody>::describe_input(i);
                 Result::<Json<Thread>, ApiError>::describe_output(i);
             }),
         ApiRoute::delete(&one)

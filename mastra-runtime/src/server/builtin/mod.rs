@@ -4,9 +4,10 @@ pub(crate) mod agents;
 pub(crate) mod common;
 mod health;
 mod memory;
+mod openapi;
 mod tools;
 
-use crate::route::ApiRoute;
+use crate::{route::ApiRoute, server::ServerConfig};
 
 /// Every built-in route. `prefix` is the API prefix (`/api` by default).
 pub(crate) fn routes(prefix: &str) -> Vec<ApiRoute> {
@@ -15,4 +16,9 @@ pub(crate) fn routes(prefix: &str) -> Vec<ApiRoute> {
     routes.extend(tools::routes(prefix));
     routes.extend(memory::routes(prefix));
     routes
+}
+
+/// The OpenAPI document and Swagger UI routes that `config` turns on.
+pub(crate) fn docs_routes(config: &ServerConfig) -> Vec<ApiRoute> {
+    openapi::routes(config)
 }

@@ -7,7 +7,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::common::{merge_client_context, validator, Precomputed, ValidJson};
+use super::common::{merge_client_context, Precomputed};
 use crate::{
     error::ApiError,
     extract::{Json, Path},
@@ -32,7 +32,7 @@ pub(crate) struct ExecuteBody {
 async fn execute(
     req: HttpRequest,
     Path(tool_id): Path<String>,
-    ValidJson(body): ValidJson<ExecuteBody>,
+    Json(body): Json<ExecuteBody>,
 ) -> Result<Json<Value>, ApiError> {
     let mastra = req
         .app_data::<Mastra>()
@@ -54,7 +54,6 @@ async fn execute(
 }
 
 pub(super) fn routes(prefix: &str) -> Vec<ApiRoute> {
-    validator::<ExecuteBody>();
     vec![
         ApiRoute::get(format!("{prefix}/tools"))
             .create_handler(|mastra: &Mastra| {
@@ -124,7 +123,7 @@ pub(super) fn routes(prefix: &str) -> Vec<ApiRoute> {
             )
             .infer(|i| {
                 Path::<String>::describe_input(i);
-                ValidJson::<ExecuteBody>::describe_input(i);
+                Json::<ExecuteBody>::describe_input(i);
                 Result::<Json<Value>, ApiError>::describe_output(i);
             })
             .origin(RouteOrigin::BuiltIn),

@@ -1,0 +1,163 @@
+//! `GET /api/openapi.json` (the document, from memory, with an `ETag`) and Swagger UI at
+//! `/swagger-ui` and `/swagger-ui/`, with its files under `/swagger-ui/:file` (hidden from the
+//! document). Which of them exist is decided by [`ServerConfig`]'s docs switches; they require a
+//! token only when [`ServerConfig::protect_docs`] says so and auth is configured, except the
+//! UI's files, which are the same public Swagger UI distribution for everyone.
+
+use std::sync::Arc;
+
+use actix_web::{
+    http::header::{self, EntityTag, Header, IfNoneMatch},
+    HttpRequest, HttpResponse, ResponseError,
+};
+
+use crate::{
+    error::ApiError,
+    extract::Path,
+    mastra::Mastra,
+    openapi::{
+        swagger::{SwaggerUi, SWAGGER_UI_PATH},
+        OperationFragment, ResponseFragment,
+    },
+    route::{ApiRoute, RouteOrigin},
+    server::ServerConfig,
+};
+
+/// Tag of the docs routes in the document (as `/health`'s).
+const TAG: &str = "System";
+
+/// `Cache-Control` of Swagger UI's files: they change only with the crate's version.
+const ASSET_CACHE_CONTROL: &str = "public, max-age=3600";
+
+/// Whether `If-None-Match` names the current `etag` (weak comparison, RFC 9110 13.1.2).
+fn not_modified(req: &HttpRequest, etag: &EntityTag) -> bool {
+    match IfNoneMatch::parse(req) {
+        Ok(IfNoneMatch::Any) => true,
+        Ok(IfNoneMatch::Items(tags)) => tags.iter().any(|tag| tag.weak_eq(etag)),
+        Err(_) => false,
+    }
+}
+
+async fn openapi_json(req: HttpRequest) -> HttpResponse {
+    let Some(mastra) = req.app_data::<Mastra>() else {
+        return ApiError::internal("Internal Server Error").error_response();
+    };
+    let document = mastra.openapi_document();
+    let etag = document.etag();
+    if not_modified(
+        &req,
+        &EntityTag::new_strong(etag.trim_matches('"').to_owned()),
+    ) {
+        return HttpResponse::NotModified()
+            .insert_header((header::ETAG, etag))
+            .finish();
+    }
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .insert_header((header::ETAG, etag))
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .body(document.json().clone())
+}
+
+fn page(ui: &SwaggerUi) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .body(ui.page().clone())
+}
+
+fn asset(ui: &SwaggerUi, file: &str) -> HttpResponse {
+    match ui.asset(file) {
+        Some(asset) => HttpResponse::Ok()
+            .content_type(asset.content_type)
+            .insert_header((header::CACHE_CONTROL, ASSET_CACHE_CONTROL))
+            .body(asset.bytes),
+        None => ApiError::not_found("Not Found").error_response(),
+    }
+}
+
+/// The routes `config` turns on.
+pub(super) fn routes(config: &ServerConfig) -> Vec<ApiRoute> {
+    let protected = config.docs_protected();
+    let document_url = format!("{}/openapi.json", config.prefix());
+    let mut routes = Vec::new();
+    if config.openapi_docs_enabled() {
+        routes.push(
+            ApiRoute::get(document_url.clone())
+                .handler(openapi_json)
+                .requires_auth(protected)
+                .handler_name("openapi_document")
+                .openapi(
+                    OperationFragment::new()
+                        .summary("OpenAPI document")
+                        .description(
+                            "This document: every route of the server, built once at startup. \
+                             Send the `ETag` back in `If-None-Match` to get 304 when unchanged.",
+                        )
+                        .tag(TAG)
+                        .response(
+                            ResponseFragment::new(200)
+                                .description("The OpenAPI 3.1 document")
+                                .content_type("application/json"),
+                        )
+                        .response(
+                            ResponseFragment::new(304)
+                                .description("Unchanged since the `ETag` in `If-None-Match`"),
+                        ),
+                )
+                .origin(RouteOrigin::BuiltIn),
+        );
+    }
+    if config.swagger_ui_enabled() {
+        let ui = Arc::new(SwaggerUi::new(
+            config.swagger_ui_page_title(),
+            &document_url,
+        ));
+        let page_handler = {
+            let ui = Arc::clone(&ui);
+            move || {
+                let ui = Arc::clone(&ui);
+                async move { page(&ui) }
+            }
+        };
+        let asset_handler = move |Path(file): Path<String>| {
+            let ui = Arc::clone(&ui);
+            async move { asset(&ui, &file) }
+        };
+        routes.push(
+            ApiRoute::get(SWAGGER_UI_PATH)
+                .handler(page_handler.clone())
+                .requires_auth(protected)
+                .handler_name("swagger_ui")
+                .openapi(
+                    OperationFragment::new()
+                        .summary("Swagger UI")
+                        .description("Browse and try every route; served entirely by this server.")
+                        .tag(TAG)
+                        .response(
+                            ResponseFragment::new(200)
+                                .description("The Swagger UI page")
+                                .content_type("text/html"),
+                        ),
+                )
+                .origin(RouteOrigin::BuiltIn),
+        );
+        routes.push(
+            ApiRoute::get(format!("{SWAGGER_UI_PATH}/"))
+                .handler(page_handler)
+                .requires_auth(protected)
+                .handler_name("swagger_ui_slash")
+                .openapi(OperationFragment::new().hidden(true))
+                .origin(RouteOrigin::BuiltIn),
+        );
+        routes.push(
+            ApiRoute::get(format!("{SWAGGER_UI_PATH}/:file"))
+                .handler(asset_handler)
+                .requires_auth(false)
+                .handler_name("swagger_ui_asset")
+                .openapi(OperationFragment::new().hidden(true))
+                .origin(RouteOrigin::BuiltIn),
+        );
+    }
+    routes
+}

@@ -1,0 +1,266 @@
+//! Swagger UI in a real browser: Debian's headless Chromium, driven over the DevTools protocol,
+//! against the running quickstart. It must list every operation of the document, make no
+//! request to any host but 127.0.0.1, and "Try it out" -> "Execute" on `GET /items/{itemId}` must
+//! show a 200. A screenshot is saved to `tests/artifacts/swagger-ui.png`.
+//!
+//! `tests/run.sh` installs Chromium (`apt-get install chromium`) when it is missing.
+
+mod openapi_support;
+
+use std::{
+    collections::BTreeSet,
+    path::{Path, PathBuf},
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use chromiumoxide::{
+    browser::{Browser, BrowserConfig},
+    cdp::browser_protocol::network::{EnableParams, EventRequestWillBeSent},
+    page::ScreenshotParams,
+    Page,
+};
+use futures_util::StreamExt;
+use mastra_tests::{test_config, TestServer};
+use openapi_support::{artifacts_dir, document, operations};
+
+/// Debian's Chromium.
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// How long any one step (launch, render, a click's effect) may take.
+const STEP_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Flags that keep Chromium quiet and on loopback: a dead-end proxy (port 9, discard) for every
+/// host but loopback, and Chromium's own background traffic switched off.
+const FLAGS: &[&str] = &[
+    "--disable-gpu",
+    "--proxy-server=http://127.0.0.1:9",
+    "--proxy-bypass-list=<-loopback>;localhost;127.0.0.1/8;[::1]",
+    "--disable-quic",
+    "--disable-component-update",
+    "--disable-domain-reliability",
+    "--no-pings",
+    "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",
+    "--disable-features=NetworkTimeServiceQuerying,AutofillServerCommunication,OptimizationHints,MediaRouter,Translate,CertificateTransparencyComponentUpdater",
+];
+
+async fn launch(profile: &Path) -> (Browser, tokio::task::JoinHandle<()>) {
+    assert!(
+        Path::new(CHROMIUM).exists(),
+        "{CHROMIUM} is missing: tests/run.sh installs it (apt-get install chromium)"
+    );
+    let config = BrowserConfig::builder()
+        .chrome_executable(CHROMIUM)
+        .no_sandbox()
+        .user_data_dir(profile)
+        .window_size(1280, 1000)
+        .viewport(None)
+        .launch_timeout(STEP_TIMEOUT)
+        .args(FLAGS.iter().copied())
+        .build()
+        .expect("browser config");
+    let (browser, mut handler) = Browser::launch(config)
+        .await
+        .unwrap_or_else(|e| panic!("could not start {CHROMIUM}: {e}"));
+    // The handler drives the DevTools connection; a message it cannot read is not fatal.
+    let task = tokio::spawn(async move { while handler.next().await.is_some() {} });
+    (browser, task)
+}
+
+/// Evaluates `expression` until it is truthy; panics with `what` after [`STEP_TIMEOUT`].
+async fn wait_until(page: &Page, expression: &str, what: &str) {
+    let deadline = tokio::time::Instant::now() + STEP_TIMEOUT;
+    loop {
+        let ok = page
+            .evaluate(expression)
+            .await
+            .ok()
+            .and_then(|r| r.into_value::<bool>().ok())
+            .unwrap_or(false);
+        if ok {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what} ({expression})"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn click(page: &Page, selector: &str) {
+    page.find_element(selector)
+        .await
+        .unwrap_or_else(|e| panic!("{selector} not found: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("could not click {selector}: {e}"));
+}
+
+/// The scheme and host of a URL, for the loopback check.
+fn scheme_and_host(url: &str) -> (&str, &str) {
+    let (scheme, rest) = url.split_once(':').unwrap_or(("", url));
+    let rest = rest.trim_start_matches("//");
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = if host.starts_with('[') {
+        host.split_inclusive(']').next().unwrap_or(host)
+    } else {
+        host.split(':').next().unwrap_or(host)
+    };
+    (scheme, host)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn swagger_ui_lists_every_operation_stays_on_loopback_and_try_it_out_gets_200() {
+    let server = TestServer::start(quickstart::app().server(test_config())).await;
+    let doc = document(&server).await;
+    let expected: BTreeSet<String> = operations(&doc)
+        .into_iter()
+        .map(|(path, method)| format!("{} {path}", method.to_ascii_uppercase()))
+        .collect();
+    assert!(expected.contains("GET /items/{itemId}"), "{expected:?}");
+
+    let profile: PathBuf =
+        std::env::temp_dir().join(format!("mastra-swagger-chromium-{}", std::process::id()));
+    let (mut browser, handler) = launch(&profile).await;
+
+    let page = browser.new_page("about:blank").await.expect("a tab");
+    page.execute(EnableParams::default())
+        .await
+        .expect("network events");
+    let requests: Arc<Mutex<Vec<String>>> = Arc::default();
+    let mut events = page
+        .event_listener::<EventRequestWillBeSent>()
+        .await
+        .expect("request events");
+    let seen = Arc::clone(&requests);
+    let recorder = tokio::spawn(async move {
+        while let Some(event) = events.next().await {
+            seen.lock().unwrap().push(event.request.url.clone());
+        }
+    });
+
+    let url = format!("{}/swagger-ui", server.base());
+    tokio::time::timeout(STEP_TIMEOUT, page.goto(url.as_str()))
+        .await
+        .expect("the page loads in time")
+        .expect("the page loads");
+    wait_until(
+        &page,
+        &format!(
+            "document.querySelectorAll('.opblock').length >= {}",
+            expected.len()
+        ),
+        "every operation to render",
+    )
+    .await;
+
+    let listed: BTreeSet<String> = page
+        .evaluate(
+            "Array.from(document.querySelectorAll('.opblock')).map(b => \
+               b.querySelector('.opblock-summary-method').textContent.trim() + ' ' + \
+               b.querySelector('.opblock-summary-path').getAttribute('data-path'))",
+        )
+        .await
+        .expect("read the operations")
+        .into_value()
+        .expect("a list of strings");
+    assert_eq!(
+        listed, expected,
+        "Swagger UI lists exactly the document's operations"
+    );
+
+    // "Try it out" -> "Execute" on GET /items/{itemId}, as a person would.
+    let op = "#operations-Items-get_item";
+    click(&page, &format!("{op} .opblock-summary-control")).await;
+    wait_until(
+        &page,
+        &format!("!!document.querySelector('{op} .try-out__btn')"),
+        "the Try it out button",
+    )
+    .await;
+    click(&page, &format!("{op} .try-out__btn")).await;
+    wait_until(
+        &page,
+        &format!("!!document.querySelector('{op} input[placeholder=\"itemId\"]')"),
+        "the itemId field",
+    )
+    .await;
+    page.find_element(format!("{op} input[placeholder=\"itemId\"]"))
+        .await
+        .expect("the itemId field")
+        .click()
+        .await
+        .expect("focus the field")
+        .type_str("1")
+        .await
+        .expect("type the id");
+    click(&page, &format!("{op} .execute")).await;
+    wait_until(
+        &page,
+        &format!(
+            "Array.from(document.querySelectorAll('{op} .live-responses-table .response-col_status'))\
+               .some(c => c.textContent.trim() === '200')"
+        ),
+        "the live response to show 200",
+    )
+    .await;
+    let body: String = page
+        .evaluate(format!(
+            "document.querySelector('{op} .live-responses-table .response-col_description pre')\
+               .textContent"
+        ))
+        .await
+        .expect("read the response body")
+        .into_value()
+        .expect("text");
+    assert!(body.contains("Sample Item"), "response body shown: {body}");
+
+    let shot = artifacts_dir().join("swagger-ui.png");
+    page.save_screenshot(ScreenshotParams::builder().full_page(true).build(), &shot)
+        .await
+        .expect("save the screenshot");
+    assert!(std::fs::metadata(&shot)
+        .map(|m| m.len() > 10_000)
+        .unwrap_or(false));
+
+    let requests = requests.lock().unwrap().clone();
+    assert!(
+        requests
+            .iter()
+            .any(|u| u.ends_with("/swagger-ui/swagger-ui-bundle.js"))
+            && requests.iter().any(|u| u.ends_with("/api/openapi.json"))
+            && requests.iter().any(|u| u.ends_with("/items/1")),
+        "the request log missed the page's own requests: {requests:#?}"
+    );
+    for url in &requests {
+        let (scheme, host) = scheme_and_host(url);
+        let local = match scheme {
+            "http" | "https" | "ws" | "wss" => host == "127.0.0.1",
+            "data" | "blob" | "about" => true,
+            _ => false,
+        };
+        assert!(local, "the page requested {url}, which is not on 127.0.0.1");
+    }
+
+    recorder.abort();
+    let _ = browser.close().await;
+    let _ = browser.wait().await;
+    handler.abort();
+    let _ = std::fs::remove_dir_all(&profile);
+}
+
+#[test]
+fn hosts_are_read_from_urls() {
+    assert_eq!(
+        scheme_and_host("http://127.0.0.1:4111/x"),
+        ("http", "127.0.0.1")
+    );
+    assert_eq!(
+        scheme_and_host("https://cdn.example/a.js"),
+        ("https", "cdn.example")
+    );
+    assert_eq!(scheme_and_host("http://u@[::1]:80/"), ("http", "[::1]"));
+    assert_eq!(scheme_and_host("data:image/png;base64,AA").0, "data");
+}
