@@ -2,6 +2,8 @@
 //! when the client leaves; the request context in the body never overrides what middleware
 //! set; route problems found when the server is built.
 
+mod openapi_support;
+
 use std::time::{Duration, Instant};
 
 use mastra_runtime::{
@@ -332,4 +334,27 @@ async fn chat_route_problems_are_reported_together_when_the_server_is_built() {
         text.contains("/no-param has no :agentId parameter"),
         "{text}"
     );
+}
+
+#[tokio::test]
+async fn every_chat_route_is_documented_with_its_own_path() {
+    let server = TestServer::start(app(None)).await;
+    let doc = openapi_support::document(&server).await;
+    let by_agent = &doc["paths"]["/chat/{agentId}"]["post"];
+    assert_eq!(by_agent["parameters"][0]["name"], "agentId", "{by_agent}");
+    let fixed = &doc["paths"]["/support"]["post"];
+    assert!(fixed.is_object(), "{}", doc["paths"]);
+    assert!(
+        fixed["parameters"].is_null(),
+        "a fixed agent takes no parameter: {fixed}"
+    );
+    for operation in [by_agent, fixed] {
+        assert_eq!(
+            operation["responses"]["200"]["content"]["text/event-stream"]["schema"]["$ref"],
+            "#/components/schemas/UiMessageChunk",
+            "{operation}"
+        );
+        assert_eq!(operation["tags"], json!(["chat"]));
+    }
+    openapi_support::assert_valid_openapi(&doc, "chat-route");
 }

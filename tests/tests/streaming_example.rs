@@ -2,6 +2,8 @@
 //! `/chat/persist/:agentId` keeps generating and saves the answer; `chat_route` is mounted.
 //! In-process against the slow fake provider, and as the real binary under SIGTERM.
 
+mod openapi_support;
+
 use std::time::{Duration, Instant};
 
 use mastra_runtime::{
@@ -177,7 +179,10 @@ async fn the_chat_route_keeps_conversations_under_the_user_the_gateway_set() {
         )
         .await;
     let parts = sse_chunks(&reply.text);
-    let error = parts.iter().find(|p| p["type"] == "error").expect("an error part");
+    let error = parts
+        .iter()
+        .find(|p| p["type"] == "error")
+        .expect("an error part");
     assert!(
         error["errorText"]
             .as_str()
@@ -190,6 +195,59 @@ async fn the_chat_route_keeps_conversations_under_the_user_the_gateway_set() {
         .await
         .json();
     assert_eq!(messages["total"], 2, "{messages}");
+}
+
+#[tokio::test]
+async fn the_example_routes_are_in_the_openapi_document_with_their_stream_formats() {
+    let slow = SlowProvider::start(1, Duration::ZERO).await;
+    let server = example_on(&slow).await;
+    let doc = openapi_support::document(&server).await;
+    for (path, body, streamed) in [
+        ("/stream", "StreamBody", "text/plain; charset=utf-8"),
+        (
+            "/chat/persist/{agentId}",
+            "ChatRequest",
+            "text/event-stream",
+        ),
+        ("/chat/{agentId}", "ChatRequest", "text/event-stream"),
+    ] {
+        let operation = &doc["paths"][path]["post"];
+        assert!(operation.is_object(), "POST {path} is not documented");
+        assert_eq!(
+            operation["requestBody"]["content"]["application/json"]["schema"]["$ref"],
+            format!("#/components/schemas/{body}"),
+            "{path}: {operation}"
+        );
+        assert!(
+            operation["responses"]["200"]["content"][streamed].is_object(),
+            "{path}: {operation}"
+        );
+        assert_eq!(
+            operation["responses"]["404"]["content"]["application/json"]["schema"]["$ref"],
+            "#/components/schemas/ErrorResponse",
+            "{path}: {operation}"
+        );
+        assert_eq!(
+            operation["responses"]["400"]["content"]["application/json"]["schema"]["$ref"],
+            "#/components/schemas/ValidationErrorResponse",
+            "{path}: {operation}"
+        );
+    }
+    for path in ["/chat/persist/{agentId}", "/chat/{agentId}"] {
+        let parameters = &doc["paths"][path]["post"]["parameters"];
+        assert_eq!(parameters[0]["name"], "agentId", "{path}: {parameters}");
+        assert_eq!(parameters[0]["in"], "path", "{path}: {parameters}");
+    }
+    let part = &doc["components"]["schemas"]["UiMessageChunk"];
+    assert!(part.is_object(), "{}", doc["components"]["schemas"]);
+    let messages = &doc["components"]["schemas"]["ChatRequest"];
+    assert!(
+        messages["required"]
+            .as_array()
+            .is_some_and(|r| r.contains(&json!("messages"))),
+        "{messages}"
+    );
+    openapi_support::assert_valid_openapi(&doc, "streaming-example");
 }
 
 /// Starts a persisting run on the example binary (offline model, one word per 100 ms), reads

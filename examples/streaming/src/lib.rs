@@ -16,7 +16,7 @@
 use std::time::Duration;
 
 use mastra_runtime::{
-    agent::{AgentInput, ModelChoice, RESOURCE_ID_KEY},
+    agent::{AgentInput, ModelChoice, UiMessageChunk, RESOURCE_ID_KEY},
     chat::{ChatRequest, MemoryBody},
     middleware::{Error, Next, ServiceRequest, ServiceResponse},
     model::EchoModel,
@@ -129,9 +129,14 @@ pub struct StreamBody {
     pub memory: Option<MemoryBody>,
 }
 
-/// Stream with the abort signal: a client that disconnects stops the run (and its model
+/// Stream an answer as text, cancelled on disconnect
+///
+/// Passes the request's abort signal: a client that disconnects stops the run (and its model
 /// request), and nothing is saved.
-#[api_route("/stream", method = "POST", requires_auth = false)]
+#[api_route("/stream", method = "POST", requires_auth = false,
+    openapi(tags("streaming"), responses(
+        (status = 200, description = "The answer's text deltas, streamed", content_type = "text/plain; charset=utf-8"),
+        (status = 404, description = "Agent not found"))))]
 async fn stream(c: Context, Json(body): Json<StreamBody>) -> Result<HttpResponse, ApiError> {
     let agent = c.mastra().agent(AGENT_ID)?;
     let mut options = GenerateOptions::new().abort_signal(c.abort_signal());
@@ -142,10 +147,16 @@ async fn stream(c: Context, Json(body): Json<StreamBody>) -> Result<HttpResponse
     Ok(output.to_text_stream_response())
 }
 
-/// Keep generating after the client disconnects: no abort signal, and the run is consumed in
-/// the background, so the final assistant message is saved to the thread in `memory` even if
-/// nobody reads the stream to its end. Graceful shutdown waits for it.
-#[api_route("/chat/persist/:agentId", method = "POST", requires_auth = false)]
+/// Chat, and keep generating after a disconnect
+///
+/// No abort signal: the run is consumed in the background, so the final assistant message is
+/// saved to the thread in `memory` even if nobody reads the stream to its end. Graceful
+/// shutdown waits for it. Answers in the AI SDK UI message stream protocol.
+#[api_route("/chat/persist/:agentId", method = "POST", requires_auth = false,
+    openapi(tags("streaming"), responses(
+        (status = 200, description = "UI message stream parts (`x-vercel-ai-ui-message-stream: v1`)",
+         content_type = "text/event-stream", body = UiMessageChunk),
+        (status = 404, description = "Agent not found"))))]
 async fn persist(
     c: Context,
     Path(agent_id): Path<String>,
