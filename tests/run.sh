@@ -64,4 +64,7 @@ cargo build --workspace --all-targets --locked
 step "tests"
 cargo test --workspace --locked --no-fail-fast
 
+step "benchmark smoke run (every scenario answers 2xx on both servers; no timing)"
+bash bench/run.sh --smoke
+
 step "all tests passed"

@@ -9,11 +9,12 @@ pub const SECRET: &str = "bench-secret-0123456789abcdef0123456789abcdef";
 /// Route path of the JWT-protected scenario.
 pub const PROTECTED_PATH: &str = "/protected";
 
-/// Words in the SSE scenario's prompt; the offline model streams one text delta per word, and
-/// the start/step/finish frames bring the stream to 1 000 frames.
-pub const SSE_WORDS: usize = 993;
+/// Words in the SSE scenario's prompt. The offline model answers "You said: <prompt>", one text
+/// delta per word (994), and start, step-start, text-start, text-end, step-finish and finish
+/// bring the stream to [`SSE_FRAMES`] chunks.
+pub const SSE_WORDS: usize = 992;
 
-/// Frames the baseline streams, matching the framework's stream of the same prompt.
+/// Chunks in the SSE scenario, on both sides, before the closing `data: [DONE]`.
 pub const SSE_FRAMES: usize = 1_000;
 
 /// Extra routes registered for the routing-cost scenario.

@@ -234,6 +234,10 @@ pub enum MastraError {
     /// A registry lookup failed.
     #[error(transparent)]
     NotFound(#[from] NotFound),
+    /// A workflow's graph does not hold together (its steps' schemas do not fit); every
+    /// problem is listed.
+    #[error(transparent)]
+    Workflow(#[from] crate::workflow::WorkflowBuildError),
     /// The listening socket could not be bound.
     #[error("could not listen on {addr}: {source}")]
     Bind {

@@ -58,7 +58,7 @@ pub mod workflow;
 
 pub use agent::{Agent, AgentBuilder, GenerateOptions, ModelOutput};
 pub use error::{ApiError, MastraError, NotFound, RouteProblem};
-pub use extract::{Created, Json, Path, Query};
+pub use extract::{Created, Json, OptionalJson, Path, Query};
 pub use logging::install_default_subscriber;
 pub use mastra::{Mastra, MastraBuilder};
 pub use mastra_macros::api_route;
@@ -108,6 +108,10 @@ mod guide_memory {}
 #[cfg(doctest)]
 #[doc = include_str!("../../docs/streaming.md")]
 mod guide_streaming {}
+
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/workflows.md")]
+mod guide_workflows {}
 
 /// Items the `#[api_route]` expansion names. Not a public API.
 #[doc(hidden)]

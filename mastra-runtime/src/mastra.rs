@@ -3,7 +3,7 @@
 use std::{
     collections::BTreeMap,
     fmt,
-    sync::{Arc, OnceLock},
+    sync::{Arc, OnceLock, Weak},
 };
 
 use crate::{
@@ -16,7 +16,7 @@ use crate::{
     route::{table::MountedRoute, ApiRoute, RouteDef},
     server::{self, RunningServer, ServerConfig},
     tool::Tool,
-    workflow::Workflow,
+    workflow::{IntoWorkflow, Workflow, WorkflowBuildError},
 };
 
 /// Which `#[api_route]` functions linked into the binary an application mounts.
@@ -74,6 +74,24 @@ impl fmt::Debug for Mastra {
     }
 }
 
+/// A handle on the application that does not keep it alive: what registered workflows hold,
+/// so the application (which holds them) is not a reference cycle.
+#[derive(Clone)]
+pub(crate) struct WeakMastra(Weak<Inner>);
+
+impl WeakMastra {
+    /// The application, while it exists.
+    pub(crate) fn upgrade(&self) -> Option<Mastra> {
+        self.0.upgrade().map(|inner| Mastra { inner })
+    }
+}
+
+impl fmt::Debug for WeakMastra {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("WeakMastra")
+    }
+}
+
 impl Mastra {
     /// Starts describing an application.
     pub fn builder() -> MastraBuilder {
@@ -90,7 +108,8 @@ impl Mastra {
         &self.inner.agents
     }
 
-    /// The workflow registered under `id`.
+    /// The workflow registered under `id`. Its runs see this application (agents, tools) and
+    /// are saved in its storage.
     pub fn workflow(&self, id: &str) -> Result<Workflow, NotFound> {
         lookup(&self.inner.workflows, "Workflow", id)
     }
@@ -110,8 +129,8 @@ impl Mastra {
         &self.inner.tools
     }
 
-    /// The application's store of threads and messages (SQLite at `./mastra.db` unless
-    /// [`MastraBuilder::storage`] set another). It opens on first use.
+    /// The application's store of threads, messages and workflow runs (SQLite at
+    /// `./mastra.db` unless [`MastraBuilder::storage`] set another). It opens on first use.
     pub fn storage(&self) -> &Arc<dyn Storage> {
         &self.inner.storage
     }
@@ -194,13 +213,13 @@ impl Mastra {
             crate::logging::install_default_subscriber();
         }
         self.log_agents();
-        if self.agents().values().any(|a| a.memory().is_some()) {
+        if self.agents().values().any(|a| a.memory().is_some()) || !self.workflows().is_empty() {
             // Create or migrate the schema now, so a bad database fails the start, not a request.
             self.storage()
                 .init()
                 .await
                 .map_err(|e| MastraError::Config(e.to_string()))?;
-            tracing::info!(storage = %self.storage().describe(), "memory storage ready");
+            tracing::info!(storage = %self.storage().describe(), "storage ready");
         }
         self.start()?.wait().await
     }
@@ -253,7 +272,7 @@ fn lookup<T: Clone>(
 /// Builder for [`Mastra`].
 pub struct MastraBuilder {
     agents: Vec<Agent>,
-    workflows: Vec<Workflow>,
+    workflows: Vec<Result<Workflow, WorkflowBuildError>>,
     tools: Vec<Tool>,
     storage: Option<Arc<dyn Storage>>,
     config: ServerConfig,
@@ -292,9 +311,11 @@ impl MastraBuilder {
         self
     }
 
-    /// Registers a workflow under its id.
-    pub fn workflow(mut self, workflow: impl Into<Workflow>) -> Self {
-        self.workflows.push(workflow.into());
+    /// Registers a workflow under its id: a [`Workflow`], or the `Result` of
+    /// [`WorkflowBuilder::commit`](crate::workflow::WorkflowBuilder::commit) (whose error
+    /// then fails [`MastraBuilder::build`]).
+    pub fn workflow(mut self, workflow: impl IntoWorkflow) -> Self {
+        self.workflows.push(workflow.into_workflow());
         self
     }
 
@@ -304,9 +325,9 @@ impl MastraBuilder {
         self
     }
 
-    /// Sets the store for threads and messages (default: [`SqliteStorage`] at `./mastra.db`,
-    /// opened on first use). Agents whose [`Memory`](crate::Memory) has no store of its own use
-    /// this one.
+    /// Sets the store for threads, messages and workflow runs (default: [`SqliteStorage`] at
+    /// `./mastra.db`, opened on first use). Agents whose [`Memory`](crate::Memory) has no store
+    /// of its own use this one.
     pub fn storage(mut self, storage: impl Storage) -> Self {
         self.storage = Some(Arc::new(storage));
         self
@@ -359,6 +380,7 @@ impl MastraBuilder {
             inventory,
         } = self;
         let agents = index(agents, "agent", |a| a.id().to_owned())?;
+        let workflows = workflows.into_iter().collect::<Result<Vec<_>, _>>()?;
         let workflows = index(workflows, "workflow", |w| w.id().to_owned())?;
         let mut tools = index(tools, "tool", |t| t.id().to_owned())?;
         let storage: Arc<dyn Storage> =
@@ -408,9 +430,13 @@ impl MastraBuilder {
         let global = std::mem::take(&mut config.middleware);
         let prefix = config.api_prefix.clone();
         let mastra = Mastra {
-            inner: Arc::new(Inner {
+            // Registered workflows hold a weak handle on the application that holds them.
+            inner: Arc::new_cyclic(|weak| Inner {
                 agents,
-                workflows,
+                workflows: workflows
+                    .into_iter()
+                    .map(|(id, w)| (id, w.bound_to(WeakMastra(weak.clone()))))
+                    .collect(),
                 tools,
                 storage,
                 config,

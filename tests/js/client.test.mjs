@@ -112,3 +112,100 @@ test('an unknown agent is a 404 the client reports', async () => {
       && e.body.error === 'Agent with id nobody not found',
   );
 });
+
+const WORKFLOW = 'trip-planner';
+
+test('listWorkflows and details describe the quickstart workflow', async () => {
+  const workflows = await client.listWorkflows();
+  assert.deepEqual(Object.keys(workflows), [WORKFLOW]);
+  const w = workflows[WORKFLOW];
+  assert.equal(w.name, WORKFLOW);
+  assert.match(w.description, /Plans a day/);
+  for (const id of ['fetch-weather', 'to-fahrenheit', 'pack-list', 'indoor-plan', 'outdoor-plan', 'summarize']) {
+    assert.equal(w.steps[id].id, id, `step ${id}`);
+  }
+  assert.deepEqual(w.stepGraph.map((e) => e.type), ['step', 'parallel', 'mapping', 'conditional', 'step']);
+  const details = await client.getWorkflow(WORKFLOW).details();
+  assert.deepEqual(details.stepGraph, w.stepGraph);
+  const { inputSchema, outputSchema } = await client.getWorkflow(WORKFLOW).getSchema();
+  assert.deepEqual(inputSchema.required, ['city']);
+  assert.ok(outputSchema.properties.summary);
+});
+
+test('createRun and startAsync run the workflow to its result', async () => {
+  const workflow = client.getWorkflow(WORKFLOW);
+  const run = await workflow.createRun();
+  assert.match(run.runId, /^[0-9a-f-]{36}$/);
+  const result = await run.startAsync({ inputData: { city: 'London' } });
+  assert.equal(result.status, 'success');
+  assert.equal(result.result.setting, 'indoor');
+  assert.deepEqual(result.result.packing, ['water', 'umbrella', 'sunglasses']);
+  assert.equal(result.steps['fetch-weather'].status, 'success');
+  assert.deepEqual(result.steps['to-fahrenheit'].output, { fahrenheit: 53.6 });
+  assert.match(result.steps['indoor-plan'].output.suggestion, /^You said: Suggest one indoor activity in London/);
+  assert.equal(result.steps['outdoor-plan'], undefined);
+
+  const stored = await workflow.runById(run.runId);
+  assert.equal(stored.runId, run.runId);
+  assert.equal(stored.workflowName, WORKFLOW);
+  assert.equal(stored.status, 'success');
+  assert.deepEqual(stored.result, result.result);
+  assert.deepEqual(stored.payload, { city: 'London' });
+});
+
+test('stream delivers workflow events the client parses', async () => {
+  const run = await client.getWorkflow(WORKFLOW).createRun({ runId: `js-stream-${Date.now()}` });
+  const stream = await run.stream({ inputData: { city: 'Lisbon' } });
+  const events = [];
+  for await (const event of stream) events.push(event);
+  const types = events.map((e) => e.type);
+  assert.equal(types[0], 'workflow-start');
+  assert.equal(types.at(-1), 'workflow-finish');
+  assert.ok(events.every((e) => e.runId === run.runId && e.from === 'WORKFLOW'));
+  const started = events.filter((e) => e.type === 'workflow-step-start').map((e) => e.payload.id);
+  assert.deepEqual(started.slice(0, 1), ['fetch-weather']);
+  assert.ok(started.includes('outdoor-plan') && !started.includes('indoor-plan'), `${started}`);
+  const finish = events.at(-1).payload;
+  assert.equal(finish.workflowStatus, 'success');
+  assert.equal(finish.result.setting, 'outdoor');
+});
+
+test('start runs in the background and runs() lists the runs newest first', async () => {
+  const workflow = client.getWorkflow(WORKFLOW);
+  const run = await workflow.createRun({ resourceId: 'js-user' });
+  assert.deepEqual(await run.start({ inputData: { city: 'Oslo' } }), { message: 'Workflow run started' });
+  let stored;
+  for (let i = 0; i < 100; i += 1) {
+    stored = await workflow.runById(run.runId);
+    if (stored.status === 'success') break;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  assert.equal(stored.status, 'success');
+  assert.equal(stored.resourceId, 'js-user');
+  assert.equal(stored.result.packing.at(-1), 'coat');
+
+  const all = await workflow.runs();
+  assert.ok(all.total >= 3, `total ${all.total}`);
+  assert.equal(all.runs[0].runId, run.runId);
+  assert.equal(all.runs[0].snapshot.status, 'success');
+  const mine = await workflow.runs({ resourceId: 'js-user', perPage: 5, page: 0 });
+  assert.deepEqual(mine.runs.map((r) => r.runId), [run.runId]);
+  assert.equal(mine.total, 1);
+});
+
+test('invalid workflow input and unknown runs are errors the client reports', async () => {
+  const run = await client.getWorkflow(WORKFLOW).createRun();
+  await assert.rejects(
+    run.startAsync({ inputData: { town: 'Paris' } }),
+    (e) => e instanceof MastraClientError && e.status === 400
+      && e.body.error === 'Invalid request body' && e.body.issues[0].field === 'inputData.city',
+  );
+  await assert.rejects(
+    client.getWorkflow(WORKFLOW).runById('no-such-run'),
+    (e) => e instanceof MastraClientError && e.status === 404 && e.body.error === 'Workflow run not found',
+  );
+  await assert.rejects(
+    client.getWorkflow('nope').details(),
+    (e) => e instanceof MastraClientError && e.status === 404,
+  );
+});

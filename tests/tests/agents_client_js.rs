@@ -1,5 +1,5 @@
 //! The official `@mastra/client-js` (from npm, pinned in tests/js/package-lock.json) drives the
-//! quickstart binary: list agents, generate, stream, threads, messages and tools
+//! quickstart binary: list agents, generate, stream, threads, messages, tools and workflows
 //! (tests/js/client.test.mjs). `tests/run.sh` installs the package with `npm ci`.
 
 use std::{
@@ -97,8 +97,8 @@ async fn the_official_mastra_client_js_drives_the_quickstart() {
         "client-js test failed:\n{stdout}\n{stderr}"
     );
     assert!(
-        stdout.contains("pass 8"),
-        "expected 8 passing tests:\n{stdout}"
+        stdout.contains("pass 13"),
+        "expected 13 passing tests:\n{stdout}"
     );
     assert!(cwd.join("mastra.db").exists(), "memory went to ./mastra.db");
     let _ = std::fs::remove_dir_all(cwd);

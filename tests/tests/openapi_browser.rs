@@ -251,6 +251,141 @@ async fn swagger_ui_lists_every_operation_stays_on_loopback_and_try_it_out_gets_
     let _ = std::fs::remove_dir_all(&profile);
 }
 
+/// Opens `op`'s "Try it out", executes it, and waits for the live response to show `status`.
+async fn try_it_out(page: &Page, op: &str, status: u16) {
+    if page
+        .find_element(format!("{op} .try-out__btn.cancel"))
+        .await
+        .is_err()
+    {
+        if page
+            .find_element(format!("{op} .try-out__btn"))
+            .await
+            .is_err()
+        {
+            click(page, &format!("{op} .opblock-summary-control")).await;
+            wait_until(
+                page,
+                &format!("!!document.querySelector('{op} .try-out__btn')"),
+                "the Try it out button",
+            )
+            .await;
+        }
+        click(page, &format!("{op} .try-out__btn")).await;
+    }
+    wait_until(
+        page,
+        &format!("!!document.querySelector('{op} .execute')"),
+        "the Execute button",
+    )
+    .await;
+    click(page, &format!("{op} .execute")).await;
+    wait_until(
+        page,
+        &format!(
+            "Array.from(document.querySelectorAll('{op} .live-responses-table .response-col_status'))\
+               .some(c => c.textContent.trim() === '{status}')"
+        ),
+        &format!("the live response to show {status}"),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn swagger_ui_authorize_sends_the_bearer_token_to_protected_routes() {
+    use mastra_runtime::auth::JwtAuth;
+    use mastra_tests::jwt::{now, SECRET};
+
+    let auth = JwtAuth::hs256(SECRET).expect("secret");
+    let server = TestServer::start(auth_example::app(test_config(), auth)).await;
+    let doc = document(&server).await;
+    let operation = &doc["paths"]["/protected-data"]["get"];
+    assert_eq!(
+        operation["security"],
+        serde_json::json!([{ "bearerAuth": [] }])
+    );
+    // Swagger UI's deep-link ids write spaces as underscores.
+    let op = format!(
+        "#operations-{}-{}",
+        operation["tags"][0]
+            .as_str()
+            .expect("a tag")
+            .replace(' ', "_"),
+        operation["operationId"].as_str().expect("an operation id")
+    );
+    let claims = serde_json::json!({ "sub": "swagger-user", "exp": now() + 600 });
+    let token = auth_example::mint(SECRET.as_bytes(), &claims.to_string()).expect("mint");
+
+    let profile: PathBuf = std::env::temp_dir().join(format!(
+        "mastra-swagger-auth-chromium-{}",
+        std::process::id()
+    ));
+    let (mut browser, handler) = launch(&profile).await;
+    let page = browser.new_page("about:blank").await.expect("a tab");
+    let url = format!("{}/swagger-ui", server.base());
+    tokio::time::timeout(STEP_TIMEOUT, page.goto(url.as_str()))
+        .await
+        .expect("the page loads in time")
+        .expect("the page loads");
+    wait_until(
+        &page,
+        &format!("!!document.querySelector('{op}')"),
+        "the protected operation to render",
+    )
+    .await;
+
+    // Without a token the server refuses, and Swagger shows it.
+    try_it_out(&page, &op, 401).await;
+
+    // Authorize -> paste the token -> Authorize -> Close, as a person would.
+    click(&page, ".auth-wrapper .authorize").await;
+    wait_until(
+        &page,
+        "!!document.querySelector('.modal-ux .auth-container input')",
+        "the Authorize dialog",
+    )
+    .await;
+    page.find_element(".modal-ux .auth-container input")
+        .await
+        .expect("the token field")
+        .click()
+        .await
+        .expect("focus the field")
+        .type_str(&token)
+        .await
+        .expect("type the token");
+    click(&page, ".modal-ux .auth-btn-wrapper .authorize").await;
+    wait_until(
+        &page,
+        "!!document.querySelector('.modal-ux .auth-btn-wrapper .btn-done')",
+        "the token to be accepted by the dialog",
+    )
+    .await;
+    click(&page, ".modal-ux .auth-btn-wrapper .btn-done").await;
+
+    try_it_out(&page, &op, 200).await;
+    let body: String = page
+        .evaluate(format!(
+            "document.querySelector('{op} .live-responses-table .response-col_description pre')\
+               .textContent"
+        ))
+        .await
+        .expect("read the response body")
+        .into_value()
+        .expect("text");
+    assert!(body.contains("swagger-user"), "response body shown: {body}");
+
+    let shot = artifacts_dir().join("swagger-ui-authorized.png");
+    page.save_screenshot(ScreenshotParams::builder().full_page(true).build(), &shot)
+        .await
+        .expect("save the screenshot");
+
+    let _ = browser.close().await;
+    let _ = browser.wait().await;
+    handler.abort();
+    let _ = std::fs::remove_dir_all(&profile);
+}
+
 #[test]
 fn hosts_are_read_from_urls() {
     assert_eq!(

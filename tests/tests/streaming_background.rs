@@ -209,3 +209,66 @@ async fn background_runs_still_going_at_the_drain_timeout_are_logged_by_name() {
     assert!(line.contains(&format!("agent slow run {run_id}")), "{line}");
     assert!(line.contains("running_for_ms="), "{line}");
 }
+
+#[derive(Serialize, Deserialize, JsonSchema)]
+struct Nap {
+    millis: u64,
+}
+
+/// A workflow whose one step sleeps for its input's `millis`.
+fn napping() -> mastra_runtime::workflow::Workflow {
+    use mastra_runtime::workflow::{Step, StepContext, StepError, Workflow};
+    let nap = Step::builder("nap")
+        .description("Sleeps")
+        .execute(|nap: Nap, _ctx: StepContext| async move {
+            tokio::time::sleep(Duration::from_millis(nap.millis)).await;
+            Ok::<_, StepError>(nap)
+        });
+    Workflow::builder("napping").then(nap).commit().expect("commit")
+}
+
+#[tokio::test]
+async fn graceful_shutdown_waits_for_started_workflow_runs_too() {
+    logs();
+    let server = TestServer::start(
+        Mastra::builder()
+            .workflow(napping())
+            .storage(SqliteStorage::in_memory())
+            .server(test_config())
+            .without_annotated_routes(),
+    )
+    .await;
+    let mastra = server.mastra().clone();
+    server
+        .post_json("/api/workflows/napping/create-run?runId=nap-1", &json!({}))
+        .await
+        .assert_status(200);
+    server
+        .post_json(
+            "/api/workflows/napping/start?runId=nap-1",
+            &json!({ "inputData": { "millis": 1500 } }),
+        )
+        .await
+        .assert_status(200);
+    let running = mastra.background().running();
+    assert!(
+        running.iter().any(|t| t.label == "workflow napping run nap-1"),
+        "{running:?}"
+    );
+    let stopping = Instant::now();
+    server.stop().await;
+    let took = stopping.elapsed();
+    eprintln!("graceful stop with a workflow run took {took:?}");
+    let run = mastra
+        .storage()
+        .get_workflow_run("napping", "nap-1")
+        .await
+        .expect("read the run")
+        .expect("the run is stored");
+    assert_eq!(
+        serde_json::to_value(run.status).unwrap(),
+        json!("success"),
+        "the run did not finish before the server stopped"
+    );
+    assert!(mastra.background().is_empty());
+}

@@ -89,13 +89,16 @@ async fn openapi(doc: web::Data<Bytes>) -> HttpResponse {
 }
 
 async fn sse() -> HttpResponse {
-    let frames = (0..SSE_FRAMES).map(|i| {
-        let chunk = serde_json::json!({
-            "type": "text-delta", "runId": "bench", "from": "AGENT",
-            "payload": { "id": "bench-text", "text": format!("w{i} ") }
-        });
-        Ok::<_, actix_web::Error>(Bytes::from(format!("data: {chunk}\n\n")))
-    });
+    let frames = (0..SSE_FRAMES)
+        .map(|i| {
+            let chunk = serde_json::json!({
+                "type": "text-delta", "runId": "bench", "from": "AGENT",
+                "payload": { "id": "bench-text", "text": format!("w{i} ") }
+            });
+            Bytes::from(format!("data: {chunk}\n\n"))
+        })
+        .chain(std::iter::once(Bytes::from_static(b"data: [DONE]\n\n")))
+        .map(Ok::<_, actix_web::Error>);
     HttpResponse::Ok()
         .content_type("text/event-stream")
         .insert_header((header::CACHE_CONTROL, "no-cache"))
@@ -136,7 +139,9 @@ async fn main() -> std::io::Result<()> {
         items: Mutex::new(BTreeMap::from([(sample.id.clone(), sample)])),
         next: AtomicU64::new(2),
     });
-    let key = web::Data::new(jsonwebtoken::DecodingKey::from_secret(SECRET.as_bytes()));
+    let key = jsonwebtoken::DecodingKey::from_secret(SECRET.as_bytes())
+        .map_err(|e| std::io::Error::other(format!("bench secret: {e}")))?;
+    let key = web::Data::new(key);
     let extra_paths: Arc<Vec<String>> = Arc::new((0..extra_routes).map(extra_route_path).collect());
     HttpServer::new(move || {
         let mut app = App::new()

@@ -12,7 +12,9 @@ use std::{
     time::{Duration, Instant},
 };
 
-use mastra_bench::{extra_route_path, sse_body, token, CREATE_BODY, EXTRA_ROUTES, PROTECTED_PATH};
+use mastra_bench::{
+    extra_route_path, sse_body, token, CREATE_BODY, EXTRA_ROUTES, PROTECTED_PATH, SSE_FRAMES,
+};
 
 #[derive(Debug, thiserror::Error)]
 enum BenchError {
@@ -90,6 +92,8 @@ struct Scenario {
     body: Option<String>,
     headers: Vec<(String, String)>,
     extra_routes: usize,
+    /// An event stream, whose frames the smoke run counts.
+    sse: bool,
 }
 
 fn scenarios() -> Result<Vec<Scenario>> {
@@ -106,6 +110,7 @@ fn scenarios() -> Result<Vec<Scenario>> {
             body: None,
             headers: vec![],
             extra_routes: 0,
+            sse: false,
         },
         Scenario {
             name: "POST /items (validated body)",
@@ -114,6 +119,7 @@ fn scenarios() -> Result<Vec<Scenario>> {
             body: Some(CREATE_BODY.into()),
             headers: json(),
             extra_routes: 0,
+            sse: false,
         },
         Scenario {
             name: "GET protected (HS256 JWT)",
@@ -122,6 +128,7 @@ fn scenarios() -> Result<Vec<Scenario>> {
             body: None,
             headers: vec![("authorization".into(), bearer)],
             extra_routes: 0,
+            sse: false,
         },
         Scenario {
             name: "GET /api/openapi.json",
@@ -130,6 +137,7 @@ fn scenarios() -> Result<Vec<Scenario>> {
             body: None,
             headers: vec![],
             extra_routes: 0,
+            sse: false,
         },
         Scenario {
             name: "SSE, 1 000 chunks (offline model)",
@@ -138,6 +146,7 @@ fn scenarios() -> Result<Vec<Scenario>> {
             body: Some(sse_body()),
             headers: json(),
             extra_routes: 0,
+            sse: true,
         },
         Scenario {
             name: "GET with 1 000 routes registered",
@@ -146,6 +155,7 @@ fn scenarios() -> Result<Vec<Scenario>> {
             body: None,
             headers: vec![],
             extra_routes: EXTRA_ROUTES,
+            sse: false,
         },
     ])
 }
@@ -263,7 +273,7 @@ async fn send(
     client: &reqwest::Client,
     server: &Server,
     scenario: &Scenario,
-) -> Result<(u16, usize)> {
+) -> Result<(u16, bytes::Bytes)> {
     let method = reqwest::Method::from_bytes(scenario.method.as_bytes())
         .map_err(|e| BenchError::Setup(e.to_string()))?;
     let mut request = client.request(method, server.url(&scenario.path));
@@ -275,8 +285,7 @@ async fn send(
     }
     let response = request.send().await?;
     let status = response.status().as_u16();
-    let body = response.bytes().await?;
-    Ok((status, body.len()))
+    Ok((status, response.bytes().await?))
 }
 
 /// What one wrk run measured.
@@ -552,18 +561,27 @@ async fn smoke(options: &Options, workdir: &Path, openapi_file: &Path) -> Result
             )
             .await?;
             for _ in 0..3 {
-                let (status, bytes) = send(&client, &server, &scenario).await?;
+                let (status, body) = send(&client, &server, &scenario).await?;
                 if !(200..300).contains(&status) {
                     return setup(format!(
                         "smoke: {} on {label} answered {status}",
                         scenario.name
                     ));
                 }
-                if bytes == 0 {
+                if body.is_empty() {
                     return setup(format!(
                         "smoke: {} on {label} sent an empty body",
                         scenario.name
                     ));
+                }
+                if scenario.sse {
+                    let frames = String::from_utf8_lossy(&body).matches("data: ").count();
+                    if frames != SSE_FRAMES + 1 {
+                        return setup(format!(
+                            "smoke: {} on {label} sent {frames} frames, not {} chunks and [DONE]",
+                            scenario.name, SSE_FRAMES
+                        ));
+                    }
                 }
             }
             println!("smoke ok: {} ({label})", scenario.name);

@@ -2,6 +2,12 @@
 
 use mastra_runtime::{model::ECHO_MODEL, prelude::*};
 
+/// The agent's id.
+pub const AGENT_ID: &str = "my-agent";
+
+/// The temperature tool's id.
+pub const TEMPERATURE_TOOL_ID: &str = "celsius-to-fahrenheit";
+
 /// The model used when `OPENAI_API_KEY` is set.
 pub const OPENAI_MODEL: &str = "openai/gpt-4o-mini";
 
@@ -38,7 +44,7 @@ pub struct FahrenheitOutput {
 
 /// A deterministic tool: converts Celsius to Fahrenheit.
 pub fn temperature_tool() -> Tool {
-    Tool::builder("celsius-to-fahrenheit")
+    Tool::builder(TEMPERATURE_TOOL_ID)
         .description("Converts a temperature from degrees Celsius to degrees Fahrenheit")
         .execute(|input: CelsiusInput, _ctx: ToolContext| async move {
             Ok::<_, ToolError>(FahrenheitOutput {
@@ -49,7 +55,7 @@ pub fn temperature_tool() -> Tool {
 
 /// The agent, with the tool and memory.
 pub fn agent() -> Agent {
-    Agent::builder("my-agent")
+    Agent::builder(AGENT_ID)
         .name("My Agent")
         .description("A helpful assistant that can convert temperatures")
         .instructions(

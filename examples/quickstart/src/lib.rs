@@ -1,18 +1,22 @@
 //! The quickstart: each snippet of Mastra's custom-routes guide that needs neither auth nor
-//! streaming, written with `#[api_route]`, and one agent with a tool and memory.
+//! streaming, written with `#[api_route]`, one agent with a tool and memory, and a workflow
+//! (`trip-planner`) whose steps use the tool and the agent.
 //!
 //! The agent uses the offline `mastra/echo` model unless `OPENAI_API_KEY` (or
-//! `ANTHROPIC_API_KEY`) is set; the startup log says which. Memory is kept in `./mastra.db`.
+//! `ANTHROPIC_API_KEY`) is set; the startup log says which. Memory and workflow runs are kept
+//! in `./mastra.db`.
 
 pub mod agent;
 pub mod routes;
+pub mod workflow;
 
 use mastra_runtime::prelude::*;
 
-/// The application: one agent (with its tool and memory) and this crate's routes.
+/// The application: one agent (with its tool and memory), one workflow and this crate's routes.
 pub fn app() -> mastra_runtime::MastraBuilder {
     Mastra::builder()
         .agent(agent::agent())
+        .workflow(workflow::trip_planner())
         // Only this crate's routes, so the app stays the same when linked into a test binary.
         .routes_from_module(module_path!())
 }

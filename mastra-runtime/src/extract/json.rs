@@ -115,29 +115,87 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
             });
         }
         let bytes = Bytes::from_request(req, payload);
-        let validator = req
-            .app_data::<Arc<RequestValidator>>()
-            .filter(|v| v.checks_body())
-            .cloned();
+        let validator = body_validator(req);
         Box::pin(async move {
             let body = read_body(bytes.await).await?;
             if body.is_empty() {
                 return Err(ApiError::bad_request("Malformed JSON body: the body is empty").into());
             }
-            let Some(validator) = validator else {
-                return serde_json::from_slice(&body)
-                    .map(Json)
-                    .map_err(|e| json_error(&e).into());
-            };
-            let value: serde_json::Value =
-                serde_json::from_slice(&body).map_err(|e| json_error(&e))?;
-            validator.check_body(&value)?;
-            // The schema passed, so what is left is what it cannot say (a custom
-            // `Deserialize`): still one issue in the same 400 shape.
-            serde_json::from_value(value)
-                .map(Json)
-                .map_err(|e| invalid_body(vec![serde_issue(&e)]).into())
+            decode(&body, validator.as_deref()).map(Json)
         })
+    }
+}
+
+/// The route's body validator, when its schema constrains anything.
+fn body_validator(req: &HttpRequest) -> Option<Arc<RequestValidator>> {
+    req.app_data::<Arc<RequestValidator>>()
+        .filter(|v| v.checks_body())
+        .cloned()
+}
+
+/// Parses a JSON body, checks it against the route's schema when there is one, and
+/// deserializes it.
+fn decode<T: DeserializeOwned>(
+    body: &[u8],
+    validator: Option<&RequestValidator>,
+) -> Result<T, actix_web::Error> {
+    let Some(validator) = validator else {
+        return serde_json::from_slice(body).map_err(|e| json_error(&e).into());
+    };
+    let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| json_error(&e))?;
+    validator.check_body(&value)?;
+    // The schema passed, so what is left is what it cannot say (a custom `Deserialize`):
+    // still one issue in the same 400 shape.
+    serde_json::from_value(value).map_err(|e| invalid_body(vec![serde_issue(&e)]).into())
+}
+
+/// A JSON body the client may leave out: no body, or only whitespace, reads as
+/// `T::default()`; a body that is there is read exactly like [`Json`] (JSON content type,
+/// checked against `T`'s schema, 400 with `issues` otherwise). The document marks the
+/// request body optional.
+///
+/// ```
+/// use mastra_runtime::prelude::*;
+///
+/// #[derive(Default, Deserialize, JsonSchema)]
+/// struct Options { verbose: Option<bool> }
+///
+/// async fn refresh(OptionalJson(options): OptionalJson<Options>) -> Json<bool> {
+///     Json(options.verbose.unwrap_or(false))
+/// }
+/// # let _ = refresh;
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct OptionalJson<T>(pub T);
+
+impl<T: DeserializeOwned + Default + 'static> FromRequest for OptionalJson<T> {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let declared_json = is_json_content_type(req);
+        let bytes = Bytes::from_request(req, payload);
+        let validator = body_validator(req);
+        Box::pin(async move {
+            let body = read_body(bytes.await).await?;
+            if body.iter().all(u8::is_ascii_whitespace) {
+                return Ok(OptionalJson(T::default()));
+            }
+            if !declared_json {
+                return Err(ApiError::new(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "Unsupported Content-Type: expected application/json",
+                )
+                .into());
+            }
+            decode(&body, validator.as_deref()).map(OptionalJson)
+        })
+    }
+}
+
+impl<T: JsonSchema> DescribeInput for OptionalJson<T> {
+    fn describe_input(inference: &mut Inference) {
+        inference.optional_json_body::<T>();
     }
 }
 

@@ -1,8 +1,9 @@
 //! Extractors and responders that answer every failure with the JSON error body and describe
-//! themselves to the OpenAPI document: [`Json`], [`Path`], [`Query`] and [`Created`].
+//! themselves to the OpenAPI document: [`Json`], [`OptionalJson`], [`Path`], [`Query`] and
+//! [`Created`].
 
 mod json;
 mod path_query;
 
-pub use json::{Created, Json};
+pub use json::{Created, Json, OptionalJson};
 pub use path_query::{Path, Query};

@@ -1,15 +1,19 @@
-//! Memory: conversation threads and their messages, kept in a [`Storage`].
+//! Memory: conversation threads and their messages, and workflow run snapshots, kept in a
+//! [`Storage`].
 //!
 //! An agent given [`Memory`] loads a thread's recent messages into its prompt and, when a run
 //! finishes, saves the user's input and the assistant's answer. SQLite ([`SqliteStorage`]) is
 //! the embedded default: a file (`./mastra.db` unless configured), or in memory for tests.
 
+mod runs;
 mod sqlite;
+mod sqlite_runs;
 mod storage;
 mod types;
 
 use std::sync::Arc;
 
+pub use runs::{WorkflowRunFilter, WorkflowRunRecord, WorkflowRunStatus};
 pub use sqlite::{SqliteStorage, DEFAULT_DATABASE_PATH};
 pub use storage::{
     Page, PageRequest, SortDirection, Storage, StorageError, ThreadFilter, ThreadOrderField,

@@ -19,7 +19,7 @@ use super::{
         Page, PageRequest, SortDirection, Storage, StorageError, ThreadFilter, ThreadOrderField,
         ThreadUpdate,
     },
-    Message, MessageContent, MessageRole, Thread, Timestamp,
+    Message, MessageContent, MessageRole, Thread, Timestamp, WorkflowRunFilter, WorkflowRunRecord,
 };
 
 /// Where the default store lives, relative to the working directory (Mastra's `file:./mastra.db`).
@@ -32,11 +32,18 @@ pub const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 pub const SQLITE_MAX_CONNECTIONS: u32 = 4;
 
 /// The schema, in order. Each migration runs once, recorded in `_sqlx_migrations`.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "threads and messages",
-    include_str!("migrations/0001_threads_and_messages.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "threads and messages",
+        include_str!("migrations/0001_threads_and_messages.sql"),
+    ),
+    (
+        2,
+        "workflow runs",
+        include_str!("migrations/0002_workflow_runs.sql"),
+    ),
+];
 
 #[derive(Debug, Clone)]
 enum Location {
@@ -86,7 +93,7 @@ impl SqliteStorage {
         }
     }
 
-    async fn pool(&self) -> Result<&SqlitePool, StorageError> {
+    pub(super) async fn pool(&self) -> Result<&SqlitePool, StorageError> {
         self.pool.get_or_try_init(|| self.connect()).await
     }
 
@@ -148,7 +155,7 @@ impl SqliteStorage {
     }
 }
 
-fn query_error(error: sqlx::Error) -> StorageError {
+pub(super) fn query_error(error: sqlx::Error) -> StorageError {
     StorageError::Query(error.to_string())
 }
 
@@ -199,7 +206,7 @@ fn message_from_row(row: &SqliteRow) -> Result<Message, StorageError> {
 }
 
 /// `LIMIT` of a page; SQLite reads -1 as "no limit".
-fn limit(page: PageRequest) -> i64 {
+pub(super) fn limit(page: PageRequest) -> i64 {
     page.per_page.map_or(-1, i64::from)
 }
 
@@ -476,5 +483,33 @@ impl Storage for SqliteStorage {
             .map_err(query_error)?;
         }
         tx.commit().await.map_err(query_error)
+    }
+
+    async fn create_workflow_run(&self, run: &WorkflowRunRecord) -> Result<bool, StorageError> {
+        self.insert_workflow_run(run).await
+    }
+
+    async fn claim_workflow_run(&self, run: &WorkflowRunRecord) -> Result<bool, StorageError> {
+        self.claim_run(run).await
+    }
+
+    async fn save_workflow_run(&self, run: &WorkflowRunRecord) -> Result<(), StorageError> {
+        self.upsert_workflow_run(run).await
+    }
+
+    async fn get_workflow_run(
+        &self,
+        workflow_name: &str,
+        run_id: &str,
+    ) -> Result<Option<WorkflowRunRecord>, StorageError> {
+        self.select_workflow_run(workflow_name, run_id).await
+    }
+
+    async fn list_workflow_runs(
+        &self,
+        filter: &WorkflowRunFilter,
+        page: PageRequest,
+    ) -> Result<Page<WorkflowRunRecord>, StorageError> {
+        self.select_workflow_runs(filter, page).await
     }
 }

@@ -2,15 +2,15 @@
 //!
 //! SQLite implements it today; the trait keeps to operations a PostgreSQL store can do the same
 //! way (one transaction per write, paging by offset, no SQLite-only types), so several server
-//! instances can later share one database. Workflow run snapshots will live in the same store,
-//! added as a migration and methods of their own.
+//! instances can later share one database. Workflow run snapshots live in the same store: one
+//! row per run, claimed with a conditional upsert that PostgreSQL runs unchanged.
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{Message, Thread};
+use super::{Message, Thread, WorkflowRunFilter, WorkflowRunRecord};
 use crate::error::ApiError;
 
 /// Why a storage operation failed.
@@ -144,7 +144,7 @@ pub struct ThreadUpdate {
     pub resource_id: Option<String>,
 }
 
-/// A store of threads and messages. Every write is durable once it returns.
+/// A store of threads, messages and workflow runs. Every write is durable once it returns.
 #[async_trait::async_trait]
 pub trait Storage: Send + Sync + fmt::Debug + 'static {
     /// Creates or migrates the schema. Called at startup; every other method also makes sure
@@ -199,4 +199,32 @@ pub trait Storage: Send + Sync + fmt::Debug + 'static {
         thread: &Thread,
         messages: &[Message],
     ) -> Result<(), StorageError>;
+
+    /// Records a new run (status `pending`) unless a run with its workflow and id exists;
+    /// `false` when one does (nothing is changed then).
+    async fn create_workflow_run(&self, run: &WorkflowRunRecord) -> Result<bool, StorageError>;
+
+    /// Claims a run for execution in one atomic step: inserts `run` (status `running`) when no
+    /// run has its workflow and id, or takes over a `pending` one (keeping its creation time
+    /// and owner unless `run` names one). `false` when the run exists and is not pending (it
+    /// runs, or ran, elsewhere); nothing is changed then.
+    async fn claim_workflow_run(&self, run: &WorkflowRunRecord) -> Result<bool, StorageError>;
+
+    /// Replaces a run's status and snapshot and moves its `updatedAt` (inserting the run if
+    /// it is missing).
+    async fn save_workflow_run(&self, run: &WorkflowRunRecord) -> Result<(), StorageError>;
+
+    /// The run `run_id` of `workflow_name`.
+    async fn get_workflow_run(
+        &self,
+        workflow_name: &str,
+        run_id: &str,
+    ) -> Result<Option<WorkflowRunRecord>, StorageError>;
+
+    /// Runs matching `filter`, newest first, one page of them.
+    async fn list_workflow_runs(
+        &self,
+        filter: &WorkflowRunFilter,
+        page: PageRequest,
+    ) -> Result<Page<WorkflowRunRecord>, StorageError>;
 }

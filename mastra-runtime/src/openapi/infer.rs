@@ -80,6 +80,11 @@ impl Inference {
         self.body("application/json", Some(schema_fn::<T>()), true);
     }
 
+    /// Records a JSON request body of type `T` that the client may leave out.
+    pub fn optional_json_body<T: schemars::JsonSchema>(&mut self) {
+        self.body("application/json", Some(schema_fn::<T>()), false);
+    }
+
     /// Records a response.
     pub fn response(
         &mut self,

@@ -23,6 +23,7 @@ pub use def::RouteDef;
 pub use middleware::Middleware;
 pub use path::{is_param_name, PathError, PathPattern, Segment};
 pub use request_context::RequestContext;
+pub(crate) use request_context::RESERVED_KEYS;
 pub(crate) use scope::RouteScope;
 
 use crate::{

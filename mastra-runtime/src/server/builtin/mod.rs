@@ -6,6 +6,7 @@ mod health;
 mod memory;
 mod openapi;
 mod tools;
+mod workflows;
 
 use crate::{route::ApiRoute, server::ServerConfig};
 
@@ -15,6 +16,7 @@ pub(crate) fn routes(prefix: &str) -> Vec<ApiRoute> {
     routes.extend(agents::routes(prefix));
     routes.extend(tools::routes(prefix));
     routes.extend(memory::routes(prefix));
+    routes.extend(workflows::routes(prefix));
     routes
 }
 

@@ -1,0 +1,184 @@
+//! Workflow run records in SQLite (`mastra_workflow_runs`, migration 0002). The statements are
+//! plain SQL that PostgreSQL runs as written (`ON CONFLICT ... DO UPDATE ... WHERE`, `COALESCE`,
+//! numbered parameters), so a PostgreSQL store can share them.
+
+use serde_json::Value;
+use sqlx::{sqlite::SqliteRow, Row};
+
+use super::{
+    sqlite::{limit, query_error},
+    storage::{Page, PageRequest, StorageError},
+    SqliteStorage, Timestamp, WorkflowRunFilter, WorkflowRunRecord, WorkflowRunStatus,
+};
+
+/// The columns every statement reads or writes, in this order.
+macro_rules! columns {
+    () => {
+        "workflow_name, run_id, resource_id, status, snapshot, created_at, updated_at"
+    };
+}
+
+/// `INSERT` of the seven columns, then `$rest` (the conflict clause).
+macro_rules! insert {
+    ($rest:literal) => {
+        concat!(
+            "INSERT INTO mastra_workflow_runs (",
+            columns!(),
+            ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (workflow_name, run_id) ",
+            $rest
+        )
+    };
+}
+
+/// The filter of the listing and its count: parameters ?1 to ?5.
+macro_rules! filter {
+    () => {
+        "workflow_name = ?1 AND (?2 IS NULL OR status = ?2) \
+         AND (?3 IS NULL OR resource_id = ?3) AND (?4 IS NULL OR created_at >= ?4) \
+         AND (?5 IS NULL OR created_at <= ?5)"
+    };
+}
+
+const INSERT: &str = insert!("DO NOTHING");
+
+const CLAIM: &str = insert!(
+    "DO UPDATE SET status = excluded.status, snapshot = excluded.snapshot, \
+     updated_at = excluded.updated_at, \
+     resource_id = COALESCE(excluded.resource_id, mastra_workflow_runs.resource_id) \
+     WHERE mastra_workflow_runs.status = 'pending'"
+);
+
+const UPSERT: &str = insert!(
+    "DO UPDATE SET status = excluded.status, snapshot = excluded.snapshot, \
+     updated_at = excluded.updated_at, \
+     resource_id = COALESCE(excluded.resource_id, mastra_workflow_runs.resource_id)"
+);
+
+const SELECT_ONE: &str = concat!(
+    "SELECT ",
+    columns!(),
+    " FROM mastra_workflow_runs WHERE workflow_name = ?1 AND run_id = ?2"
+);
+
+const COUNT: &str = concat!(
+    "SELECT COUNT(*) FROM mastra_workflow_runs WHERE ",
+    filter!()
+);
+
+const LIST: &str = concat!(
+    "SELECT ",
+    columns!(),
+    " FROM mastra_workflow_runs WHERE ",
+    filter!(),
+    " ORDER BY created_at DESC, seq DESC LIMIT ?6 OFFSET ?7"
+);
+
+fn run_from_row(row: &SqliteRow) -> Result<WorkflowRunRecord, StorageError> {
+    let get = |e: sqlx::Error| StorageError::Corrupt(e.to_string());
+    let status: String = row.try_get("status").map_err(get)?;
+    let snapshot: String = row.try_get("snapshot").map_err(get)?;
+    Ok(WorkflowRunRecord {
+        workflow_name: row.try_get("workflow_name").map_err(get)?,
+        run_id: row.try_get("run_id").map_err(get)?,
+        resource_id: row.try_get("resource_id").map_err(get)?,
+        status: WorkflowRunStatus::parse(&status)
+            .ok_or_else(|| StorageError::Corrupt(format!("workflow run status {status:?}")))?,
+        snapshot: serde_json::from_str::<Value>(&snapshot)
+            .map_err(|e| StorageError::Corrupt(format!("workflow run snapshot: {e}")))?,
+        created_at: Timestamp(row.try_get("created_at").map_err(get)?),
+        updated_at: Timestamp(row.try_get("updated_at").map_err(get)?),
+    })
+}
+
+/// Runs `sql` (an `INSERT` of the seven columns, in order) for `run`; the rows it changed.
+async fn write(
+    storage: &SqliteStorage,
+    sql: &'static str,
+    run: &WorkflowRunRecord,
+) -> Result<u64, StorageError> {
+    let snapshot = serde_json::to_string(&run.snapshot)
+        .map_err(|e| StorageError::Query(format!("workflow run snapshot: {e}")))?;
+    let done = sqlx::query(sql)
+        .bind(&run.workflow_name)
+        .bind(&run.run_id)
+        .bind(&run.resource_id)
+        .bind(run.status.as_str())
+        .bind(snapshot)
+        .bind(run.created_at.millis())
+        .bind(run.updated_at.millis())
+        .execute(storage.pool().await?)
+        .await
+        .map_err(query_error)?;
+    Ok(done.rows_affected())
+}
+
+impl SqliteStorage {
+    pub(super) async fn insert_workflow_run(
+        &self,
+        run: &WorkflowRunRecord,
+    ) -> Result<bool, StorageError> {
+        Ok(write(self, INSERT, run).await? > 0)
+    }
+
+    pub(super) async fn claim_run(&self, run: &WorkflowRunRecord) -> Result<bool, StorageError> {
+        Ok(write(self, CLAIM, run).await? > 0)
+    }
+
+    pub(super) async fn upsert_workflow_run(
+        &self,
+        run: &WorkflowRunRecord,
+    ) -> Result<(), StorageError> {
+        write(self, UPSERT, run).await.map(|_| ())
+    }
+
+    pub(super) async fn select_workflow_run(
+        &self,
+        workflow_name: &str,
+        run_id: &str,
+    ) -> Result<Option<WorkflowRunRecord>, StorageError> {
+        sqlx::query(SELECT_ONE)
+            .bind(workflow_name)
+            .bind(run_id)
+            .fetch_optional(self.pool().await?)
+            .await
+            .map_err(query_error)?
+            .as_ref()
+            .map(run_from_row)
+            .transpose()
+    }
+
+    pub(super) async fn select_workflow_runs(
+        &self,
+        filter: &WorkflowRunFilter,
+        page: PageRequest,
+    ) -> Result<Page<WorkflowRunRecord>, StorageError> {
+        let pool = self.pool().await?;
+        let status = filter.status.map(WorkflowRunStatus::as_str);
+        let (from, to) = (
+            filter.from.map(Timestamp::millis),
+            filter.to.map(Timestamp::millis),
+        );
+        let total: i64 = sqlx::query_scalar(COUNT)
+            .bind(&filter.workflow_name)
+            .bind(status)
+            .bind(&filter.resource_id)
+            .bind(from)
+            .bind(to)
+            .fetch_one(pool)
+            .await
+            .map_err(query_error)?;
+        let rows = sqlx::query(LIST)
+            .bind(&filter.workflow_name)
+            .bind(status)
+            .bind(&filter.resource_id)
+            .bind(from)
+            .bind(to)
+            .bind(limit(page))
+            .bind(page.offset() as i64)
+            .fetch_all(pool)
+            .await
+            .map_err(query_error)?;
+        let items = rows.iter().map(run_from_row).collect::<Result<_, _>>()?;
+        Ok(Page::new(items, total.max(0) as u64, page))
+    }
+}

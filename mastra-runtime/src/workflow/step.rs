@@ -1,0 +1,340 @@
+//! [`Step`]: one typed unit of a workflow, with its id, description, input and output schemas
+//! and its async function.
+
+use std::{fmt, future::Future, sync::Arc};
+
+use futures_util::future::BoxFuture;
+use schemars::JsonSchema;
+use serde::{de::DeserializeOwned, Serialize};
+use serde_json::{json, Value};
+
+use super::{context::StepContext, schema_check::inline_refs, snapshot::SerializedError, Workflow};
+use crate::{
+    agent::AgentError,
+    error::NotFound,
+    memory::StorageError,
+    tool::ToolFailure,
+    validate::{schema_of, SchemaValidator},
+};
+
+/// A step's failure: a kind and a message, reported in the run's result (Mastra's serialized
+/// error). `?` converts agent, tool, lookup, storage and JSON errors.
+///
+/// ```
+/// use mastra_runtime::workflow::StepError;
+/// let e = StepError::new("no forecast for Atlantis");
+/// assert_eq!(e.name(), "Error");
+/// assert_eq!(e.to_string(), "no forecast for Atlantis");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct StepError {
+    name: String,
+    message: String,
+}
+
+impl StepError {
+    /// A failure with this message (kind `Error`).
+    pub fn new(message: impl Into<String>) -> Self {
+        Self::named("Error", message)
+    }
+
+    /// A failure of kind `name` (`ValidationError`, `TimeoutError`, ...).
+    pub fn named(name: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            message: message.into(),
+        }
+    }
+
+    /// The kind.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The message.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    pub(crate) fn serialized(&self) -> SerializedError {
+        SerializedError::new(&self.name, &self.message)
+    }
+}
+
+impl From<String> for StepError {
+    fn from(message: String) -> Self {
+        Self::new(message)
+    }
+}
+
+impl From<&str> for StepError {
+    fn from(message: &str) -> Self {
+        Self::new(message)
+    }
+}
+
+impl From<AgentError> for StepError {
+    fn from(error: AgentError) -> Self {
+        Self::named("AgentError", error.to_string())
+    }
+}
+
+impl From<ToolFailure> for StepError {
+    fn from(error: ToolFailure) -> Self {
+        Self::named("ToolError", error.to_string())
+    }
+}
+
+impl From<NotFound> for StepError {
+    fn from(error: NotFound) -> Self {
+        Self::named("NotFoundError", error.to_string())
+    }
+}
+
+impl From<StorageError> for StepError {
+    fn from(error: StorageError) -> Self {
+        Self::named("StorageError", error.to_string())
+    }
+}
+
+impl From<serde_json::Error> for StepError {
+    fn from(error: serde_json::Error) -> Self {
+        Self::named("SerializationError", error.to_string())
+    }
+}
+
+/// The erased function of a step: JSON in, JSON out.
+pub(crate) type ExecuteFn =
+    dyn Fn(Value, StepContext) -> BoxFuture<'static, Result<Value, StepError>> + Send + Sync;
+
+/// What a step does when it runs.
+pub(crate) enum StepKind {
+    /// A function given to [`StepBuilder::execute`].
+    Function(Box<ExecuteFn>),
+    /// A `.map(..)` between steps; `config` says what it maps (for the step graph).
+    Mapping {
+        execute: Box<ExecuteFn>,
+        config: String,
+    },
+    /// A whole workflow used as a step.
+    Workflow(Workflow),
+}
+
+pub(crate) struct StepInner {
+    pub(crate) id: String,
+    pub(crate) description: Option<String>,
+    /// The input's schema as generated (with `$defs`): listings and validation.
+    pub(crate) input_schema: Value,
+    /// The output's schema as generated.
+    pub(crate) output_schema: Value,
+    /// The same schemas with every `$ref` inlined: the adjacent-schema checks.
+    pub(crate) input_inlined: Value,
+    pub(crate) output_inlined: Value,
+    pub(crate) validator: SchemaValidator,
+    pub(crate) kind: StepKind,
+}
+
+/// A step of a workflow. Cloning is cheap; one step may appear in several workflows.
+///
+/// ```
+/// use mastra_runtime::prelude::*;
+/// use mastra_runtime::workflow::{Step, StepContext, StepError};
+///
+/// #[derive(Deserialize, JsonSchema)]
+/// struct City { name: String }
+/// #[derive(Serialize, JsonSchema)]
+/// struct Forecast { summary: String }
+///
+/// let step = Step::builder("fetch-weather")
+///     .description("Looks up the forecast for a city")
+///     .execute(|city: City, _ctx: StepContext| async move {
+///         Ok::<_, StepError>(Forecast { summary: format!("Sunny in {}", city.name) })
+///     });
+/// assert_eq!(step.id(), "fetch-weather");
+/// ```
+#[derive(Clone)]
+pub struct Step {
+    pub(crate) inner: Arc<StepInner>,
+}
+
+impl fmt::Debug for Step {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Step")
+            .field("id", &self.inner.id)
+            .field("component", &self.component())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builder for [`Step`]: id and description, then [`StepBuilder::execute`].
+#[derive(Debug, Clone)]
+pub struct StepBuilder {
+    id: String,
+    description: Option<String>,
+}
+
+impl StepBuilder {
+    /// Sets what the step does (listed by `GET /api/workflows`).
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+
+    /// Finishes the step with its function. `I` and `O` give the input and output schemas;
+    /// the input is validated against `I`'s schema before the function runs.
+    pub fn execute<I, O, F, Fut>(self, execute: F) -> Step
+    where
+        I: DeserializeOwned + JsonSchema + Send + 'static,
+        O: Serialize + JsonSchema + 'static,
+        F: Fn(I, StepContext) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<O, StepError>> + Send + 'static,
+    {
+        let execute = Arc::new(execute);
+        let erased =
+            move |input: Value, ctx: StepContext| -> BoxFuture<'static, Result<Value, StepError>> {
+                let execute = Arc::clone(&execute);
+                Box::pin(async move {
+                    let typed: I = decode(input, ctx.step_id())?;
+                    let output = execute(typed, ctx).await?;
+                    encode(output)
+                })
+            };
+        Step::from_parts(
+            self.id,
+            self.description,
+            schema_of::<I>(),
+            schema_of::<O>(),
+            StepKind::Function(Box::new(erased)),
+        )
+    }
+}
+
+/// Reads a step's input as its type (after schema validation passed, only a custom
+/// `Deserialize` can still refuse it).
+pub(crate) fn decode<I: DeserializeOwned>(input: Value, step: &str) -> Result<I, StepError> {
+    serde_json::from_value(input).map_err(|e| {
+        StepError::named(
+            "ValidationError",
+            format!("invalid input for step {step}: {e}"),
+        )
+    })
+}
+
+pub(crate) fn encode<O: Serialize>(output: O) -> Result<Value, StepError> {
+    serde_json::to_value(output).map_err(|e| {
+        StepError::named(
+            "SerializationError",
+            format!("step output could not be serialized: {e}"),
+        )
+    })
+}
+
+impl Step {
+    /// Starts describing a step with this id.
+    pub fn builder(id: impl Into<String>) -> StepBuilder {
+        StepBuilder {
+            id: id.into(),
+            description: None,
+        }
+    }
+
+    pub(crate) fn from_parts(
+        id: String,
+        description: Option<String>,
+        input_schema: Value,
+        output_schema: Value,
+        kind: StepKind,
+    ) -> Self {
+        Self {
+            inner: Arc::new(StepInner {
+                id,
+                description,
+                input_inlined: inline_refs(&input_schema),
+                output_inlined: inline_refs(&output_schema),
+                validator: SchemaValidator::new(input_schema.clone()),
+                input_schema,
+                output_schema,
+                kind,
+            }),
+        }
+    }
+
+    /// The step's id, unique within its workflow.
+    pub fn id(&self) -> &str {
+        &self.inner.id
+    }
+
+    /// What the step does.
+    pub fn description(&self) -> Option<&str> {
+        self.inner.description.as_deref()
+    }
+
+    /// JSON Schema of the input.
+    pub fn input_schema(&self) -> &Value {
+        &self.inner.input_schema
+    }
+
+    /// JSON Schema of the output.
+    pub fn output_schema(&self) -> &Value {
+        &self.inner.output_schema
+    }
+
+    /// The workflow this step runs, when it is a nested workflow.
+    pub fn as_workflow(&self) -> Option<&Workflow> {
+        match &self.inner.kind {
+            StepKind::Workflow(workflow) => Some(workflow),
+            _ => None,
+        }
+    }
+
+    /// Mastra's `component` of the step: `WORKFLOW` for a nested workflow.
+    pub(crate) fn component(&self) -> Option<&'static str> {
+        match &self.inner.kind {
+            StepKind::Workflow(_) => Some("WORKFLOW"),
+            _ => None,
+        }
+    }
+
+    /// The step's entry in a step graph (Mastra's serialized step flow).
+    pub(crate) fn graph_entry(&self) -> Value {
+        let inner = &self.inner;
+        match &inner.kind {
+            StepKind::Function(_) => {
+                let mut step = json!({ "id": inner.id });
+                if let Some(description) = &inner.description {
+                    step["description"] = json!(description);
+                }
+                json!({ "type": "step", "step": step })
+            }
+            StepKind::Mapping { config, .. } => {
+                json!({ "type": "mapping", "id": inner.id, "mapConfig": config })
+            }
+            StepKind::Workflow(workflow) => {
+                let mut entry = json!({
+                    "type": "workflow",
+                    "id": inner.id,
+                    "workflowId": workflow.id(),
+                    "serializedStepFlow": workflow.step_graph(),
+                });
+                if let Some(description) = &inner.description {
+                    entry["description"] = json!(description);
+                }
+                entry
+            }
+        }
+    }
+}
+
+impl From<Workflow> for Step {
+    /// A workflow used as a step of another: its id, description and schemas are the step's.
+    fn from(workflow: Workflow) -> Self {
+        Step::from_parts(
+            workflow.id().to_owned(),
+            workflow.description().map(str::to_owned),
+            workflow.input_schema().clone(),
+            workflow.output_schema().clone(),
+            StepKind::Workflow(workflow),
+        )
+    }
+}
