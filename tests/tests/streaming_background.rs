@@ -218,13 +218,16 @@ struct Nap {
 /// A workflow whose one step sleeps for its input's `millis`.
 fn napping() -> mastra_runtime::workflow::Workflow {
     use mastra_runtime::workflow::{Step, StepContext, StepError, Workflow};
-    let nap = Step::builder("nap")
-        .description("Sleeps")
-        .execute(|nap: Nap, _ctx: StepContext| async move {
+    let nap = Step::builder("nap").description("Sleeps").execute(
+        |nap: Nap, _ctx: StepContext| async move {
             tokio::time::sleep(Duration::from_millis(nap.millis)).await;
             Ok::<_, StepError>(nap)
-        });
-    Workflow::builder("napping").then(nap).commit().expect("commit")
+        },
+    );
+    Workflow::builder("napping")
+        .then(nap)
+        .commit()
+        .expect("commit")
 }
 
 #[tokio::test]
@@ -252,7 +255,9 @@ async fn graceful_shutdown_waits_for_started_workflow_runs_too() {
         .assert_status(200);
     let running = mastra.background().running();
     assert!(
-        running.iter().any(|t| t.label == "workflow napping run nap-1"),
+        running
+            .iter()
+            .any(|t| t.label == "workflow napping run nap-1"),
         "{running:?}"
     );
     let stopping = Instant::now();
