@@ -1,8 +1,11 @@
 //! One small helper for end-to-end tests: start a real server on 127.0.0.1, wait for
 //! `/health`, talk HTTP to it, stop it on drop.
 
+pub mod binary;
 pub mod fake_provider;
 pub mod jwt;
+pub mod raw_http;
+pub mod slow_provider;
 
 use std::{net::TcpListener, time::Duration};
 
@@ -248,4 +251,46 @@ pub fn sse_chunks(body: &str) -> Vec<Value> {
         .iter()
         .map(|d| serde_json::from_str(d).unwrap_or_else(|e| panic!("frame {d:?} is not JSON: {e}")))
         .collect()
+}
+
+/// Reads from `body` until `needle` has been seen, returning everything read; panics after
+/// `within` or if the body ends first.
+pub async fn read_until<S, E>(body: &mut S, needle: &str, within: Duration) -> String
+where
+    S: futures_util::Stream<Item = Result<bytes::Bytes, E>> + Unpin,
+    E: std::fmt::Debug,
+{
+    use futures_util::StreamExt;
+    let mut seen = String::new();
+    let found = tokio::time::timeout(within, async {
+        while let Some(chunk) = body.next().await {
+            seen.push_str(&String::from_utf8_lossy(&chunk.expect("body chunk")));
+            if seen.contains(needle) {
+                return true;
+            }
+        }
+        false
+    })
+    .await;
+    match found {
+        Ok(true) => seen,
+        Ok(false) => panic!("the body ended before {needle:?}: {seen}"),
+        Err(_) => panic!("{needle:?} did not arrive within {within:?}; read so far: {seen}"),
+    }
+}
+
+/// Polls `check` every 20 ms until it is true; panics with `what` after `within`.
+pub async fn eventually<F, Fut>(within: Duration, what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + within;
+    while !check().await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what} did not happen within {within:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
