@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace. On a fresh machine it first installs what the tests need
-# (Node.js and npm with the pinned @mastra/client-js in tests/js; Debian's Chromium for the
-# Swagger UI browser test; openapi-spec-validator and Schemathesis from PyPI for the OpenAPI
-# document and the API fuzzing stage) and builds
+# (Node.js and npm with the pinned @mastra/client-js in tests/js and the AI SDK's `ai` package
+# in tests/js-ai; Debian's Chromium for the Swagger UI browser test; openapi-spec-validator and
+# Schemathesis from PyPI for the OpenAPI document and the API fuzzing stage) and builds
 # everything once, into one target dir that every stage shares.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,7 +27,7 @@ as_root() {
 # Debian packages the tests need, installed together (one `apt-get update`) when missing.
 packages=()
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
-    packages+=(nodejs npm) # the @mastra/client-js test
+    packages+=(nodejs npm) # the @mastra/client-js and ai package tests
 fi
 if [ ! -x /usr/bin/chromium ]; then
     packages+=(chromium) # the Swagger UI browser test
@@ -38,10 +38,18 @@ if [ ${#packages[@]} -gt 0 ]; then
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${packages[@]}" >/dev/null
 fi
 
-if [ ! -d tests/js/node_modules/@mastra/client-js ]; then
-    step "npm ci (tests/js: the official @mastra/client-js, pinned by package-lock.json)"
-    (cd tests/js && npm ci --no-audit --no-fund --loglevel=error)
-fi
+# Installs a test's npm packages exactly as its package-lock.json pins them, unless that is
+# already done (npm ci records the lockfile it installed in node_modules/.package-lock.json).
+npm_ci() {
+    local dir=$1 what=$2
+    if [ ! -f "$dir/node_modules/.package-lock.json" ] ||
+        [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+        step "npm ci ($dir: $what, pinned by package-lock.json)"
+        (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+    fi
+}
+npm_ci tests/js "the official @mastra/client-js"
+npm_ci tests/js-ai "the AI SDK's ai package, whose reader parses UI message streams"
 
 if ! python3 -m openapi_spec_validator --version >/dev/null 2>&1; then
     step "pip install openapi-spec-validator (judges the OpenAPI document)"

@@ -187,6 +187,14 @@ pub enum RouteProblem {
         /// The constructor's error.
         reason: String,
     },
+    /// A handler whose constructor (`try_create_handler`) failed.
+    #[error("route {route}: its handler failed to build: {reason}")]
+    Handler {
+        /// Where the route came from.
+        route: String,
+        /// The constructor's error.
+        reason: String,
+    },
 }
 
 /// All route problems, reported together.

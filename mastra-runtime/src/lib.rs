@@ -38,6 +38,9 @@ extern crate self as mastra_runtime;
 
 pub mod agent;
 pub mod auth;
+pub mod background;
+pub mod chat;
+pub mod disconnect;
 pub mod error;
 pub mod extract;
 mod logging;
@@ -48,6 +51,7 @@ pub mod openapi;
 pub mod prelude;
 pub mod route;
 pub mod server;
+pub mod sse;
 pub mod tool;
 pub mod validate;
 pub mod workflow;
@@ -65,6 +69,11 @@ pub use route::{
 pub use server::{RunningServer, ServerConfig};
 pub use tool::{Tool, ToolContext, ToolError};
 pub use workflow::Workflow;
+
+pub use background::BackgroundTasks;
+pub use chat::{chat_route, ChatRouteOptions};
+/// The token type of abort signals ([`Context::abort_signal`], [`GenerateOptions::abort_signal`]).
+pub use tokio_util::sync::CancellationToken;
 
 /// The `schemars` version the runtime builds schemas with. Derive `JsonSchema` with it (see the
 /// README): `#[derive(JsonSchema)] #[schemars(crate = "mastra_runtime::schemars")]`, or depend on
@@ -98,6 +107,10 @@ mod guide_agents {}
 #[cfg(doctest)]
 #[doc = include_str!("../../docs/memory.md")]
 mod guide_memory {}
+
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/streaming.md")]
+mod guide_streaming {}
 
 #[cfg(doctest)]
 #[doc = include_str!("../../docs/workflows.md")]

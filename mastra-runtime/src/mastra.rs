@@ -8,6 +8,7 @@ use std::{
 
 use crate::{
     agent::Agent,
+    background::BackgroundTasks,
     error::{MastraError, NotFound},
     memory::{SqliteStorage, Storage},
     model::ModelError,
@@ -33,6 +34,7 @@ struct Inner {
     storage: Arc<dyn Storage>,
     config: ServerConfig,
     routes: OnceLock<Arc<[MountedRoute]>>,
+    background: BackgroundTasks,
     openapi: OnceLock<OpenApiDocument>,
 }
 
@@ -150,6 +152,39 @@ impl Mastra {
         self.inner.routes.get().map(|r| &r[..]).unwrap_or(&[])
     }
 
+    /// The application's tracked background work: what handlers spawn to outlive their request
+    /// (an agent run that must finish and be saved after the client left, a workflow run).
+    /// Graceful shutdown waits for it, up to the drain timeout, and logs what did not finish.
+    pub fn background(&self) -> &BackgroundTasks {
+        &self.inner.background
+    }
+
+    /// Spawns `future` as tracked background work named `label`
+    /// (see [`BackgroundTasks::spawn`]).
+    ///
+    /// ```no_run
+    /// use mastra_runtime::prelude::*;
+    ///
+    /// async fn start_report(c: Context) -> HttpResponse {
+    ///     c.mastra().spawn_background("nightly report", async {
+    ///         // ... work that must not die with the request ...
+    ///     });
+    ///     HttpResponse::Accepted().finish()
+    /// }
+    /// # let _ = ApiRoute::post("/reports").handler(start_report);
+    /// ```
+    pub fn spawn_background<F>(
+        &self,
+        label: impl Into<String>,
+        future: F,
+    ) -> tokio::task::JoinHandle<F::Output>
+    where
+        F: std::future::Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.inner.background.spawn(label, future)
+    }
+
     /// The OpenAPI document of every mounted route that is not hidden. Built when the server is
     /// built if the docs are on (see [`ServerConfig::openapi_docs`]), else on the first call.
     pub fn openapi_document(&self) -> &OpenApiDocument {
@@ -168,7 +203,8 @@ impl Mastra {
     }
 
     /// Serves on the configured host and port until SIGINT or SIGTERM, then drains in-flight
-    /// requests for up to the drain timeout.
+    /// requests and tracked background work ([`Mastra::background`]) for up to the drain
+    /// timeout, logging what did not finish. A second signal stops at once.
     ///
     /// Installs a `tracing` subscriber first unless one is set or
     /// [`ServerConfig::install_logger`] turned that off.
@@ -405,6 +441,7 @@ impl MastraBuilder {
                 storage,
                 config,
                 routes: OnceLock::new(),
+                background: BackgroundTasks::default(),
                 openapi: OnceLock::new(),
             }),
         };

@@ -6,6 +6,7 @@ pub mod fake_provider;
 pub mod jwt;
 pub mod load;
 pub mod raw_http;
+pub mod slow_provider;
 pub mod wire;
 
 use std::{net::TcpListener, time::Duration};

@@ -18,6 +18,7 @@ mod listing;
 mod options;
 mod output;
 mod run;
+mod ui_stream;
 
 use std::{
     collections::BTreeMap,
@@ -31,8 +32,8 @@ pub use options::{
     AgentInput, DefaultOptions, GenerateOptions, InputContent, InputMessage, InputPart,
     MemoryOptions,
 };
-pub(crate) use output::sse_response;
-pub use output::{AgentResult, ModelOutput, StepResult, SSE_DONE_FRAME};
+pub use output::{AgentResult, ModelOutput, StepResult};
+pub use ui_stream::{UiMessageChunk, UI_MESSAGE_STREAM_HEADER, UI_MESSAGE_STREAM_VERSION};
 
 use crate::{
     error::ApiError,
@@ -344,7 +345,12 @@ impl Agent {
         let run_id = options
             .run_id
             .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-        Ok(ModelOutput::new(run_id, abort, |rec| run::run(plan, rec)))
+        Ok(ModelOutput::new(
+            run_id,
+            self.id().to_owned(),
+            abort,
+            |rec| run::run(plan, rec),
+        ))
     }
 
     /// The agent as `GET /api/agents/:agentId` describes it.

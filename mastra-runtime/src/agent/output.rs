@@ -9,7 +9,7 @@ use std::{
 
 use actix_web::{http::header, HttpResponse};
 use bytes::Bytes;
-use futures_util::{future::BoxFuture, stream::BoxStream, FutureExt, Stream, StreamExt};
+use futures_util::{future::BoxFuture, stream::BoxStream, FutureExt, StreamExt};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
@@ -17,12 +17,14 @@ use tokio_util::sync::CancellationToken;
 
 use super::{
     chunk::{Chunk, ChunkType},
+    ui_stream::{UiMessageChunk, UI_MESSAGE_STREAM_HEADER, UI_MESSAGE_STREAM_VERSION},
     AgentError,
 };
-use crate::model::{FinishReason, ToolCall, ToolOutcome, Usage};
-
-/// The SSE frame that ends an agent stream.
-pub const SSE_DONE_FRAME: &str = "data: [DONE]\n\n";
+use crate::{
+    mastra::Mastra,
+    model::{FinishReason, ToolCall, ToolOutcome, Usage},
+    sse::{sse_response, SseOptions, SSE_DONE_FRAME, X_ACCEL_BUFFERING},
+};
 
 /// One model call of a run and what followed it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -140,6 +142,7 @@ impl Drop for Recorder {
 
 struct Shared {
     run_id: String,
+    agent_id: String,
     channel: Arc<Channel>,
     pending: Mutex<Option<BoxFuture<'static, ()>>>,
     abort: CancellationToken,
@@ -166,7 +169,12 @@ impl std::fmt::Debug for ModelOutput {
 
 impl ModelOutput {
     /// A run whose body `run` writes through the recorder it is given.
-    pub(crate) fn new<F, Fut>(run_id: String, abort: CancellationToken, run: F) -> Self
+    pub(crate) fn new<F, Fut>(
+        run_id: String,
+        agent_id: String,
+        abort: CancellationToken,
+        run: F,
+    ) -> Self
     where
         F: FnOnce(Recorder) -> Fut,
         Fut: std::future::Future<Output = ()> + Send + 'static,
@@ -190,6 +198,7 @@ impl ModelOutput {
         Self {
             shared: Arc::new(Shared {
                 run_id,
+                agent_id,
                 channel,
                 pending: Mutex::new(Some(guarded.boxed())),
                 abort,
@@ -213,15 +222,23 @@ impl ModelOutput {
         self.shared.abort.cancel();
     }
 
-    /// Starts the run if nothing has yet. Needs a Tokio runtime.
-    fn start(&self) {
-        let pending = self
-            .shared
+    /// The id of the agent running it.
+    pub fn agent_id(&self) -> &str {
+        &self.shared.agent_id
+    }
+
+    /// The run, if nothing has started it yet.
+    fn take_pending(&self) -> Option<BoxFuture<'static, ()>> {
+        self.shared
             .pending
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        if let Some(run) = pending {
+            .take()
+    }
+
+    /// Starts the run if nothing has yet. Needs a Tokio runtime.
+    fn start(&self) {
+        if let Some(run) = self.take_pending() {
             tokio::spawn(run);
         }
     }
@@ -272,6 +289,54 @@ impl ModelOutput {
         }
     }
 
+    /// Keeps the run going to its end whoever reads it, as tracked background work of `mastra`
+    /// ([`Mastra::background`]): the client may leave, the run still finishes and saves its
+    /// messages to memory, and graceful shutdown waits for it. Mastra's
+    /// `stream.consumeStream()` without an abort signal.
+    ///
+    /// Call it before returning the response (before anything reads the run): the run is then
+    /// driven by that background task, not by the response, so it does not stop with the HTTP
+    /// worker that served the request. Every reader still sees every chunk. Called later, it
+    /// still waits for the run and logs its outcome, but the run stays where it started.
+    ///
+    /// ```no_run
+    /// use mastra_runtime::prelude::*;
+    ///
+    /// async fn persist(c: Context) -> Result<HttpResponse, ApiError> {
+    ///     let agent = c.mastra().agent("my-agent")?;
+    ///     // No abort signal: a client leaving does not stop the run.
+    ///     let output = agent
+    ///         .stream("Write a long answer", GenerateOptions::new().memory("thread-1", "user-1"))
+    ///         .await?;
+    ///     output.consume_stream_in_background(c.mastra());
+    ///     Ok(output.to_ui_message_stream_response())
+    /// }
+    /// # let _ = ApiRoute::post("/chat/persist").handler(persist);
+    /// ```
+    pub fn consume_stream_in_background(
+        &self,
+        mastra: &Mastra,
+    ) -> tokio::task::JoinHandle<Result<AgentResult, AgentError>> {
+        let pending = self.take_pending();
+        let this = self.clone();
+        let label = format!("agent {} run {}", self.agent_id(), self.run_id());
+        mastra.spawn_background(label, async move {
+            if let Some(run) = pending {
+                run.await;
+            }
+            let outcome = this.consume_stream().await;
+            if let Err(error) = &outcome {
+                tracing::warn!(
+                    agent = this.agent_id(),
+                    run_id = this.run_id(),
+                    %error,
+                    "background agent run did not complete"
+                );
+            }
+            outcome
+        })
+    }
+
     /// The final text, once the run finished.
     pub async fn text(&self) -> Result<String, AgentError> {
         self.consume_stream().await.map(|r| r.text)
@@ -292,16 +357,47 @@ impl ModelOutput {
     pub fn sse_stream(&self) -> BoxStream<'static, Bytes> {
         self.full_stream()
             .map(|chunk| Bytes::from(chunk.to_sse_frame()))
-            .chain(futures_util::stream::once(std::future::ready(
-                Bytes::from_static(SSE_DONE_FRAME.as_bytes()),
-            )))
+            .chain(done_frame())
+            .boxed()
+    }
+
+    /// The run as the AI SDK's UI message stream body: one `data: {part}\n\n` frame per part
+    /// (`start`, `start-step`, `text-start`, `text-delta`, `text-end`, `tool-input-available`,
+    /// `tool-output-available`, `finish-step`, `finish`, `error`, `abort`), then
+    /// `data: [DONE]\n\n`.
+    pub fn ui_message_stream(&self) -> BoxStream<'static, Bytes> {
+        self.full_stream()
+            .map(|chunk| Bytes::from(UiMessageChunk::from_chunk(&chunk).to_sse_frame()))
+            .chain(done_frame())
             .boxed()
     }
 
     /// The run as an SSE response (`text/event-stream`, `Cache-Control: no-cache`,
     /// `X-Accel-Buffering: no`), each frame sent as it is produced.
     pub fn to_sse_response(&self) -> HttpResponse {
-        sse_response(self.sse_stream())
+        self.to_sse_response_with(SseOptions::default())
+    }
+
+    /// [`ModelOutput::to_sse_response`] with options (keep-alive comments).
+    pub fn to_sse_response_with(&self, options: SseOptions) -> HttpResponse {
+        sse_response(self.sse_stream(), options)
+    }
+
+    /// The run in the AI SDK UI message stream protocol, what `useChat` reads: SSE frames of
+    /// [`UiMessageChunk`] parts with the header `x-vercel-ai-ui-message-stream: v1`, each sent as
+    /// it is produced.
+    pub fn to_ui_message_stream_response(&self) -> HttpResponse {
+        self.to_ui_message_stream_response_with(SseOptions::default())
+    }
+
+    /// [`ModelOutput::to_ui_message_stream_response`] with options (keep-alive comments).
+    pub fn to_ui_message_stream_response_with(&self, options: SseOptions) -> HttpResponse {
+        let mut response = sse_response(self.ui_message_stream(), options);
+        response.headers_mut().insert(
+            header::HeaderName::from_static(UI_MESSAGE_STREAM_HEADER),
+            header::HeaderValue::from_static(UI_MESSAGE_STREAM_VERSION),
+        );
+        response
     }
 
     /// The text deltas as a `text/plain; charset=utf-8` response, sent as produced.
@@ -309,7 +405,7 @@ impl ModelOutput {
         HttpResponse::Ok()
             .content_type("text/plain; charset=utf-8")
             .insert_header((header::CACHE_CONTROL, "no-cache"))
-            .insert_header(("x-accel-buffering", "no"))
+            .insert_header((X_ACCEL_BUFFERING, "no"))
             .streaming(
                 self.text_stream()
                     .map(|t| Ok::<_, std::convert::Infallible>(Bytes::from(t))),
@@ -317,11 +413,8 @@ impl ModelOutput {
     }
 }
 
-/// An SSE response around a stream of frames.
-pub(crate) fn sse_response(frames: impl Stream<Item = Bytes> + 'static) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/event-stream")
-        .insert_header((header::CACHE_CONTROL, "no-cache"))
-        .insert_header(("x-accel-buffering", "no"))
-        .streaming(frames.map(Ok::<_, std::convert::Infallible>))
+fn done_frame() -> impl futures_util::Stream<Item = Bytes> {
+    futures_util::stream::once(std::future::ready(Bytes::from_static(
+        SSE_DONE_FRAME.as_bytes(),
+    )))
 }

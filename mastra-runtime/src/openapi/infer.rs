@@ -136,6 +136,13 @@ pub trait DescribeOutput {
     fn describe_output(inference: &mut Inference);
 }
 
+/// A hand-built response says nothing about its body (declare it with `openapi(responses(..))`),
+/// so it adds nothing; it is implemented so that `Result<HttpResponse, ApiError>`, the usual
+/// return of a streaming handler, still documents its JSON error bodies.
+impl DescribeOutput for actix_web::HttpResponse {
+    fn describe_output(_: &mut Inference) {}
+}
+
 /// A zero-sized stand-in for a type, used to ask whether it describes itself.
 ///
 /// The macro calls `(&&Probe::<T>::new()).infer_input(..)`. Method lookup tries the receiver

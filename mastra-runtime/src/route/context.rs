@@ -72,6 +72,31 @@ impl Context {
         &self.request_context
     }
 
+    /// The request's abort signal: a token cancelled when the client goes away, while this
+    /// handler is still awaiting or while its streamed response is being written (Mastra's
+    /// `c.req.raw.signal`). It never fires once the response has been written completely.
+    ///
+    /// Pass it to [`GenerateOptions::abort_signal`](crate::GenerateOptions::abort_signal) to
+    /// stop an agent run (and its model request) when nobody is listening any more. Ask for it
+    /// here, in the handler: the connection can only be watched while the request is in flight.
+    /// See [`disconnect`](crate::disconnect) for how it is detected.
+    ///
+    /// ```
+    /// use mastra_runtime::prelude::*;
+    ///
+    /// async fn stream(c: Context) -> Result<HttpResponse, ApiError> {
+    ///     let agent = c.mastra().agent("my-agent")?;
+    ///     let output = agent
+    ///         .stream("Tell me a story", GenerateOptions::new().abort_signal(c.abort_signal()))
+    ///         .await?;
+    ///     Ok(output.to_text_stream_response())
+    /// }
+    /// # let _ = ApiRoute::post("/stream").handler(stream);
+    /// ```
+    pub fn abort_signal(&self) -> tokio_util::sync::CancellationToken {
+        crate::disconnect::abort_signal(&self.req)
+    }
+
     /// The authenticated user (the verified claims), on a protected route; `None` on a public
     /// route unless an [`AuthUser`](crate::auth::AuthUser) argument verified a token.
     ///

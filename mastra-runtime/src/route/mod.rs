@@ -112,7 +112,7 @@ impl fmt::Display for RouteMethod {
 /// Builds one actix-web `Route` (the handler, no guards) for one worker.
 pub(crate) type RouteFactory = Arc<dyn Fn() -> actix_web::Route + Send + Sync>;
 
-type DeferredHandler = Box<dyn FnOnce(&Mastra) -> RouteFactory + Send>;
+type DeferredHandler = Box<dyn FnOnce(&Mastra) -> Result<RouteFactory, String> + Send>;
 
 pub(crate) enum HandlerSlot {
     Missing,
@@ -244,16 +244,31 @@ impl ApiRoute {
 
     /// Sets a handler built once, when the server is built, with access to the [`Mastra`]
     /// instance (Mastra's `createHandler`).
-    pub fn create_handler<C, F, Args>(mut self, create: C) -> Self
+    pub fn create_handler<C, F, Args>(self, create: C) -> Self
     where
         C: FnOnce(&Mastra) -> F + Send + 'static,
         F: Handler<Args> + Send + Sync,
         Args: FromRequest + 'static,
         F::Output: Responder + 'static,
     {
+        self.try_create_handler(move |mastra: &Mastra| {
+            Ok::<_, std::convert::Infallible>(create(mastra))
+        })
+    }
+
+    /// Like [`ApiRoute::create_handler`], for a factory that can fail: an `Err` is reported
+    /// as a startup problem (with every other one) instead of serving the route.
+    pub fn try_create_handler<C, F, Args, E>(mut self, create: C) -> Self
+    where
+        C: FnOnce(&Mastra) -> Result<F, E> + Send + 'static,
+        E: fmt::Display,
+        F: Handler<Args> + Send + Sync,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
         let deferred: DeferredHandler = Box::new(move |mastra: &Mastra| {
-            let handler = create(mastra);
-            Arc::new(move || actix_web::web::route().to(handler.clone())) as RouteFactory
+            let handler = create(mastra).map_err(|e| e.to_string())?;
+            Ok(Arc::new(move || actix_web::web::route().to(handler.clone())) as RouteFactory)
         });
         self.handler = match self.handler {
             HandlerSlot::Missing => HandlerSlot::Deferred(deferred),

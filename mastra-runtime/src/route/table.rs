@@ -189,7 +189,16 @@ pub(crate) fn build(
         }
         let factory = match route.handler {
             HandlerSlot::Ready(factory) => Some(factory),
-            HandlerSlot::Deferred(create) => Some(create(mastra)),
+            HandlerSlot::Deferred(create) => match create(mastra) {
+                Ok(factory) => Some(factory),
+                Err(reason) => {
+                    problems.push(RouteProblem::Handler {
+                        route: label.clone(),
+                        reason,
+                    });
+                    None
+                }
+            },
             HandlerSlot::Missing => {
                 problems.push(RouteProblem::MissingHandler {
                     route: label.clone(),

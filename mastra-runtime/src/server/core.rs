@@ -25,7 +25,7 @@ use bytes::Bytes;
 use futures_util::{FutureExt, Stream};
 
 use super::limits::HeadLimits;
-use crate::error::ApiError;
+use crate::{disconnect, error::ApiError};
 
 /// Header carrying the request id, echoed when the client sends a sane one.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
@@ -165,9 +165,17 @@ where
     fn call(&self, req: ServiceRequest) -> Self::Future {
         // Routing is done, so holding a clone is safe here; it answers if the handler panics.
         let http_req = req.request().clone();
-        let call = tokio::time::timeout(self.timeout, self.service.call(req));
+        // The timeout bounds the time to the response head only: a streamed body is written
+        // after this future has resolved, for as long as it lasts.
+        let call = tokio::time::timeout(
+            self.timeout,
+            disconnect::in_flight(disconnect::connection_of(&http_req), || {
+                self.service.call(req)
+            }),
+        );
+        let mut pending = Pending(Some(http_req.clone()));
         Box::pin(async move {
-            Ok(match AssertUnwindSafe(call).catch_unwind().await {
+            let res = match AssertUnwindSafe(call).catch_unwind().await {
                 Ok(Ok(Ok(res))) => res.map_into_boxed_body(),
                 Ok(Ok(Err(error))) => ServiceResponse::from_err(error, http_req),
                 Ok(Err(_elapsed)) => {
@@ -191,7 +199,9 @@ where
                     );
                     ServiceResponse::from_err(ApiError::internal("Internal Server Error"), http_req)
                 }
-            })
+            };
+            pending.answered();
+            Ok(disconnect::attach(res))
         })
     }
 }
@@ -265,6 +275,25 @@ impl MessageBody for PanicSafeBody {
                 );
                 Poll::Ready(Some(Err(Box::new(StreamPanicked))))
             }
+        }
+    }
+}
+
+/// Held by a route's future until it produced a response; dropped earlier (the connection was
+/// torn down while the handler was awaiting), it fires the request's abort signal if one was
+/// asked for.
+struct Pending(Option<actix_web::HttpRequest>);
+
+impl Pending {
+    fn answered(&mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        if let Some(req) = self.0.take() {
+            disconnect::abandoned(&req);
         }
     }
 }

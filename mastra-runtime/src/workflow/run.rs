@@ -266,7 +266,8 @@ impl Run {
             }
         }
         tracing::info!(workflow = workflow.id(), run_id = %shared.run_id, "workflow run started");
-        spawn_run(shared.mastra.as_ref(), drive(core));
+        let label = format!("workflow {} run {}", workflow.id(), shared.run_id);
+        spawn_run(shared.mastra.as_ref(), label, drive(core));
         Ok(())
     }
 
@@ -352,10 +353,20 @@ async fn claim(storage: &dyn Storage, core: &RunCore) -> Result<(), WorkflowErro
     })
 }
 
-/// Runs a started workflow to completion in a task of its own.
+/// Runs a started workflow to completion in a task of its own: tracked background work of the
+/// application when there is one (it outlives the request, and graceful shutdown waits for it
+/// and names it if it must abandon it), else a plain task.
 fn spawn_run(
-    _mastra: Option<&Mastra>,
+    mastra: Option<&Mastra>,
+    label: String,
     run: impl std::future::Future<Output = ()> + Send + 'static,
 ) {
-    tokio::spawn(run);
+    match mastra {
+        Some(mastra) => {
+            mastra.spawn_background(label, run);
+        }
+        None => {
+            tokio::spawn(run);
+        }
+    }
 }

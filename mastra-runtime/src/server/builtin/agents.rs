@@ -1,17 +1,16 @@
 //! `/api/agents`: list and describe agents, `generate` and `stream` (Mastra's SSE framing).
 
-use std::{collections::BTreeMap, task::Poll};
+use std::collections::BTreeMap;
 
 use actix_web::{HttpRequest, HttpResponse};
-use futures_util::StreamExt;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use tokio_util::sync::CancellationToken;
 
 use super::common::{merge_client_context, Precomputed};
 use crate::{
-    agent::{sse_response, AgentInput, AgentResult, AgentSummary, Chunk, GenerateOptions},
+    agent::{AgentInput, AgentResult, AgentSummary, Chunk, GenerateOptions},
+    disconnect::abort_signal,
     error::ApiError,
     extract::{Json, Path},
     mastra::Mastra,
@@ -26,7 +25,7 @@ use crate::{
 /// `memory.thread`: an id, or an object with one.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(untagged)]
-pub(crate) enum ThreadRef {
+pub enum ThreadRef {
     /// The thread id.
     Id(String),
     /// `{ "id": "..." }` (other fields are ignored).
@@ -36,9 +35,18 @@ pub(crate) enum ThreadRef {
     },
 }
 
+impl ThreadRef {
+    /// The thread id.
+    pub fn id(&self) -> &str {
+        match self {
+            ThreadRef::Id(id) | ThreadRef::Object { id } => id,
+        }
+    }
+}
+
 /// Which conversation a run reads and saves.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
-pub(crate) struct MemoryBody {
+pub struct MemoryBody {
     /// The thread, created on first save when it does not exist.
     pub thread: ThreadRef,
     /// The thread's owner (a user, an account).
@@ -69,6 +77,8 @@ pub(crate) struct GenerateBody {
     pub model_settings: Option<ModelSettings>,
 }
 
+/// The run's input and options. The run gets the request's abort signal: a client that leaves
+/// stops it (and its model request), and nothing is saved, as with Mastra's request signal.
 fn options(
     mastra: &Mastra,
     req: &HttpRequest,
@@ -77,12 +87,10 @@ fn options(
     let ctx = merge_client_context(req, body.request_context);
     let mut options = GenerateOptions::new()
         .request_context(ctx)
-        .mastra(mastra.clone());
+        .mastra(mastra.clone())
+        .abort_signal(abort_signal(req));
     if let Some(memory) = body.memory {
-        let thread = match memory.thread {
-            ThreadRef::Id(id) | ThreadRef::Object { id } => id,
-        };
-        options = options.memory(thread, memory.resource);
+        options = options.memory(memory.thread.id(), memory.resource);
     }
     if let Some(steps) = body.max_steps {
         options = options.max_steps(steps);
@@ -126,22 +134,7 @@ async fn stream(
     let mastra = mastra_of(&req)?;
     let agent = mastra.agent(&agent_id)?;
     let (input, options) = options(&mastra, &req, body);
-    // Dropping the body before the run ends (the client went away) aborts the run: the model
-    // call is dropped and nothing is saved, as with Mastra's request abort signal.
-    let abort = CancellationToken::new();
-    let output = agent
-        .stream(input, options.abort_signal(abort.clone()))
-        .await?;
-    let mut guard = Some(abort.drop_guard());
-    let frames = output
-        .sse_stream()
-        .chain(futures_util::stream::poll_fn(move |_| {
-            if let Some(guard) = guard.take() {
-                guard.disarm();
-            }
-            Poll::Ready(None)
-        }));
-    Ok(sse_response(frames))
+    Ok(agent.stream(input, options).await?.to_sse_response())
 }
 
 pub(super) fn routes(prefix: &str) -> Vec<ApiRoute> {

@@ -1,7 +1,7 @@
 //! Routes the runtime serves itself, one file per group.
 
-mod agents;
-mod common;
+pub(crate) mod agents;
+pub(crate) mod common;
 mod health;
 mod memory;
 mod openapi;
