@@ -5,16 +5,21 @@
 use std::{
     collections::{BTreeMap, BTreeSet},
     sync::{Arc, Mutex},
-    time::Duration,
+    time::{Duration, Instant},
 };
 
 use mastra_runtime::{
-    memory::{PageRequest, SortDirection, Storage},
+    memory::{MessageRole, PageRequest, SortDirection, Storage},
+    server::config::DEFAULT_DRAIN_TIMEOUT,
     SqliteStorage,
 };
-use mastra_tests::binary::BinaryServer;
+use mastra_tests::{binary::BinaryServer, raw_http::RawHttp};
 use serde_json::{json, Value};
 use sqlx::{sqlite::SqliteConnectOptions, ConnectOptions, Row};
+use streaming_example::AGENT_ID;
+
+/// Only one process test at a time: they measure timing and memory of their own server.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// Concurrent writers in the crash test.
 const WRITERS: usize = 16;
@@ -23,6 +28,7 @@ const ANSWERED_BEFORE_KILL: usize = 150;
 
 #[tokio::test]
 async fn sigkill_during_memory_writes_leaves_a_clean_database_with_every_answered_message() {
+    let _one = ONE_AT_A_TIME.lock().await;
     let mut server = BinaryServer::start("quickstart", &[("RUST_LOG", "warn")]).await;
     let db = server.dir().join("mastra.db");
     let answered: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
@@ -141,5 +147,136 @@ async fn sigkill_during_memory_writes_leaves_a_clean_database_with_every_answere
         answered.len(),
         rows.len(),
         rows.len() / 2
+    );
+}
+
+/// Requests in flight when SIGTERM arrives.
+const IN_FLIGHT: usize = 200;
+/// Generations left running in the background (their clients gone) when SIGTERM arrives.
+const BACKGROUND: usize = 20;
+/// What each request says: the offline model answers "You said: " and these eight words, one
+/// word every 100 ms, so every answer takes about a second.
+const MESSAGE: &str = "please keep going while the server shuts down";
+/// What each background generation says: three times as long, so those runs outlast the
+/// in-flight requests and shutdown has to wait for them after the HTTP drain.
+const LONG_MESSAGE: &str = "please keep going while the server shuts down \
+     and keep going while the server shuts down and keep going while the server shuts down";
+
+/// The useChat body of the example's persist route.
+fn chat_body(text: &str, thread: &str) -> Value {
+    json!({
+        "id": thread,
+        "trigger": "submit-message",
+        "messages": [{ "id": "m1", "role": "user", "parts": [{ "type": "text", "text": text }] }],
+        "memory": { "thread": thread, "resource": "shutdown-test" },
+    })
+}
+
+#[tokio::test]
+async fn sigterm_lets_accepted_requests_and_background_generations_finish_and_refuses_new_ones() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let mut server = BinaryServer::start("streaming-example", &[("RUST_LOG", "info")]).await;
+    let base = server.base().to_owned();
+
+    // Twenty generations that must outlive their clients: each client reads the first word
+    // and leaves; the run goes on as tracked background work.
+    for i in 0..BACKGROUND {
+        let mut client = RawHttp::post_json(
+            &base,
+            &format!("/chat/persist/{AGENT_ID}"),
+            &chat_body(&format!("{LONG_MESSAGE} {i}"), &format!("background-{i}")),
+        )
+        .await;
+        client
+            .read_until("\"type\":\"text-delta\"", Duration::from_secs(10))
+            .await;
+        client.close();
+    }
+    // Two hundred streamed answers, each accepted (its response head read) before the signal.
+    let mut in_flight = Vec::with_capacity(IN_FLIGHT);
+    for i in 0..IN_FLIGHT {
+        let body = json!({
+            "messages": format!("{MESSAGE} {i}"),
+            "memory": { "thread": format!("in-flight-{i}"), "resource": "shutdown-test" },
+        });
+        in_flight.push(RawHttp::post_json(&base, "/stream", &body).await);
+    }
+    for client in &mut in_flight {
+        client
+            .read_until("HTTP/1.1 200", Duration::from_secs(10))
+            .await;
+    }
+
+    let signalled = Instant::now();
+    server.sigterm();
+
+    // New connections are refused once the signal is handled.
+    let authority = base.trim_start_matches("http://").to_owned();
+    let refused = tokio::time::timeout(Duration::from_secs(3), async {
+        loop {
+            match tokio::net::TcpStream::connect(&authority).await {
+                Err(_) => return signalled.elapsed(),
+                Ok(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+            }
+        }
+    })
+    .await
+    .expect("new connections were still accepted 3 s after SIGTERM");
+
+    // Every accepted request completes with its whole answer.
+    let readers: Vec<_> = in_flight
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut client)| {
+            tokio::spawn(async move {
+                client.read_until("\r\n0\r\n\r\n", Duration::from_secs(15)).await;
+                assert_eq!(client.body(), format!("You said: {MESSAGE} {i}"));
+            })
+        })
+        .collect();
+    for reader in readers {
+        reader.await.expect("an accepted request did not complete");
+    }
+
+    let status = server.wait_exit(DEFAULT_DRAIN_TIMEOUT + Duration::from_secs(2)).await;
+    let took = signalled.elapsed();
+    let log = server.log();
+    assert!(status.success(), "{status}; log:\n{log}");
+    assert!(
+        took <= DEFAULT_DRAIN_TIMEOUT + Duration::from_millis(500),
+        "exit took {took:?}, drain timeout {DEFAULT_DRAIN_TIMEOUT:?}"
+    );
+    // Nothing was abandoned; when the HTTP drain ended first, shutdown waited for the rest.
+    assert!(!log.contains("abandoned"), "{log}");
+    if log.contains("waiting for background tasks to finish before exiting") {
+        assert!(log.contains("every background task finished"), "{log}");
+    }
+
+    // Everything finished is saved: the background generations and the streamed answers.
+    let storage = SqliteStorage::file(server.dir().join("mastra.db"));
+    let threads = (0..BACKGROUND)
+        .map(|i| (format!("background-{i}"), format!("{LONG_MESSAGE} {i}")))
+        .chain((0..IN_FLIGHT).map(|i| (format!("in-flight-{i}"), format!("{MESSAGE} {i}"))));
+    for (thread, said) in threads {
+        let saved: Vec<(MessageRole, String)> = storage
+            .recent_messages(&thread, 10)
+            .await
+            .expect("read the database")
+            .into_iter()
+            .map(|m| (m.role, m.content.plain_text()))
+            .collect();
+        assert_eq!(
+            saved,
+            [
+                (MessageRole::User, said.clone()),
+                (MessageRole::Assistant, format!("You said: {said}")),
+            ],
+            "{thread}"
+        );
+    }
+    eprintln!(
+        "shutdown: SIGTERM with {IN_FLIGHT} requests in flight and {BACKGROUND} background \
+         generations; new connections refused after {refused:?}; all completed and saved; \
+         exit after {took:?} (drain timeout {DEFAULT_DRAIN_TIMEOUT:?})"
     );
 }
