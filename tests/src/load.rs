@@ -50,7 +50,8 @@ impl Shot {
 
     /// Adds `Authorization: Bearer <token>`.
     pub fn bearer(mut self, token: &str) -> Shot {
-        self.headers.push(("authorization", format!("Bearer {token}")));
+        self.headers
+            .push(("authorization", format!("Bearer {token}")));
         self
     }
 }
@@ -135,7 +136,8 @@ pub async fn run(base: &str, mix: &[Shot], connections: usize, duration: Duratio
                     let index = i % mix.len();
                     i += 1;
                     let shot = &mix[index];
-                    let mut request = client.request(shot.method.clone(), format!("{base}{}", shot.path));
+                    let mut request =
+                        client.request(shot.method.clone(), format!("{base}{}", shot.path));
                     for (name, value) in &shot.headers {
                         request = request.header(*name, value);
                     }

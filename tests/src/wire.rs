@@ -57,18 +57,19 @@ impl WireReply {
             self.text()
         );
         let message = self.json()["error"].as_str().unwrap_or_default().to_owned();
-        assert!(
-            !message.is_empty(),
-            "no error message in {}",
-            self.text()
-        );
+        assert!(!message.is_empty(), "no error message in {}", self.text());
         message
     }
 
     /// Asserts the status is not a server error.
     #[track_caller]
     pub fn assert_not_5xx(&self) {
-        assert!(self.status < 500, "server error {}: {}", self.status, self.text());
+        assert!(
+            self.status < 500,
+            "server error {}: {}",
+            self.status,
+            self.text()
+        );
     }
 }
 
@@ -100,7 +101,10 @@ pub async fn exchange(base: &str, request: &[u8]) -> WireReply {
 
 /// `METHOD target HTTP/1.1` with a `host` header, the given extra header lines and body.
 pub fn request(base: &str, method: &str, target: &str, headers: &[&str], body: &[u8]) -> Vec<u8> {
-    let mut out = format!("{method} {target} HTTP/1.1\r\nhost: {}\r\n", authority(base));
+    let mut out = format!(
+        "{method} {target} HTTP/1.1\r\nhost: {}\r\n",
+        authority(base)
+    );
     for header in headers {
         out.push_str(header);
         out.push_str("\r\n");
@@ -153,7 +157,11 @@ async fn read_reply_inner(stream: &mut TcpStream, head_only: bool) -> WireReply 
             break (response.code.unwrap_or_default(), headers, len);
         }
         let n = read_some(stream, &mut buf).await;
-        assert!(n > 0, "connection closed before a response head: {:?}", lossy(&seen));
+        assert!(
+            n > 0,
+            "connection closed before a response head: {:?}",
+            lossy(&seen)
+        );
         seen.extend_from_slice(&buf[..n]);
     };
     let mut reply = WireReply {
@@ -167,7 +175,10 @@ async fn read_reply_inner(stream: &mut TcpStream, head_only: bool) -> WireReply 
     let chunked = reply
         .header("transfer-encoding")
         .is_some_and(|te| te.to_ascii_lowercase().contains("chunked"));
-    if let Some(length) = reply.header("content-length").and_then(|v| v.parse::<usize>().ok()) {
+    if let Some(length) = reply
+        .header("content-length")
+        .and_then(|v| v.parse::<usize>().ok())
+    {
         while reply.body.len() < length {
             let n = read_some(stream, &mut buf).await;
             assert!(n > 0, "connection closed mid-body: {reply:?}");

@@ -71,7 +71,10 @@ async fn a_panicking_route_is_a_json_500_and_the_next_thousand_requests_are_serv
             Err(_) => {}
             Ok(res) => {
                 assert_eq!(res.status(), 200);
-                assert!(res.bytes().await.is_err(), "the cut body must not look complete");
+                assert!(
+                    res.bytes().await.is_err(),
+                    "the cut body must not look complete"
+                );
             }
         }
     }
@@ -87,7 +90,11 @@ async fn a_panicking_route_is_a_json_500_and_the_next_thousand_requests_are_serv
             tokio::spawn(async move {
                 for i in (task..AFTER_PANIC).step_by(16) {
                     let path = if i % 100 == 99 { "/boom" } else { "/fine" };
-                    let res = client.get(format!("{base}{path}")).send().await.expect("send");
+                    let res = client
+                        .get(format!("{base}{path}"))
+                        .send()
+                        .await
+                        .expect("send");
                     let status = res.status().as_u16();
                     let body: serde_json::Value = res.json().await.expect("JSON body");
                     if path == "/boom" {
@@ -255,7 +262,10 @@ async fn a_client_that_stops_reading_an_event_stream_leaves_buffering_bounded() 
         let mut more = 0u64;
         while produced.load(Ordering::Relaxed) <= after_three {
             more += stream.read(&mut buf).await.expect("read") as u64;
-            assert!(more < 2 * MAX_BUFFERED, "read {more} bytes without new events");
+            assert!(
+                more < 2 * MAX_BUFFERED,
+                "read {more} bytes without new events"
+            );
         }
     })
     .await;

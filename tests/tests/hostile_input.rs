@@ -26,7 +26,11 @@ async fn quickstart() -> TestServer {
 }
 
 async fn send(server: &TestServer, method: &str, target: &str, headers: &[&str]) -> WireReply {
-    exchange(server.base(), &request(server.base(), method, target, headers, b"")).await
+    exchange(
+        server.base(),
+        &request(server.base(), method, target, headers, b""),
+    )
+    .await
 }
 
 async fn post_items(server: &TestServer, headers: &[&str], body: &[u8]) -> WireReply {
@@ -83,7 +87,10 @@ async fn a_truncated_body_gets_a_json_400() {
         b"",
     );
     stream.write_all(&head).await.unwrap();
-    stream.write_all(b"{\"name\":\"Lamp\",\"price\":").await.unwrap();
+    stream
+        .write_all(b"{\"name\":\"Lamp\",\"price\":")
+        .await
+        .unwrap();
     stream.shutdown().await.unwrap();
     let reply = wire::read_reply(&mut stream).await;
     reply.assert_not_5xx();
@@ -218,13 +225,20 @@ async fn a_sixteen_kilobyte_url_gets_a_json_414() {
     send(&server, "GET", &long_query, &[])
         .await
         .assert_json_error(414);
-    send(&server, "GET", &format!("/nowhere/{}", "a".repeat(16 * 1024)), &[])
-        .await
-        .assert_json_error(414);
+    send(
+        &server,
+        "GET",
+        &format!("/nowhere/{}", "a".repeat(16 * 1024)),
+        &[],
+    )
+    .await
+    .assert_json_error(414);
 
     // Just under the limit reaches the route.
     let fits = format!("/items/{}", "a".repeat(DEFAULT_MAX_URL_BYTES - 100));
-    send(&server, "GET", &fits, &[]).await.assert_json_error(404);
+    send(&server, "GET", &fits, &[])
+        .await
+        .assert_json_error(404);
 }
 
 #[tokio::test]
@@ -324,7 +338,13 @@ async fn duplicate_query_keys_get_a_json_400() {
         assert!(!message.is_empty(), "{target}");
     }
     // One of each is fine.
-    let reply = send(&server, "GET", "/api/memory/threads?resourceId=a&perPage=2", &[]).await;
+    let reply = send(
+        &server,
+        "GET",
+        "/api/memory/threads?resourceId=a&perPage=2",
+        &[],
+    )
+    .await;
     assert_eq!(reply.status, 200, "{}", reply.text());
 }
 
@@ -332,12 +352,21 @@ async fn duplicate_query_keys_get_a_json_400() {
 async fn a_repeated_api_key_is_refused_as_unauthenticated() {
     let auth = JwtAuth::hs256(SECRET).expect("secret");
     let server = TestServer::start(auth_example::app(
-        ServerConfig::default().host("127.0.0.1").workers(1).install_logger(false),
+        ServerConfig::default()
+            .host("127.0.0.1")
+            .workers(1)
+            .install_logger(false),
         auth,
     ))
     .await;
     let token = mastra_tests::jwt::hs256(&mastra_tests::jwt::claims("user-1"));
-    let ok = send(&server, "GET", &format!("/protected-data?apiKey={token}"), &[]).await;
+    let ok = send(
+        &server,
+        "GET",
+        &format!("/protected-data?apiKey={token}"),
+        &[],
+    )
+    .await;
     assert_eq!(ok.status, 200, "{}", ok.text());
     let twice = send(
         &server,
@@ -354,7 +383,16 @@ async fn unknown_and_odd_methods_get_405_with_allow_or_404_never_501() {
     let server = quickstart().await;
     let long_token = "X".repeat(2000);
     for method in [
-        "TRACE", "TRACK", "PROPFIND", "M-SEARCH", "FOO", "get", "BREW", "QUERY", "PURGE", "LINK",
+        "TRACE",
+        "TRACK",
+        "PROPFIND",
+        "M-SEARCH",
+        "FOO",
+        "get",
+        "BREW",
+        "QUERY",
+        "PURGE",
+        "LINK",
         long_token.as_str(),
     ] {
         // A route that exists: 405 naming what it answers.
@@ -399,7 +437,9 @@ async fn a_cors_preflight_is_answered_and_a_refused_one_is_json() {
     .await;
     assert_eq!(reply.status, 200, "{}", reply.text());
     assert_eq!(reply.header("access-control-allow-origin"), Some("*"));
-    let methods = reply.header("access-control-allow-methods").unwrap_or_default();
+    let methods = reply
+        .header("access-control-allow-methods")
+        .unwrap_or_default();
     assert!(methods.contains("POST"), "{methods}");
 
     // A method the policy does not allow.
@@ -437,13 +477,7 @@ async fn a_cors_preflight_is_answered_and_a_refused_one_is_json() {
     reply.assert_json_error(405);
 
     // An actual cross-origin request carries the CORS headers.
-    let reply = send(
-        &server,
-        "GET",
-        "/items/1",
-        &["origin: https://app.example"],
-    )
-    .await;
+    let reply = send(&server, "GET", "/items/1", &["origin: https://app.example"]).await;
     assert_eq!(reply.status, 200);
     assert_eq!(reply.header("access-control-allow-origin"), Some("*"));
 }

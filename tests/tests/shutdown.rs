@@ -101,12 +101,19 @@ async fn sigkill_during_memory_writes_leaves_a_clean_database_with_every_answere
         let content: Value = serde_json::from_str(&content)
             .unwrap_or_else(|e| panic!("half-written content ({e}): {content:?}"));
         assert_eq!(content["format"], 2, "{content}");
-        assert!(content["parts"].as_array().is_some_and(|p| !p.is_empty()), "{content}");
+        assert!(
+            content["parts"].as_array().is_some_and(|p| !p.is_empty()),
+            "{content}"
+        );
         threads.entry(thread).or_default().push((role, content));
     }
     let mut stored = BTreeSet::new();
     for (thread, messages) in &threads {
-        assert_eq!(messages.len() % 2, 0, "{thread}: an exchange was cut in half");
+        assert_eq!(
+            messages.len() % 2,
+            0,
+            "{thread}: an exchange was cut in half"
+        );
         for pair in messages.chunks(2) {
             assert_eq!(pair[0].0, "user", "{thread}: {pair:?}");
             assert_eq!(pair[1].0, "assistant", "{thread}: {pair:?}");
@@ -229,7 +236,9 @@ async fn sigterm_lets_accepted_requests_and_background_generations_finish_and_re
         .enumerate()
         .map(|(i, mut client)| {
             tokio::spawn(async move {
-                client.read_until("\r\n0\r\n\r\n", Duration::from_secs(15)).await;
+                client
+                    .read_until("\r\n0\r\n\r\n", Duration::from_secs(15))
+                    .await;
                 assert_eq!(client.body(), format!("You said: {MESSAGE} {i}"));
             })
         })
@@ -238,7 +247,9 @@ async fn sigterm_lets_accepted_requests_and_background_generations_finish_and_re
         reader.await.expect("an accepted request did not complete");
     }
 
-    let status = server.wait_exit(DEFAULT_DRAIN_TIMEOUT + Duration::from_secs(2)).await;
+    let status = server
+        .wait_exit(DEFAULT_DRAIN_TIMEOUT + Duration::from_secs(2))
+        .await;
     let took = signalled.elapsed();
     let log = server.log();
     assert!(status.success(), "{status}; log:\n{log}");

@@ -75,7 +75,12 @@ async fn saturation_on_keep_alive_ends_with_no_errors_and_flat_memory() {
         warmup.answered,
         report.per_shot,
     );
-    assert_eq!(warmup.errors + warmup.non_2xx, 0, "warm-up: {:?}", warmup.samples);
+    assert_eq!(
+        warmup.errors + warmup.non_2xx,
+        0,
+        "warm-up: {:?}",
+        warmup.samples
+    );
     assert_eq!(report.errors, 0, "errors: {:?}", report.samples);
     assert_eq!(report.non_2xx, 0, "non-2xx: {:?}", report.samples);
     assert!(report.answered > 0, "nothing answered");

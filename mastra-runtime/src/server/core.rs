@@ -261,9 +261,8 @@ impl MessageBody for PanicSafeBody {
         if this.done {
             return Poll::Ready(None);
         }
-        let polled = std::panic::catch_unwind(AssertUnwindSafe(|| {
-            Pin::new(&mut this.inner).poll_next(cx)
-        }));
+        let polled =
+            std::panic::catch_unwind(AssertUnwindSafe(|| Pin::new(&mut this.inner).poll_next(cx)));
         match polled {
             Ok(poll) => poll,
             Err(panic) => {

@@ -150,7 +150,8 @@ mod props {
             prop_assert_eq!(merged.get(key), Some(Value::from(value)));
         }
         for (key, value) in &entries {
-            let ours = RESERVED_KEYS.contains(&key.as_str()) || PRESET.iter().any(|(k, _)| k == key);
+            let ours =
+                RESERVED_KEYS.contains(&key.as_str()) || PRESET.iter().any(|(k, _)| k == key);
             if !ours {
                 prop_assert_eq!(merged.get(key), Some(value.clone()));
             }
