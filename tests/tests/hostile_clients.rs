@@ -179,8 +179,10 @@ async fn clients_trickling_their_head_are_cut_off_without_delaying_others() {
         "a request took {slowest:?} while slow clients were connected"
     );
 
+    let mut cut_after = Vec::new();
     for task in slow {
         let (elapsed, sent, answer, closed) = task.await.expect("slow client");
+        cut_after.push((elapsed, sent));
         assert!(
             sent < head.len(),
             "the slow client got its whole head in ({elapsed:?})"
@@ -196,6 +198,21 @@ async fn clients_trickling_their_head_are_cut_off_without_delaying_others() {
         );
         assert!(closed, "the connection stayed open after the timeout");
     }
+    let (earliest, latest) = cut_after
+        .iter()
+        .fold((Duration::MAX, Duration::ZERO), |(a, b), (e, _)| {
+            (a.min(*e), b.max(*e))
+        });
+    let most_bytes = cut_after
+        .iter()
+        .map(|(_, sent)| *sent)
+        .max()
+        .unwrap_or_default();
+    eprintln!(
+        "slow clients: {} cut off after {earliest:?} to {latest:?} (at most {most_bytes} bytes \
+         sent; timeout {HEAD_TIMEOUT:?}); meanwhile {served} requests served, slowest {slowest:?}",
+        cut_after.len()
+    );
 }
 
 /// Size of one event of the endless stream.
@@ -253,6 +270,11 @@ async fn a_client_that_stops_reading_an_event_stream_leaves_buffering_bounded() 
     assert!(
         after_three - after_one <= EVENT_BYTES as u64 * 2,
         "production went on while nobody read: {after_one} then {after_three}"
+    );
+
+    eprintln!(
+        "stalled reader: read {read} bytes, then stopped; produced {after_one} bytes after 1 s \
+         and {after_three} after 3 s of stall ({buffered} produced but unread)"
     );
 
     // The server serves others meanwhile, and the stream resumes when the client reads again.
