@@ -3,13 +3,15 @@
 //! (tests/js/client.test.mjs). `tests/run.sh` installs the package with `npm ci`.
 
 use std::{
-    net::TcpListener,
     path::PathBuf,
     process::{Child, Command, Stdio},
     time::Duration,
 };
 
-use mastra_tests::{client, temp_dir};
+use mastra_tests::{
+    binary::{free_port, workspace_binary},
+    client, temp_dir,
+};
 
 struct Process(Child);
 
@@ -20,21 +22,6 @@ impl Drop for Process {
     }
 }
 
-fn quickstart_binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("test path");
-    let dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target dir");
-    let bin = dir.join(format!("quickstart{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        bin.exists(),
-        "{} is missing: build it first (`cargo build -p quickstart`, which tests/run.sh does)",
-        bin.display()
-    );
-    bin
-}
-
 #[tokio::test]
 async fn the_official_mastra_client_js_drives_the_quickstart() {
     let js_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("js");
@@ -43,14 +30,11 @@ async fn the_official_mastra_client_js_drives_the_quickstart() {
         "@mastra/client-js is not installed: run `npm ci` in {} (tests/run.sh does)",
         js_dir.display()
     );
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port");
+    let port = free_port();
     // A fresh working directory, so ./mastra.db starts empty.
     let cwd = temp_dir("client-js");
     let _server = Process(
-        Command::new(quickstart_binary())
+        Command::new(workspace_binary("quickstart"))
             .current_dir(&cwd)
             .env("PORT", port.to_string())
             .env_remove("OPENAI_API_KEY")

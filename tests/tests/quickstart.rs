@@ -1,13 +1,14 @@
 //! The quickstart, in-process and as the real binary, spoken to over HTTP on 127.0.0.1.
 
 use std::{
-    net::TcpListener,
-    path::PathBuf,
     process::{Child, Command, Stdio},
     time::{Duration, Instant},
 };
 
-use mastra_tests::{client, TestServer};
+use mastra_tests::{
+    binary::{free_port, workspace_binary},
+    client, TestServer,
+};
 use serde_json::json;
 
 #[tokio::test]
@@ -41,22 +42,6 @@ async fn quickstart_routes_answer_like_the_guide() {
     assert_eq!(fetched.json()["name"], "Lamp");
 }
 
-fn quickstart_binary() -> PathBuf {
-    // target/<profile>/deps/<this test> -> target/<profile>/quickstart
-    let exe = std::env::current_exe().expect("test path");
-    let dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target dir");
-    let bin = dir.join(format!("quickstart{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        bin.exists(),
-        "{} is missing: build it first (`cargo build -p quickstart`, which tests/run.sh does)",
-        bin.display()
-    );
-    bin
-}
-
 struct Process(Child);
 
 impl Drop for Process {
@@ -66,17 +51,10 @@ impl Drop for Process {
     }
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
 #[tokio::test]
 async fn the_binary_honours_port_serves_and_stops_cleanly_on_sigterm() {
     let port = free_port();
-    let child = Command::new(quickstart_binary())
+    let child = Command::new(workspace_binary("quickstart"))
         // The agent's memory opens ./mastra.db: keep it out of the source tree.
         .current_dir(mastra_tests::temp_dir("quickstart-binary"))
         .env("PORT", port.to_string())

@@ -366,3 +366,48 @@ async fn requires_auth_is_carried_onto_the_mounted_route() {
     // No auth is configured, so a route that requires auth is still public, as in Mastra.
     server.get("/closed").await.assert_status(200);
 }
+
+#[tokio::test]
+async fn routes_grouped_by_first_segment_keep_exact_matches_405s_and_json_404s() {
+    async fn list() -> &'static str {
+        "list"
+    }
+    async fn one(Path(id): Path<String>) -> String {
+        format!("one:{id}")
+    }
+    let server = TestServer::start(
+        app()
+            .route(ApiRoute::get("/items").handler(list))
+            .route(ApiRoute::get("/items/:id").handler(one))
+            .route(ApiRoute::get("/").handler(list)),
+    )
+    .await;
+    assert_eq!(server.get("/items").await.text, "list");
+    assert_eq!(server.get("/items/7").await.text, "one:7");
+    assert_eq!(server.get("/").await.text, "list");
+    for miss in ["/itemsx", "/items/7/more", "/items/", "/api/nope"] {
+        server.get(miss).await.assert_error(404, "Not Found");
+    }
+    let refused = server.send(server.request(Method::POST, "/items/7")).await;
+    refused.assert_error(405, "Method Not Allowed");
+    assert_eq!(refused.header("allow"), Some("GET, HEAD"));
+}
+
+#[tokio::test]
+async fn a_route_starting_with_a_parameter_still_sees_every_path() {
+    async fn by_slug(Path(slug): Path<String>) -> String {
+        format!("slug:{slug}")
+    }
+    async fn about() -> &'static str {
+        "about"
+    }
+    let server = TestServer::start(
+        app()
+            .route(ApiRoute::get("/about").handler(about))
+            .route(ApiRoute::get("/:slug").handler(by_slug)),
+    )
+    .await;
+    assert_eq!(server.get("/about").await.text, "about");
+    assert_eq!(server.get("/health-check").await.text, "slug:health-check");
+    assert_eq!(server.get("/health").await.json()["success"], true);
+}

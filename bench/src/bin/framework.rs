@@ -2,8 +2,11 @@
 //! `BENCH_EXTRA_ROUTES` generated routes. `PORT`, `BENCH_WORKERS` as for the baseline.
 
 use mastra_bench::{env_usize, extra_route_path, EXTRA_ROUTES, PROTECTED_PATH, SECRET};
+use std::time::Duration;
+
 use mastra_runtime::{
     auth::{AuthConfig, AuthUser},
+    model::EchoModel,
     prelude::*,
 };
 
@@ -23,11 +26,17 @@ async fn main() -> Result<(), MastraError> {
         AuthConfig::new(JwtAuth::hs256(SECRET).map_err(|e| MastraError::Config(e.to_string()))?)
             // The quickstart's built-in agent routes stay public, like the baseline's stream.
             .public("/api/agents/*");
-    let mut app = quickstart::app()
+    // The offline model without its per-token pause, so the SSE scenario measures the
+    // framework's streaming rather than a sleep.
+    let agent = quickstart::agent::agent_with_model(EchoModel::new().token_delay(Duration::ZERO));
+    let mut app = quickstart::app_with_agent(agent)
         .server(
             ServerConfig::default()
                 .workers(workers)
                 .install_logger(false)
+                // Release builds leave the document off unless asked (Mastra's default).
+                .openapi_docs(true)
+                .swagger_ui(true)
                 .auth(auth),
         )
         .route(ApiRoute::get(PROTECTED_PATH).handler(protected));

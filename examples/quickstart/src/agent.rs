@@ -1,6 +1,6 @@
 //! The quickstart's agent: the offline model unless a provider key is set, one tool, memory.
 
-use mastra_runtime::{model::ECHO_MODEL, prelude::*};
+use mastra_runtime::{agent::ModelChoice, model::ECHO_MODEL, prelude::*};
 
 /// The agent's id.
 pub const AGENT_ID: &str = "my-agent";
@@ -53,8 +53,13 @@ pub fn temperature_tool() -> Tool {
         })
 }
 
-/// The agent, with the tool and memory.
+/// The agent, with the tool and memory, on [`model_name`]'s model.
 pub fn agent() -> Agent {
+    agent_with_model(model_name())
+}
+
+/// The same agent on another model (the benchmarks use an offline model without token delay).
+pub fn agent_with_model(model: impl Into<ModelChoice>) -> Agent {
     Agent::builder(AGENT_ID)
         .name("My Agent")
         .description("A helpful assistant that can convert temperatures")
@@ -62,7 +67,7 @@ pub fn agent() -> Agent {
             "You are a helpful assistant. Use the celsius-to-fahrenheit tool to convert \
              temperatures.",
         )
-        .model(model_name())
+        .model(model)
         .tool(temperature_tool())
         .memory(Memory::new())
         .build()

@@ -14,8 +14,13 @@ use mastra_runtime::prelude::*;
 
 /// The application: one agent (with its tool and memory), one workflow and this crate's routes.
 pub fn app() -> mastra_runtime::MastraBuilder {
+    app_with_agent(agent::agent())
+}
+
+/// The application around `agent` (which should be [`agent::agent_with_model`] on some model).
+pub fn app_with_agent(agent: Agent) -> mastra_runtime::MastraBuilder {
     Mastra::builder()
-        .agent(agent::agent())
+        .agent(agent)
         .workflow(workflow::trip_planner())
         // Only this crate's routes, so the app stays the same when linked into a test binary.
         .routes_from_module(module_path!())

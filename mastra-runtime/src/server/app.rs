@@ -123,6 +123,11 @@ fn method_guard(method: RouteMethod) -> Option<guard::AnyGuard> {
 /// match, so routes with the same shape but different parameter names (`/items/:id` GET and
 /// `/items/:itemId` POST) each keep their own names, and a literal route (`/items/new` GET)
 /// does not hide a parameter route (`/items/:id` POST) for other methods.
+///
+/// actix-web tries resources one by one, and each parameterised one is a regex match. When no
+/// route starts with a parameter, resources are grouped in one scope per first segment
+/// (`/api`, `/items`, ...): a request then pays a prefix comparison per group and regex
+/// matches only within its own group, so custom routes do not pay for the built-in ones.
 fn mount(cfg: &mut web::ServiceConfig, routes: &[MountedRoute], guard: &RouteGuard) {
     let mut order: Vec<&MountedRoute> = routes.iter().collect();
     order.sort_by(|a, b| {
@@ -130,10 +135,15 @@ fn mount(cfg: &mut web::ServiceConfig, routes: &[MountedRoute], guard: &RouteGua
             .specificity_key()
             .cmp(&b.pattern.specificity_key())
     });
+    let scoped = !order
+        .iter()
+        .any(|r| matches!(r.pattern.segments().first(), Some(Segment::Param(_))));
+    let mut mounts = Mounts::new(scoped);
 
     for route in &order {
         let handler = wrap_in_order((route.factory)(), &route.stack).wrap(guard.clone());
-        let mut resource = web::resource(route.pattern.actix());
+        let (group, pattern) = mounts.place(route);
+        let mut resource = web::resource(pattern);
         if let Some(guard) = method_guard(route.method) {
             resource = resource.guard(guard);
         }
@@ -141,7 +151,7 @@ fn mount(cfg: &mut web::ServiceConfig, routes: &[MountedRoute], guard: &RouteGua
             // The extractors find the route's compiled schemas here.
             resource = resource.app_data(Arc::clone(validator));
         }
-        cfg.service(resource.route(handler));
+        mounts.add(group, resource.route(handler));
     }
 
     // One 405 catcher per shape, most specific first. A shape's Allow lists the methods of
@@ -169,8 +179,10 @@ fn mount(cfg: &mut web::ServiceConfig, routes: &[MountedRoute], guard: &RouteGua
         allowed.sort_unstable();
         allowed.dedup();
         let allow: Arc<str> = allowed.join(", ").into();
-        cfg.service(
-            web::resource(representative.pattern.actix()).default_service(web::to(move || {
+        let (group, pattern) = mounts.place(representative);
+        mounts.add(
+            group,
+            web::resource(pattern).default_service(web::to(move || {
                 let allow = Arc::clone(&allow);
                 async move {
                     HttpResponse::MethodNotAllowed()
@@ -179,6 +191,58 @@ fn mount(cfg: &mut web::ServiceConfig, routes: &[MountedRoute], guard: &RouteGua
                 }
             })),
         );
+    }
+    mounts.register(cfg);
+}
+
+/// Resources on their way into the app: at the root, or grouped by first path segment.
+struct Mounts {
+    scoped: bool,
+    root: Vec<actix_web::Resource>,
+    groups: BTreeMap<String, Vec<actix_web::Resource>>,
+}
+
+impl Mounts {
+    fn new(scoped: bool) -> Self {
+        Self {
+            scoped,
+            root: Vec::new(),
+            groups: BTreeMap::new(),
+        }
+    }
+
+    /// The group a route goes in, and its pattern relative to that group.
+    fn place(&self, route: &MountedRoute) -> (Option<String>, String) {
+        let full = route.pattern.actix();
+        match route.pattern.segments().first() {
+            Some(Segment::Static(first)) if self.scoped => {
+                let prefix = format!("/{first}");
+                let rest = full.strip_prefix(&prefix).unwrap_or(&full).to_owned();
+                (Some(prefix), rest)
+            }
+            _ => (None, full),
+        }
+    }
+
+    fn add(&mut self, group: Option<String>, resource: actix_web::Resource) {
+        match group {
+            Some(prefix) => self.groups.entry(prefix).or_default().push(resource),
+            None => self.root.push(resource),
+        }
+    }
+
+    fn register(self, cfg: &mut web::ServiceConfig) {
+        for resource in self.root {
+            cfg.service(resource);
+        }
+        for (prefix, resources) in self.groups {
+            // A request that enters a scope and matches nothing there gets the app's JSON 404.
+            let mut scope = web::scope(&prefix);
+            for resource in resources {
+                scope = scope.service(resource);
+            }
+            cfg.service(scope);
+        }
     }
 }
 

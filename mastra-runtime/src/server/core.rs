@@ -101,7 +101,9 @@ where
                 );
                 return finish(res, started, request_id);
             }
-            // No declared length: the body is chunked (or absent), so count it as it arrives.
+            // HTTP/1.x with neither Content-Length nor Transfer-Encoding has no body at all.
+            None if !may_stream_body(&req) => {}
+            // No declared length: the body is chunked, so count it as it arrives.
             None => {
                 let payload = req.take_payload();
                 req.set_payload(Payload::from(Box::pin(Limited {
@@ -339,9 +341,26 @@ fn request_id(req: &ServiceRequest) -> HeaderValue {
         .cloned()
         .unwrap_or_else(|| {
             let id = NEXT_REQUEST_ID.fetch_add(1, Ordering::Relaxed);
-            HeaderValue::from_str(&format!("{id:016x}"))
-                .unwrap_or_else(|_| HeaderValue::from_static("0"))
+            HeaderValue::from_bytes(&hex16(id)).unwrap_or_else(|_| HeaderValue::from_static("0"))
         })
+}
+
+/// `id` as 16 lowercase hex digits, without going through `fmt` (this runs on every request).
+fn hex16(id: u64) -> [u8; 16] {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = [0u8; 16];
+    for (i, byte) in out.iter_mut().enumerate() {
+        let shift = (15 - i) * 4;
+        *byte = DIGITS[((id >> shift) & 0xf) as usize];
+    }
+    out
+}
+
+/// Whether a request without `Content-Length` can still carry a body: chunked HTTP/1.1, or
+/// HTTP/2 (whose frames need no length header).
+fn may_stream_body(req: &ServiceRequest) -> bool {
+    req.headers().contains_key(header::TRANSFER_ENCODING)
+        || req.version() >= actix_web::http::Version::HTTP_2
 }
 
 /// `Some(Ok(n))` for a valid `Content-Length`, `Some(Err)` for a malformed one, `None` when absent.
@@ -430,4 +449,16 @@ fn is_json(headers: &actix_web::http::header::HeaderMap) -> bool {
 /// The JSON 404 for paths no route matches.
 pub(crate) async fn not_found() -> HttpResponse {
     HttpResponse::NotFound().json(serde_json::json!({ "error": "Not Found" }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::hex16;
+
+    #[test]
+    fn request_ids_are_sixteen_hex_digits() {
+        assert_eq!(&hex16(1), b"0000000000000001");
+        assert_eq!(&hex16(0xdead_beef), b"00000000deadbeef");
+        assert_eq!(&hex16(u64::MAX), b"ffffffffffffffff");
+    }
 }
