@@ -76,6 +76,11 @@ fn parse_args() -> Result<Options> {
             other => return setup(format!("unknown argument {other}; see bench/run.sh")),
         }
     }
+    // The servers run with their own working directory, so a relative bin dir (the default
+    // `target/...` of a clone without CARGO_TARGET_DIR) must be resolved against ours first.
+    if options.bin_dir.is_relative() {
+        options.bin_dir = std::env::current_dir()?.join(&options.bin_dir);
+    }
     Ok(options)
 }
 
