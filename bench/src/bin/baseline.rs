@@ -41,8 +41,15 @@ async fn health() -> HttpResponse {
 }
 
 async fn get_item(store: web::Data<Store>, id: web::Path<String>) -> HttpResponse {
-    let items = store.items.lock().unwrap_or_else(|e| e.into_inner());
-    match items.get(id.as_str()) {
+    // Cloned out of the store and serialized after the lock is released, as the quickstart's
+    // handler does (it returns an owned `Json<Item>`): the two sides differ only in their glue.
+    let item = store
+        .items
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(id.as_str())
+        .cloned();
+    match item {
         Some(item) => HttpResponse::Ok().json(item),
         None => HttpResponse::NotFound().json(serde_json::json!({ "error": "Item not found" })),
     }

@@ -125,8 +125,15 @@ pub(crate) async fn check<P: AuthProvider + ?Sized>(
 
 /// Makes `user` the request's user: in the request context under [`USER_KEY`] and for
 /// `AuthUser` / `Context::user`.
+///
+/// The context is only written here when it already exists (a middleware before auth asked
+/// for it); otherwise [`RequestContext::of`] seeds it from the verified user when it is first
+/// asked for, so a request whose handler never reads the context does not pay for building
+/// one and copying the claims into it.
 pub(crate) fn store_user(req: &HttpRequest, user: Value) -> Arc<Value> {
-    RequestContext::of(req).set(USER_KEY, user.clone());
+    if let Some(ctx) = RequestContext::existing(req) {
+        ctx.set(USER_KEY, user.clone());
+    }
     let user = Arc::new(user);
     req.extensions_mut().insert(VerifiedUser(Arc::clone(&user)));
     user

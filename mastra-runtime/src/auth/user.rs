@@ -1,6 +1,7 @@
 //! [`AuthUser`]: the authenticated user as a handler argument.
 
 use std::{
+    any::{Any, TypeId},
     future::{ready, Ready},
     ops::{Deref, DerefMut},
     sync::Arc,
@@ -76,7 +77,18 @@ impl<T> DerefMut for AuthUser<T> {
     }
 }
 
-fn fit<T: DeserializeOwned>(user: &Value) -> Result<AuthUser<T>, actix_web::Error> {
+fn fit<T: DeserializeOwned + 'static>(user: &Value) -> Result<AuthUser<T>, actix_web::Error> {
+    // `AuthUser` (of the claims as JSON) is the common case: a clone, not a deserialization
+    // that rebuilds the same value.
+    if TypeId::of::<T>() == TypeId::of::<Value>() {
+        let mut claims = Some(user.clone());
+        if let Some(value) = (&mut claims as &mut dyn Any)
+            .downcast_mut::<Option<T>>()
+            .and_then(Option::take)
+        {
+            return Ok(AuthUser(value));
+        }
+    }
     T::deserialize(user).map(AuthUser).map_err(|error| {
         tracing::debug!(target: "mastra::auth", %error, "the claims do not fit the handler's user type");
         Refusal::Invalid("claims do not fit the user type").into()

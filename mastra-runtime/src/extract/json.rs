@@ -6,8 +6,15 @@ use std::{
 };
 
 use actix_web::{
-    body::BoxBody, dev::Payload, error::PayloadError, http::StatusCode, web::Bytes, FromRequest,
-    HttpMessage, HttpRequest, HttpResponse, Responder,
+    body::BoxBody,
+    dev::Payload,
+    error::PayloadError,
+    http::{
+        header::{self, HeaderValue},
+        StatusCode,
+    },
+    web::Bytes,
+    FromRequest, HttpMessage, HttpRequest, HttpResponse, Responder,
 };
 use schemars::JsonSchema;
 use serde::{de::DeserializeOwned, Serialize};
@@ -62,6 +69,14 @@ impl<T> DerefMut for Json<T> {
 
 /// Whether a request declares a JSON body (`application/json` or `application/*+json`).
 fn is_json_content_type(req: &HttpRequest) -> bool {
+    // The exact common value answers without parsing a `Mime` (every JSON request asks).
+    if req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|value| value.as_bytes().eq_ignore_ascii_case(b"application/json"))
+    {
+        return true;
+    }
     match req.mime_type() {
         Ok(Some(mime)) => {
             mime.type_() == "application"
@@ -199,13 +214,16 @@ impl<T: JsonSchema> DescribeInput for OptionalJson<T> {
     }
 }
 
+/// The `Content-Type` of JSON responses, built once rather than parsed per response.
+const APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json");
+
 impl<T: Serialize> Responder for Json<T> {
     type Body = BoxBody;
 
     fn respond_to(self, _: &HttpRequest) -> HttpResponse {
         match serde_json::to_vec(&self.0) {
             Ok(body) => HttpResponse::Ok()
-                .content_type("application/json")
+                .insert_header((header::CONTENT_TYPE, APPLICATION_JSON))
                 .body(body),
             Err(error) => {
                 tracing::error!(%error, "response body could not be serialized");

@@ -66,6 +66,8 @@ pub struct OpenApiDocument {
     spec: OpenApi,
     json: Bytes,
     etag: String,
+    /// [`OpenApiDocument::etag`] as a header value, built once for every response.
+    etag_header: actix_web::http::header::HeaderValue,
 }
 
 impl OpenApiDocument {
@@ -96,7 +98,15 @@ impl OpenApiDocument {
             }
         };
         let etag = etag(&json);
-        Self { spec, json, etag }
+        // Quotes, hex digits and a dash: always a valid header value.
+        let etag_header = actix_web::http::header::HeaderValue::from_str(&etag)
+            .unwrap_or_else(|_| actix_web::http::header::HeaderValue::from_static("\"0\""));
+        Self {
+            spec,
+            json,
+            etag,
+            etag_header,
+        }
     }
 
     /// The document model (apistos's OpenAPI types).
@@ -112,6 +122,10 @@ impl OpenApiDocument {
     /// The strong `ETag` of [`OpenApiDocument::json`], quoted.
     pub fn etag(&self) -> &str {
         &self.etag
+    }
+
+    pub(crate) fn etag_header(&self) -> &actix_web::http::header::HeaderValue {
+        &self.etag_header
     }
 
     /// The document as a JSON value.

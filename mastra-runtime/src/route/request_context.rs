@@ -64,8 +64,18 @@ impl RequestContext {
             return ctx.clone();
         }
         let ctx = RequestContext::new();
+        // The auth layer verified the user before anyone asked for the context: it is the
+        // context's `user` from the start (see `auth::layer::store_user`).
+        if let Some(user) = crate::auth::user_of(req) {
+            ctx.set(crate::auth::USER_KEY, Value::clone(&user));
+        }
         req.extensions_mut().insert(ctx.clone());
         ctx
+    }
+
+    /// The context of `req` if something already asked for it.
+    pub(crate) fn existing(req: &HttpRequest) -> Option<Self> {
+        req.extensions().get::<RequestContext>().cloned()
     }
 
     // A poisoned lock only means another holder panicked mid-update of a plain map; the map is

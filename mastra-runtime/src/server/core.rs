@@ -22,13 +22,16 @@ use actix_web::{
     Error, HttpMessage, HttpResponse, ResponseError,
 };
 use bytes::Bytes;
-use futures_util::{FutureExt, Stream};
+use futures_util::Stream;
 
 use super::limits::HeadLimits;
 use crate::{disconnect, error::ApiError};
 
 /// Header carrying the request id, echoed when the client sends a sane one.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// [`REQUEST_ID_HEADER`] as a header name, so that lookups do not parse the name every time.
+const REQUEST_ID: HeaderName = HeaderName::from_static(REQUEST_ID_HEADER);
 
 static NEXT_REQUEST_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -63,8 +66,6 @@ pub(crate) struct CoreService<S> {
     config: Core,
 }
 
-type BoxFuture<T> = Pin<Box<dyn Future<Output = T>>>;
-
 impl<S, B> Service<ServiceRequest> for CoreService<S>
 where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
@@ -72,7 +73,7 @@ where
 {
     type Response = ServiceResponse<BoxBody>;
     type Error = Error;
-    type Future = BoxFuture<Result<Self::Response, Self::Error>>;
+    type Future = CoreFuture<S::Future>;
 
     actix_web::dev::forward_ready!(service);
 
@@ -114,11 +115,55 @@ where
             }
         }
 
-        let call = self.service.call(req);
-        Box::pin(async move {
-            let res = call.await?.map_into_boxed_body();
-            Ok(complete(res, started, request_id))
-        })
+        CoreFuture::Call {
+            call: self.service.call(req),
+            started,
+            request_id: Some(request_id),
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// [`Core`]'s answer: the application's call, completed (request id, log line, JSON error
+    /// body) when it resolves, or a refusal decided before routing.
+    #[project = CoreFutureProj]
+    pub(crate) enum CoreFuture<F> {
+        Call {
+            #[pin]
+            call: F,
+            started: Instant,
+            request_id: Option<HeaderValue>,
+        },
+        Refused {
+            response: Option<ServiceResponse<BoxBody>>,
+        },
+    }
+}
+
+impl<F, B> Future for CoreFuture<F>
+where
+    F: Future<Output = Result<ServiceResponse<B>, Error>>,
+    B: MessageBody + 'static,
+{
+    type Output = Result<ServiceResponse<BoxBody>, Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        match self.project() {
+            CoreFutureProj::Call {
+                call,
+                started,
+                request_id,
+            } => {
+                let res = std::task::ready!(call.poll(cx))?.map_into_boxed_body();
+                let request_id = request_id
+                    .take()
+                    .expect("CoreFuture polled after completion");
+                Poll::Ready(Ok(complete(res, *started, request_id)))
+            }
+            CoreFutureProj::Refused { response } => Poll::Ready(Ok(response
+                .take()
+                .expect("CoreFuture polled after completion"))),
+        }
     }
 }
 
@@ -160,51 +205,101 @@ where
 {
     type Response = ServiceResponse<BoxBody>;
     type Error = Error;
-    type Future = BoxFuture<Result<Self::Response, Self::Error>>;
+    type Future = Guarded<S::Future>;
 
     actix_web::dev::forward_ready!(service);
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
         // Routing is done, so holding a clone is safe here; it answers if the handler panics.
-        let http_req = req.request().clone();
-        // The timeout bounds the time to the response head only: a streamed body is written
-        // after this future has resolved, for as long as it lasts.
-        let call = tokio::time::timeout(
-            self.timeout,
-            disconnect::in_flight(disconnect::connection_of(&http_req), || {
-                self.service.call(req)
-            }),
-        );
-        let mut pending = Pending(Some(http_req.clone()));
-        Box::pin(async move {
-            let res = match AssertUnwindSafe(call).catch_unwind().await {
-                Ok(Ok(Ok(res))) => res.map_into_boxed_body(),
-                Ok(Ok(Err(error))) => ServiceResponse::from_err(error, http_req),
-                Ok(Err(_elapsed)) => {
-                    tracing::warn!(
-                        method = %http_req.method(),
-                        path = http_req.path(),
-                        "request timed out before a response was ready"
-                    );
-                    ServiceResponse::from_err(
-                        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "Request timed out"),
-                        http_req,
-                    )
+        let request = req.request().clone();
+        let call = disconnect::in_flight(disconnect::connection_of(&request), || {
+            self.service.call(req)
+        });
+        Guarded {
+            call,
+            deadline: None,
+            timeout: self.timeout,
+            request,
+            answered: false,
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A route's call under [`RouteGuard`]: a panic becomes a 500, an error becomes its
+    /// response, and a response head not ready within the timeout becomes a 503.
+    ///
+    /// The timer is only armed once the call first waits: most handlers answer on their first
+    /// poll, and for them a timer entry (registered with the runtime and removed again) would be
+    /// pure per-request cost. The deadline therefore counts from the first wait, which trails
+    /// the call's start by the synchronous work of that first poll.
+    pub(crate) struct Guarded<F> {
+        #[pin]
+        call: tokio::task::futures::TaskLocalFuture<Option<usize>, F>,
+        deadline: Option<Pin<Box<tokio::time::Sleep>>>,
+        timeout: Duration,
+        request: actix_web::HttpRequest,
+        answered: bool,
+    }
+
+    impl<F> PinnedDrop for Guarded<F> {
+        fn drop(this: Pin<&mut Self>) {
+            // Dropped before answering: the connection was torn down while the handler was
+            // awaiting, so fire the request's abort signal if one was asked for.
+            if !this.answered {
+                disconnect::abandoned(&this.request);
+            }
+        }
+    }
+}
+
+impl<F, B> Future for Guarded<F>
+where
+    F: Future<Output = Result<ServiceResponse<B>, Error>>,
+    B: MessageBody + 'static,
+{
+    type Output = Result<ServiceResponse<BoxBody>, Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let polled = std::panic::catch_unwind(AssertUnwindSafe(|| this.call.poll(cx)));
+        let request = || this.request.clone();
+        let res = match polled {
+            Ok(Poll::Ready(Ok(res))) => res.map_into_boxed_body(),
+            Ok(Poll::Ready(Err(error))) => ServiceResponse::from_err(error, request()),
+            Ok(Poll::Pending) => {
+                let timeout = *this.timeout;
+                let deadline = this
+                    .deadline
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
+                if deadline.as_mut().poll(cx).is_pending() {
+                    return Poll::Pending;
                 }
-                Err(panic) => {
-                    let message = panic_message(panic.as_ref());
-                    tracing::error!(
-                        method = %http_req.method(),
-                        path = http_req.path(),
-                        panic = %message,
-                        "handler panicked; answered 500 and kept serving"
-                    );
-                    ServiceResponse::from_err(ApiError::internal("Internal Server Error"), http_req)
-                }
-            };
-            pending.answered();
-            Ok(disconnect::attach(res))
-        })
+                let request = request();
+                tracing::warn!(
+                    method = %request.method(),
+                    path = request.path(),
+                    "request timed out before a response was ready"
+                );
+                ServiceResponse::from_err(
+                    ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "Request timed out"),
+                    request,
+                )
+            }
+            Err(panic) => {
+                let request = request();
+                let message = panic_message(panic.as_ref());
+                tracing::error!(
+                    method = %request.method(),
+                    path = request.path(),
+                    panic = %message,
+                    "handler panicked; answered 500 and kept serving"
+                );
+                ServiceResponse::from_err(ApiError::internal("Internal Server Error"), request)
+            }
+        };
+        *this.answered = true;
+        Poll::Ready(Ok(disconnect::attach(res)))
     }
 }
 
@@ -280,31 +375,14 @@ impl MessageBody for PanicSafeBody {
     }
 }
 
-/// Held by a route's future until it produced a response; dropped earlier (the connection was
-/// torn down while the handler was awaiting), it fires the request's abort signal if one was
-/// asked for.
-struct Pending(Option<actix_web::HttpRequest>);
-
-impl Pending {
-    fn answered(&mut self) {
-        self.0 = None;
-    }
-}
-
-impl Drop for Pending {
-    fn drop(&mut self) {
-        if let Some(req) = self.0.take() {
-            disconnect::abandoned(&req);
-        }
-    }
-}
-
-fn finish(
+fn finish<F>(
     res: ServiceResponse<BoxBody>,
     started: Instant,
     request_id: HeaderValue,
-) -> BoxFuture<Result<ServiceResponse<BoxBody>, Error>> {
-    Box::pin(ready(Ok(complete(res, started, request_id))))
+) -> CoreFuture<F> {
+    CoreFuture::Refused {
+        response: Some(complete(res, started, request_id)),
+    }
 }
 
 fn complete(
@@ -322,14 +400,13 @@ fn complete(
         latency_ms = %format_args!("{:.3}", latency.as_secs_f64() * 1000.0),
         request_id = request_id.to_str().unwrap_or_default(),
     );
-    res.headers_mut()
-        .insert(HeaderName::from_static(REQUEST_ID_HEADER), request_id);
+    res.headers_mut().insert(REQUEST_ID, request_id);
     res
 }
 
 fn request_id(req: &ServiceRequest) -> HeaderValue {
     req.headers()
-        .get(REQUEST_ID_HEADER)
+        .get(&REQUEST_ID)
         .filter(|v| {
             let bytes = v.as_bytes();
             !bytes.is_empty()

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use actix_web::{
-    http::header::{self, EntityTag, Header, IfNoneMatch},
+    http::header::{self, EntityTag, Header, HeaderValue, IfNoneMatch},
     HttpRequest, HttpResponse, ResponseError,
 };
 
@@ -43,19 +43,24 @@ async fn openapi_json(req: HttpRequest) -> HttpResponse {
         return ApiError::internal("Internal Server Error").error_response();
     };
     let document = mastra.openapi_document();
-    let etag = document.etag();
-    if not_modified(
-        &req,
-        &EntityTag::new_strong(etag.trim_matches('"').to_owned()),
-    ) {
+    let etag = document.etag_header().clone();
+    if req.headers().contains_key(header::IF_NONE_MATCH)
+        && not_modified(
+            &req,
+            &EntityTag::new_strong(document.etag().trim_matches('"').to_owned()),
+        )
+    {
         return HttpResponse::NotModified()
             .insert_header((header::ETAG, etag))
             .finish();
     }
     HttpResponse::Ok()
-        .content_type("application/json")
+        .insert_header((
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        ))
         .insert_header((header::ETAG, etag))
-        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-cache")))
         .body(document.json().clone())
 }
 
