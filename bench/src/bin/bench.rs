@@ -764,6 +764,19 @@ async fn run(options: Options) -> Result<()> {
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
+    // For bench/callgrind.sh: the token the JWT scenario sends.
+    if std::env::args().nth(1).as_deref() == Some("--print-token") {
+        return match token() {
+            Ok(token) => {
+                println!("{token}");
+                std::process::ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("bench: {error}");
+                std::process::ExitCode::FAILURE
+            }
+        };
+    }
     let result = match parse_args() {
         Ok(options) => run(options).await,
         Err(e) => Err(e),
