@@ -28,7 +28,7 @@ use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
 pub use anthropic::Anthropic;
-pub use echo::EchoModel;
+pub use echo::{EchoModel, ECHO_TOKEN_DELAY};
 pub use http::RetryPolicy;
 pub use openai::OpenAiCompatible;
 

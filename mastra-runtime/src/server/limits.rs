@@ -4,8 +4,8 @@
 //! actix-http parses the head first and has bounds of its own that sit far above these
 //! ([`HTTP_PARSER_HEAD_BUFFER`], [`HTTP_PARSER_MAX_HEADERS`]): a head past them is refused by
 //! the HTTP parser itself, before any application code runs, with a bodiless 431 or 400 and the
-//! connection closed. Everything below those bounds reaches [`HeadLimits::check`], which
-//! answers `414` or `431` with `{"error": "..."}` like every other refusal.
+//! connection closed. Everything below those bounds reaches the app-wide layer's head check,
+//! which answers `414` or `431` with `{"error": "..."}` like every other refusal.
 
 use std::time::Duration;
 
