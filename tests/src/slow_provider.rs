@@ -69,6 +69,19 @@ impl SlowProvider {
             .retry(RetryPolicy::none())
     }
 
+    /// A builder with one agent, `slow`, on this provider, with memory in an in-memory SQLite
+    /// and no annotated routes: what the streaming tests start from.
+    pub fn app(&self) -> mastra_runtime::MastraBuilder {
+        mastra_runtime::Mastra::builder()
+            .agent(
+                mastra_runtime::Agent::builder("slow")
+                    .model(self.model())
+                    .memory(mastra_runtime::Memory::new()),
+            )
+            .storage(mastra_runtime::SqliteStorage::in_memory())
+            .without_annotated_routes()
+    }
+
     /// The text a complete answer carries: `w0 w1 ... w{n-1} `.
     pub fn full_text(words: usize) -> String {
         (0..words).map(|i| format!("w{i} ")).collect()

@@ -175,18 +175,7 @@ async fn a_pipelined_request_waiting_on_the_connection_is_not_taken_for_a_discon
 
 /// An agent on the slow provider, with memory in an in-memory SQLite.
 async fn agent_server(slow: &SlowProvider) -> TestServer {
-    TestServer::start(
-        Mastra::builder()
-            .agent(
-                Agent::builder("slow")
-                    .model(slow.model())
-                    .memory(Memory::new()),
-            )
-            .storage(SqliteStorage::in_memory())
-            .server(test_config())
-            .without_annotated_routes(),
-    )
-    .await
+    TestServer::start(slow.app().server(test_config())).await
 }
 
 /// Waits until the answer the provider was asked for would have been complete, then checks

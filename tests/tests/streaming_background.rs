@@ -26,16 +26,9 @@ async fn keep_going(c: Context, Path(thread): Path<String>) -> Result<HttpRespon
 }
 
 fn app(slow: &SlowProvider, config: ServerConfig) -> mastra_runtime::MastraBuilder {
-    Mastra::builder()
-        .agent(
-            Agent::builder("slow")
-                .model(slow.model())
-                .memory(Memory::new()),
-        )
-        .storage(SqliteStorage::in_memory())
+    slow.app()
         .route(ApiRoute::post("/keep-going/:thread").handler(keep_going))
         .server(config)
-        .without_annotated_routes()
 }
 
 /// Starts a run on `/keep-going/:thread`, reads until the first text delta, and leaves.
