@@ -250,17 +250,19 @@ impl Mounts {
         // the root) and the parent level may be split.
         let mut candidates: Vec<(Vec<&str>, usize)> = sharing.into_iter().collect();
         candidates.sort_by_key(|(prefix, _)| prefix.len());
-        let mut scopes: BTreeSet<Vec<String>> = BTreeSet::new();
+        let mut scopes: BTreeSet<Vec<&str>> = BTreeSet::new();
         for (prefix, count) in candidates {
             let parent = &prefix[..prefix.len() - 1];
-            let parent_is_group = parent.is_empty()
-                || scopes.contains(&parent.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>());
+            let parent_is_group = parent.is_empty() || scopes.contains(parent);
             if count >= SCOPE_MIN_ROUTES && parent_is_group && !param_next.contains(parent) {
-                scopes.insert(prefix.iter().map(|s| (*s).to_owned()).collect());
+                scopes.insert(prefix);
             }
         }
         Self {
-            scopes,
+            scopes: scopes
+                .into_iter()
+                .map(|prefix| prefix.into_iter().map(str::to_owned).collect())
+                .collect(),
             root: Group::default(),
         }
     }
