@@ -212,9 +212,9 @@ impl ChatHandler {
             run_id: None,
             request_context: ctx.clone(),
             abort: Some(signal),
-            mastra: Some(mastra.clone()),
             ..self.defaults.clone()
-        };
+        }
+        .mastra(mastra.clone());
         if let Some(memory) = &body.memory {
             options = options.memory(memory.thread.id(), memory.resource.clone());
         }

@@ -36,35 +36,49 @@
 // Lets `#[api_route]` be used inside this crate: generated code names `::mastra_runtime`.
 extern crate self as mastra_runtime;
 
-pub mod agent;
-pub mod auth;
+// The modules, in layers: each imports only from layers below it (docs/architecture.md; the
+// workspace test `module_layers` enforces it).
+//
+// Foundations.
+mod app;
 pub mod background;
-pub mod chat;
 pub mod disconnect;
 pub mod error;
-pub mod extract;
 mod logging;
-mod mastra;
+pub mod schema;
+pub mod sse;
+// The route model.
+pub mod describe;
+pub mod extract;
+pub mod route;
+// Features.
+pub mod agent;
+pub mod auth;
 pub mod memory;
 pub mod model;
 pub mod openapi;
-pub mod prelude;
-pub mod route;
-pub mod server;
-pub mod sse;
 pub mod tool;
-pub mod validate;
 pub mod workflow;
+// The application.
+pub mod config;
+mod mastra;
+// Server assembly.
+pub mod chat;
+pub mod server;
+// The builder, and what users import.
+mod builder;
+pub mod prelude;
 
 pub use agent::{Agent, AgentBuilder, GenerateOptions, ModelOutput};
-pub use error::{ApiError, MastraError, NotFound, RouteProblem};
+pub use builder::MastraBuilder;
+pub use error::{ApiError, NotFound};
 pub use extract::{Created, Json, OptionalJson, Path, Query};
 pub use logging::install_default_subscriber;
-pub use mastra::{Mastra, MastraBuilder};
+pub use mastra::{Context, Mastra, MastraError};
 pub use mastra_macros::api_route;
 pub use memory::{Memory, SqliteStorage, Storage};
 pub use route::{
-    middleware, table::MountedRoute, ApiRoute, Context, Middleware, RequestContext, RouteMethod,
+    middleware, ApiRoute, Middleware, MountedRoute, RequestContext, RouteMethod, RouteProblem,
 };
 pub use server::{RunningServer, ServerConfig};
 pub use tool::{Tool, ToolContext, ToolError};
@@ -119,8 +133,8 @@ mod guide_workflows {}
 /// Items the `#[api_route]` expansion names. Not a public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::openapi::infer;
-    pub use crate::openapi::{
+    pub use crate::describe::infer;
+    pub use crate::describe::{
         Inference, OperationFragment, ParamLocation, ParameterFragment, RequestBodyFragment,
         ResponseFragment, SchemaType,
     };

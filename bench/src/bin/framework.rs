@@ -22,10 +22,9 @@ async fn extra(Path(item_id): Path<String>) -> Json<serde_json::Value> {
 async fn main() -> Result<(), MastraError> {
     let workers = env_usize("BENCH_WORKERS", 1);
     let extra_routes = env_usize("BENCH_EXTRA_ROUTES", 0).min(EXTRA_ROUTES * 10);
-    let auth =
-        AuthConfig::new(JwtAuth::hs256(SECRET).map_err(|e| MastraError::Config(e.to_string()))?)
-            // The quickstart's built-in agent routes stay public, like the baseline's stream.
-            .public("/api/agents/*");
+    let auth = AuthConfig::new(JwtAuth::hs256(SECRET)?)
+        // The quickstart's built-in agent routes stay public, like the baseline's stream.
+        .public("/api/agents/*");
     // The offline model without its per-token pause, so the SSE scenario measures the
     // framework's streaming rather than a sleep.
     let agent = quickstart::agent::agent_with_model(EchoModel::new().token_delay(Duration::ZERO));

@@ -340,7 +340,7 @@ impl Agent {
             settings,
             request_context: ctx,
             abort: abort.clone(),
-            mastra: options.mastra,
+            app: options.app,
         };
         let run_id = options
             .run_id

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
 use crate::{
-    mastra::Mastra,
+    app::AppHandle,
     memory::MessageRole,
     model::{ModelMessage, ModelSettings},
     route::RequestContext,
@@ -141,7 +141,8 @@ pub struct GenerateOptions {
     pub(crate) request_context: RequestContext,
     pub(crate) abort: Option<CancellationToken>,
     pub(crate) run_id: Option<String>,
-    pub(crate) mastra: Option<Mastra>,
+    /// The application tools see through their context (`GenerateOptions::mastra` sets it).
+    pub(crate) app: Option<AppHandle>,
 }
 
 impl GenerateOptions {
@@ -196,9 +197,9 @@ impl GenerateOptions {
         self
     }
 
-    /// Sets the application tools see through their context.
-    pub fn mastra(mut self, mastra: Mastra) -> Self {
-        self.mastra = Some(mastra);
+    /// Sets the application, as the layers below the facade carry it.
+    pub(crate) fn app(mut self, app: Option<AppHandle>) -> Self {
+        self.app = app;
         self
     }
 

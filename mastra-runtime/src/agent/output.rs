@@ -21,7 +21,7 @@ use super::{
     AgentError,
 };
 use crate::{
-    mastra::Mastra,
+    background::BackgroundTasks,
     model::{FinishReason, ToolCall, ToolOutcome, Usage},
     sse::{sse_response, SseOptions, SSE_DONE_FRAME, X_ACCEL_BUFFERING},
 };
@@ -289,38 +289,16 @@ impl ModelOutput {
         }
     }
 
-    /// Keeps the run going to its end whoever reads it, as tracked background work of `mastra`
-    /// ([`Mastra::background`]): the client may leave, the run still finishes and saves its
-    /// messages to memory, and graceful shutdown waits for it. Mastra's
-    /// `stream.consumeStream()` without an abort signal.
-    ///
-    /// Call it before returning the response (before anything reads the run): the run is then
-    /// driven by that background task, not by the response, so it does not stop with the HTTP
-    /// worker that served the request. Every reader still sees every chunk. Called later, it
-    /// still waits for the run and logs its outcome, but the run stays where it started.
-    ///
-    /// ```no_run
-    /// use mastra_runtime::prelude::*;
-    ///
-    /// async fn persist(c: Context) -> Result<HttpResponse, ApiError> {
-    ///     let agent = c.mastra().agent("my-agent")?;
-    ///     // No abort signal: a client leaving does not stop the run.
-    ///     let output = agent
-    ///         .stream("Write a long answer", GenerateOptions::new().memory("thread-1", "user-1"))
-    ///         .await?;
-    ///     output.consume_stream_in_background(c.mastra());
-    ///     Ok(output.to_ui_message_stream_response())
-    /// }
-    /// # let _ = ApiRoute::post("/chat/persist").handler(persist);
-    /// ```
-    pub fn consume_stream_in_background(
+    /// Keeps the run going to its end as tracked work of `background` (the facade's
+    /// `consume_stream_in_background` documents the behaviour).
+    pub(crate) fn consume_stream_on(
         &self,
-        mastra: &Mastra,
+        background: &BackgroundTasks,
     ) -> tokio::task::JoinHandle<Result<AgentResult, AgentError>> {
         let pending = self.take_pending();
         let this = self.clone();
         let label = format!("agent {} run {}", self.agent_id(), self.run_id());
-        mastra.spawn_background(label, async move {
+        background.spawn(label, async move {
             if let Some(run) = pending {
                 run.await;
             }

@@ -14,7 +14,7 @@ use super::{
     Agent, AgentError,
 };
 use crate::{
-    mastra::Mastra,
+    app::AppHandle,
     memory::{Message, MessageContent, MessagePart, MessageRole, Storage, Thread, ToolInvocation},
     model::{
         FinishReason, ModelError, ModelEvent, ModelMessage, ModelRequest, ModelSettings, ToolCall,
@@ -41,7 +41,7 @@ pub(crate) struct RunPlan {
     pub(crate) settings: ModelSettings,
     pub(crate) request_context: RequestContext,
     pub(crate) abort: CancellationToken,
-    pub(crate) mastra: Option<Mastra>,
+    pub(crate) app: Option<AppHandle>,
 }
 
 /// How a run ended early.
@@ -364,7 +364,7 @@ async fn run_tool(plan: &RunPlan, call: &ToolCall) -> ToolOutcome {
     };
     let ctx = ToolContext::new(plan.request_context.clone())
         .with_abort(plan.abort.clone())
-        .with_mastra(plan.mastra.clone());
+        .with_app(plan.app.clone());
     match tool.execute(call.args.clone(), ctx).await {
         Ok(result) => outcome(result, false),
         Err(ToolFailure::InvalidInput { issues, .. }) => outcome(

@@ -86,7 +86,7 @@ pub enum AuthConfigError {
         /// The pattern as written.
         pattern: String,
         /// Why it was refused.
-        reason: String,
+        reason: crate::route::PathError,
     },
     /// A cookie token source while CORS lets every origin send credentials: any web site could
     /// then call the API as the signed-in user.

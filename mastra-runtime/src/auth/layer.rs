@@ -15,7 +15,7 @@ use actix_web::{
         header::{HeaderValue, CONTENT_TYPE, WWW_AUTHENTICATE},
         StatusCode,
     },
-    Error, HttpMessage, HttpRequest, HttpResponse, ResponseError,
+    Error, HttpRequest, HttpResponse, ResponseError,
 };
 use serde_json::Value;
 
@@ -23,13 +23,10 @@ use super::{
     provider::{Access, AuthProvider},
     rules::RouteRules,
     token::Presented,
-    user::VerifiedUser,
     TokenSources,
 };
-use crate::route::{Middleware, RequestContext};
-
-/// The request-context key the user is stored under (Mastra's `user`; clients can never set it).
-pub const USER_KEY: &str = "user";
+pub(crate) use crate::route::store_user;
+use crate::route::Middleware;
 
 const INVALID_BODY: &str = r#"{"error":"Invalid or expired token"}"#;
 const DENIED_BODY: &str = r#"{"error":"Access denied"}"#;
@@ -121,22 +118,6 @@ pub(crate) async fn check<P: AuthProvider + ?Sized>(
         return Err(Refusal::Denied);
     }
     Ok(user)
-}
-
-/// Makes `user` the request's user: in the request context under [`USER_KEY`] and for
-/// `AuthUser` / `Context::user`.
-///
-/// The context is only written here when it already exists (a middleware before auth asked
-/// for it); otherwise [`RequestContext::of`] seeds it from the verified user when it is first
-/// asked for, so a request whose handler never reads the context does not pay for building
-/// one and copying the claims into it.
-pub(crate) fn store_user(req: &HttpRequest, user: Value) -> Arc<Value> {
-    if let Some(ctx) = RequestContext::existing(req) {
-        ctx.set(USER_KEY, user.clone());
-    }
-    let user = Arc::new(user);
-    req.extensions_mut().insert(VerifiedUser(Arc::clone(&user)));
-    user
 }
 
 /// Everything one protected route's layer needs.

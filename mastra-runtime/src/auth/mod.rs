@@ -47,12 +47,12 @@ use std::{fmt, sync::Arc};
 use actix_web::HttpRequest;
 use serde_json::Value;
 
+pub use crate::route::USER_KEY;
 pub use error::AuthConfigError;
 pub use jwt::{
     JwtAuth, JwtRejection, DEFAULT_JWKS_CACHE_TTL, DEFAULT_JWKS_REFRESH_INTERVAL, DEFAULT_LEEWAY,
     JWKS_FETCH_TIMEOUT, JWKS_MAX_BYTES, MAX_LEEWAY, SECRET_ENV_VAR,
 };
-pub use layer::USER_KEY;
 pub use provider::{Access, AuthProvider, AuthorizeError};
 pub use rules::Rule;
 pub use token::{TokenSources, DEFAULT_API_KEY_PARAM, MAX_TOKEN_BYTES};
@@ -65,12 +65,8 @@ pub use jsonwebtoken::Algorithm;
 
 pub(crate) use provider::DynProvider;
 pub(crate) use rules::{CompiledRule, PathMatch, RouteRules};
-pub(crate) use user::user_of;
 
-use crate::{
-    route::{PathPattern, RouteMethod},
-    server::{AllowedOrigins, CorsConfig},
-};
+use crate::route::{PathPattern, RouteMethod};
 
 /// The auth setting of a server: a provider, where tokens are read from, and which routes
 /// are protected and for whom.
@@ -217,22 +213,12 @@ impl AuthConfig {
         &self.tokens
     }
 
-    /// Refuses a configuration with a bad pattern, or a cookie token source under CORS that
-    /// lets every origin send credentials.
-    pub(crate) fn check(&mut self, cors: &CorsConfig) -> Result<(), AuthConfigError> {
-        if let Some(problem) = self.problems.drain(..).next() {
-            return Err(problem);
+    /// The first problem met while building this configuration (a bad pattern), if any.
+    pub(crate) fn take_problem(&mut self) -> Result<(), AuthConfigError> {
+        match self.problems.drain(..).next() {
+            Some(problem) => Err(problem),
+            None => Ok(()),
         }
-        if let Some(cookie) = &self.tokens.cookie {
-            let reflects_all =
-                matches!(cors.origins, AllowedOrigins::Auto | AllowedOrigins::Reflect);
-            if cors.enabled && reflects_all {
-                return Err(AuthConfigError::CookieWithOpenCors {
-                    cookie: cookie.clone(),
-                });
-            }
-        }
-        Ok(())
     }
 
     /// Whether the route needs a token (see the type's documentation for the order).

@@ -7,7 +7,7 @@ use std::{
     sync::Arc,
 };
 
-use actix_web::{dev::Payload, FromRequest, HttpMessage, HttpRequest};
+use actix_web::{dev::Payload, FromRequest, HttpRequest};
 use futures_util::future::{Either, LocalBoxFuture};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -16,20 +16,28 @@ use super::{
     layer::{check, store_user, Refusal},
     rules::RouteRules,
 };
+use super::{provider::DynProvider, TokenSources};
 use crate::{
-    mastra::Mastra,
-    openapi::{DescribeInput, Inference},
+    describe::{DescribeInput, Inference},
+    route::user_of,
 };
 
-/// The verified user of a request, as the auth layer or the extractor left it.
+/// What [`AuthUser`] needs to verify a token itself (on a public route): the configured
+/// provider and token sources. The server registers it as app data when auth is configured.
 #[derive(Clone)]
-pub(crate) struct VerifiedUser(pub(crate) Arc<Value>);
+pub(crate) struct TokenVerifier {
+    provider: Arc<dyn DynProvider>,
+    tokens: TokenSources,
+}
 
-/// The request's verified user, if any.
-pub(crate) fn user_of(req: &HttpRequest) -> Option<Arc<Value>> {
-    req.extensions()
-        .get::<VerifiedUser>()
-        .map(|user| Arc::clone(&user.0))
+impl super::AuthConfig {
+    /// The verifier an [`AuthUser`] on a public route uses.
+    pub(crate) fn verifier(&self) -> TokenVerifier {
+        TokenVerifier {
+            provider: Arc::clone(&self.provider),
+            tokens: self.tokens.clone(),
+        }
+    }
 }
 
 /// The authenticated user, deserialized from the verified claims into `T` (any
@@ -109,8 +117,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for AuthUser<T> {
         // A public route: verify here (the rare path, so the future is boxed).
         let req = req.clone();
         Either::Right(Box::pin(async move {
-            let mastra = req.app_data::<Mastra>().cloned();
-            let Some(auth) = mastra.as_ref().and_then(|m| m.config().auth_config()) else {
+            let Some(auth) = req.app_data::<TokenVerifier>().cloned() else {
                 tracing::warn!(target: "mastra::auth", path = req.path(), "AuthUser used but no auth provider is configured");
                 return Err(Refusal::Missing.into());
             };

@@ -20,9 +20,9 @@ use schemars::JsonSchema;
 use serde::{de::DeserializeOwned, Serialize};
 
 use crate::{
+    describe::{DescribeInput, DescribeOutput, Inference},
     error::ApiError,
-    openapi::{DescribeInput, DescribeOutput, Inference, RequestValidator},
-    validate::{invalid_body, serde_issue},
+    schema::{invalid_body, serde_issue, RequestValidator},
 };
 
 /// A JSON request body or response.

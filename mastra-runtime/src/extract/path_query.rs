@@ -10,8 +10,9 @@ use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 
 use crate::{
+    describe::{DescribeInput, Inference},
     error::ApiError,
-    openapi::{DescribeInput, Inference, RequestValidator},
+    schema::RequestValidator,
 };
 
 macro_rules! wrapper {

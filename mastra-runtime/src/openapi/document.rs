@@ -22,11 +22,9 @@ use apistos::{
 use bytes::Bytes;
 use serde_json::Value;
 
-use super::{
-    operation::{self, Context, BEARER_AUTH},
-    schema::{self, COMPONENTS_PATH},
-};
-use crate::route::{table::MountedRoute, RouteMethod};
+use super::operation::{self, Context, BEARER_AUTH};
+use crate::route::{MountedRoute, RouteMethod};
+use crate::schema::generator::{self as schema, COMPONENTS_PATH};
 
 /// `info.title` unless configured (Mastra's).
 pub const DEFAULT_TITLE: &str = "Mastra API";
@@ -54,7 +52,7 @@ impl Default for DocumentSettings {
         Self {
             title: DEFAULT_TITLE.to_owned(),
             version: DEFAULT_VERSION.to_owned(),
-            api_prefix: crate::server::config::DEFAULT_API_PREFIX.to_owned(),
+            api_prefix: crate::route::DEFAULT_API_PREFIX.to_owned(),
             auth_configured: false,
         }
     }

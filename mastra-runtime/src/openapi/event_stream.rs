@@ -72,7 +72,7 @@ mod tests {
 
     #[test]
     fn the_event_refers_to_its_payload_schema() {
-        let mut generator = crate::openapi::schema::document_generator();
+        let mut generator = crate::schema::document_generator();
         let schema = generator.subschema_for::<SseEvent<Tick>>();
         let defs = generator.definitions();
         let event = defs.get("TickEvent").expect("named event schema");

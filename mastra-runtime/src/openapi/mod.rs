@@ -9,20 +9,21 @@
 
 pub mod document;
 pub mod event_stream;
-pub mod fragment;
-pub mod infer;
 mod operation;
-pub mod schema;
 pub mod swagger;
-pub mod validate;
 
+pub use crate::describe::{fragment, infer};
+pub use crate::schema::generator as schema;
+
+pub use crate::describe::{
+    fragment::{
+        OperationFragment, ParamLocation, ParameterFragment, RequestBodyFragment, ResponseFragment,
+        SchemaFn, SchemaType,
+    },
+    infer::{DescribeInput, DescribeOutput, Inference},
+};
+pub use crate::schema::RequestValidator;
 pub use document::{DocumentSettings, OpenApiDocument};
 pub use event_stream::SseEvent;
-pub use fragment::{
-    OperationFragment, ParamLocation, ParameterFragment, RequestBodyFragment, ResponseFragment,
-    SchemaFn, SchemaType,
-};
-pub use infer::{DescribeInput, DescribeOutput, Inference};
 pub use operation::{BEARER_AUTH, CUSTOM_TAG, DEFAULT_RESPONSE_DESCRIPTION};
 pub use swagger::SwaggerUi;
-pub use validate::RequestValidator;

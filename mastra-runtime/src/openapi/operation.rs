@@ -15,13 +15,10 @@ use apistos::{
 use schemars::{JsonSchema, SchemaGenerator};
 use serde_json::{json, Value};
 
-use super::{
-    fragment::{OperationFragment, ParamLocation, SchemaFn},
-    infer::Inference,
-    schema::{self, COMPONENTS_PATH},
-};
-use crate::route::{table::MountedRoute, RouteMethod, Segment};
-use crate::validate::Issue;
+use crate::describe::{Inference, OperationFragment, ParamLocation};
+use crate::route::{MountedRoute, RouteMethod, Segment};
+use crate::schema::generator::{self as schema, SchemaFn, COMPONENTS_PATH};
+use crate::schema::Issue;
 
 /// Name of the security scheme protected operations refer to.
 pub const BEARER_AUTH: &str = "bearerAuth";

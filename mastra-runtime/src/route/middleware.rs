@@ -8,7 +8,8 @@ use actix_web::{
     middleware::from_fn,
 };
 
-use crate::mastra::Mastra;
+use super::ConstructorError;
+use crate::app::AppRef;
 
 /// The types a middleware function's signature names, re-exported from actix-web.
 pub use actix_web::{
@@ -85,29 +86,23 @@ impl Middleware {
     }
 }
 
-type Constructor = Box<dyn FnOnce(&Mastra) -> Result<Middleware, String> + Send + Sync>;
+type Constructor =
+    Box<dyn FnOnce(AppRef<'_>) -> Result<Middleware, ConstructorError> + Send + Sync>;
 
-/// A middleware as declared: ready, or to be constructed when the server is built.
+/// A middleware as declared: ready, to be constructed when the server is built, or refused
+/// already (its path pattern did not parse), to be reported with the other route problems.
 pub(crate) enum MiddlewareSlot {
     Ready(Middleware),
     Deferred(Constructor),
+    Refused(ConstructorError),
 }
 
 impl MiddlewareSlot {
-    pub(crate) fn deferred<C, E>(construct: C) -> Self
-    where
-        C: FnOnce(&Mastra) -> Result<Middleware, E> + Send + Sync + 'static,
-        E: fmt::Display,
-    {
-        MiddlewareSlot::Deferred(Box::new(move |mastra| {
-            construct(mastra).map_err(|e| e.to_string())
-        }))
-    }
-
-    pub(crate) fn build(self, mastra: &Mastra) -> Result<Middleware, String> {
+    pub(crate) fn build(self, app: AppRef<'_>) -> Result<Middleware, ConstructorError> {
         match self {
             MiddlewareSlot::Ready(mw) => Ok(mw),
-            MiddlewareSlot::Deferred(construct) => construct(mastra),
+            MiddlewareSlot::Deferred(construct) => construct(app),
+            MiddlewareSlot::Refused(error) => Err(error),
         }
     }
 }

@@ -1,13 +1,18 @@
 //! Routes: [`ApiRoute`] (the runtime form of Mastra's `registerApiRoute`), the inventory
-//! definitions `#[api_route]` submits, path templates, and the per-request [`Context`].
+//! definitions `#[api_route]` submits, path templates, middleware as values, the per-request
+//! [`RequestContext`] (with the verified user), and [`MountedRoute`], a route as served.
+//!
+//! The per-request [`Context`](crate::Context) and the constructors that receive the
+//! application (`create_handler`, `try_middleware`) are written with the `Mastra` facade, above
+//! this layer; here they are held opaque.
 
-mod context;
 mod def;
 pub mod middleware;
+mod mounted;
 mod path;
+mod problem;
 mod request_context;
 mod scope;
-pub(crate) mod table;
 
 use std::{fmt, sync::Arc};
 
@@ -18,19 +23,23 @@ use actix_web::{
     FromRequest, Handler, Responder,
 };
 
-pub use context::Context;
 pub use def::RouteDef;
 pub use middleware::Middleware;
+pub use mounted::MountedRoute;
 pub use path::{is_param_name, PathError, PathPattern, Segment};
-pub use request_context::RequestContext;
-pub(crate) use request_context::RESERVED_KEYS;
+pub use problem::{ConstructorError, RouteProblem, RouteProblems};
+pub(crate) use request_context::{store_user, user_of, RESERVED_KEYS};
+pub use request_context::{RequestContext, USER_KEY};
 pub(crate) use scope::RouteScope;
 
 use crate::{
-    mastra::Mastra,
-    openapi::{Inference, OperationFragment},
+    app::AppRef,
+    describe::{Inference, OperationFragment},
 };
-use middleware::MiddlewareSlot;
+pub(crate) use middleware::MiddlewareSlot;
+
+/// Prefix of the built-in routes (Mastra's `apiPrefix`).
+pub const DEFAULT_API_PREFIX: &str = "/api";
 
 /// The HTTP methods a route can answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -112,7 +121,9 @@ impl fmt::Display for RouteMethod {
 /// Builds one actix-web `Route` (the handler, no guards) for one worker.
 pub(crate) type RouteFactory = Arc<dyn Fn() -> actix_web::Route + Send + Sync>;
 
-type DeferredHandler = Box<dyn FnOnce(&Mastra) -> Result<RouteFactory, String> + Send>;
+/// A handler built when the server is built, from the application.
+pub(crate) type DeferredHandler =
+    Box<dyn FnOnce(AppRef<'_>) -> Result<RouteFactory, ConstructorError> + Send>;
 
 pub(crate) enum HandlerSlot {
     Missing,
@@ -242,34 +253,8 @@ impl ApiRoute {
         self
     }
 
-    /// Sets a handler built once, when the server is built, with access to the [`Mastra`]
-    /// instance (Mastra's `createHandler`).
-    pub fn create_handler<C, F, Args>(self, create: C) -> Self
-    where
-        C: FnOnce(&Mastra) -> F + Send + 'static,
-        F: Handler<Args> + Send + Sync,
-        Args: FromRequest + 'static,
-        F::Output: Responder + 'static,
-    {
-        self.try_create_handler(move |mastra: &Mastra| {
-            Ok::<_, std::convert::Infallible>(create(mastra))
-        })
-    }
-
-    /// Like [`ApiRoute::create_handler`], for a factory that can fail: an `Err` is reported
-    /// as a startup problem (with every other one) instead of serving the route.
-    pub fn try_create_handler<C, F, Args, E>(mut self, create: C) -> Self
-    where
-        C: FnOnce(&Mastra) -> Result<F, E> + Send + 'static,
-        E: fmt::Display,
-        F: Handler<Args> + Send + Sync,
-        Args: FromRequest + 'static,
-        F::Output: Responder + 'static,
-    {
-        let deferred: DeferredHandler = Box::new(move |mastra: &Mastra| {
-            let handler = create(mastra).map_err(|e| e.to_string())?;
-            Ok(Arc::new(move || actix_web::web::route().to(handler.clone())) as RouteFactory)
-        });
+    /// Sets a handler built when the server is built (`create_handler`).
+    pub(crate) fn deferred_handler(mut self, deferred: DeferredHandler) -> Self {
         self.handler = match self.handler {
             HandlerSlot::Missing => HandlerSlot::Deferred(deferred),
             _ => HandlerSlot::Conflicting,
@@ -304,14 +289,9 @@ impl ApiRoute {
         self
     }
 
-    /// Adds a middleware constructed when the server is built; an `Err` is reported as a
-    /// startup problem instead of serving a route without it.
-    pub fn try_middleware<C, E>(mut self, construct: C) -> Self
-    where
-        C: FnOnce(&Mastra) -> Result<Middleware, E> + Send + Sync + 'static,
-        E: fmt::Display,
-    {
-        self.middleware.push(MiddlewareSlot::deferred(construct));
+    /// Adds a middleware constructed when the server is built (`try_middleware`).
+    pub(crate) fn deferred_middleware(mut self, slot: MiddlewareSlot) -> Self {
+        self.middleware.push(slot);
         self
     }
 

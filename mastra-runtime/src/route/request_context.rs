@@ -12,6 +12,37 @@ use actix_web::{dev::Payload, FromRequest, HttpMessage, HttpRequest};
 use serde::{de::DeserializeOwned, Serialize};
 use serde_json::{Map, Value};
 
+/// The request-context key the verified user is stored under (Mastra's `user`; clients can never
+/// set it).
+pub const USER_KEY: &str = "user";
+
+/// The verified user of a request, as the auth layer or the `AuthUser` extractor left it.
+#[derive(Clone)]
+struct VerifiedUser(Arc<Value>);
+
+/// The request's verified user, if any.
+pub(crate) fn user_of(req: &HttpRequest) -> Option<Arc<Value>> {
+    req.extensions()
+        .get::<VerifiedUser>()
+        .map(|user| Arc::clone(&user.0))
+}
+
+/// Makes `user` the request's user: in the request context under [`USER_KEY`] and for
+/// `AuthUser` / `Context::user`.
+///
+/// The context is only written here when it already exists (a middleware before auth asked
+/// for it); otherwise [`RequestContext::of`] seeds it from the verified user when it is first
+/// asked for, so a request whose handler never reads the context does not pay for building
+/// one and copying the claims into it.
+pub(crate) fn store_user(req: &HttpRequest, user: Value) -> Arc<Value> {
+    if let Some(ctx) = RequestContext::existing(req) {
+        ctx.set(USER_KEY, user.clone());
+    }
+    let user = Arc::new(user);
+    req.extensions_mut().insert(VerifiedUser(Arc::clone(&user)));
+    user
+}
+
 /// Keys the runtime owns. Client input never sets them.
 pub const RESERVED_KEYS: &[&str] = &[
     "mastra__resourceId",
@@ -66,8 +97,8 @@ impl RequestContext {
         let ctx = RequestContext::new();
         // The auth layer verified the user before anyone asked for the context: it is the
         // context's `user` from the start (see `auth::layer::store_user`).
-        if let Some(user) = crate::auth::user_of(req) {
-            ctx.set(crate::auth::USER_KEY, Value::clone(&user));
+        if let Some(user) = user_of(req) {
+            ctx.set(USER_KEY, Value::clone(&user));
         }
         req.extensions_mut().insert(ctx.clone());
         ctx

@@ -1,6 +1,6 @@
 //! [`RouteScope`]: a path pattern naming a set of routes, decided at startup.
 
-use super::PathPattern;
+use super::{PathError, PathPattern};
 
 /// A path pattern naming routes (for scoped global middleware and auth patterns): an exact route
 /// path, or `prefix/*` for the prefix and everything below it.
@@ -11,12 +11,12 @@ pub(crate) struct RouteScope {
 }
 
 impl RouteScope {
-    pub(crate) fn parse(pattern: &str) -> Result<Self, String> {
+    pub(crate) fn parse(pattern: &str) -> Result<Self, PathError> {
         let (base, subtree) = match pattern.strip_suffix("/*") {
             Some(base) => (if base.is_empty() { "/" } else { base }, true),
             None => (pattern, false),
         };
-        let parsed = PathPattern::parse(base).map_err(|e| e.to_string())?;
+        let parsed = PathPattern::parse(base)?;
         Ok(Self {
             shape: parsed.shape(),
             subtree,

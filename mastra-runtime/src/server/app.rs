@@ -26,9 +26,9 @@ use tokio_util::sync::CancellationToken;
 use crate::{
     background::BackgroundTasks,
     disconnect,
-    error::MastraError,
     mastra::Mastra,
-    route::{middleware::wrap_in_order, table::MountedRoute, PathPattern, RouteMethod, Segment},
+    mastra::MastraError,
+    route::{middleware::wrap_in_order, MountedRoute, PathPattern, RouteMethod, Segment},
 };
 
 /// Builds the application for one worker.
@@ -54,12 +54,16 @@ pub(crate) fn build_app(
     let guard = RouteGuard {
         timeout: config.timeout,
     };
-    App::new()
+    let mut app = App::new()
         .app_data(mastra.clone())
         .app_data(web::PayloadConfig::new(limit))
         .app_data(web::JsonConfig::default().limit(limit))
-        .app_data(web::FormConfig::default().limit(limit))
-        .configure(move |cfg| mount(cfg, &routes, &guard))
+        .app_data(web::FormConfig::default().limit(limit));
+    if let Some(auth) = config.auth_config() {
+        // `AuthUser` on a public route verifies the token itself, with this.
+        app = app.app_data(auth.verifier());
+    }
+    app.configure(move |cfg| mount(cfg, &routes, &guard))
         .default_service(web::to(not_found))
         .wrap(Condition::new(config.cors.enabled, cors))
         .wrap(core)

@@ -3,11 +3,12 @@
 
 mod app;
 pub(crate) mod builtin;
-pub mod config;
 pub(crate) mod core;
-pub mod limits;
+mod run;
+pub(crate) mod table;
 
-pub(crate) use app::start_on;
+pub use crate::config::{self, limits};
+
 pub use app::RunningServer;
 pub use config::{AllowedOrigins, CorsConfig, ServerConfig};
 pub use core::REQUEST_ID_HEADER;

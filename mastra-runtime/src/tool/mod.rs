@@ -11,10 +11,10 @@ use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 
 use crate::{
-    mastra::Mastra,
+    app::AppHandle,
     model::ToolSpec,
     route::RequestContext,
-    validate::{schema_of, Issue, SchemaValidator},
+    schema::{schema_of, Issue, SchemaValidator},
 };
 
 /// A tool as `GET /api/tools` lists it. The schemas are superjson strings: the JSON text of
@@ -40,7 +40,8 @@ pub struct ToolSummary {
 pub struct ToolContext {
     request_context: RequestContext,
     abort: CancellationToken,
-    mastra: Option<Mastra>,
+    /// The application (`ToolContext::mastra` reads it).
+    pub(crate) app: Option<AppHandle>,
 }
 
 impl fmt::Debug for ToolContext {
@@ -66,9 +67,9 @@ impl ToolContext {
         self
     }
 
-    /// Sets the application.
-    pub fn with_mastra(mut self, mastra: Option<Mastra>) -> Self {
-        self.mastra = mastra;
+    /// Sets the application, as the layers below the facade carry it.
+    pub(crate) fn with_app(mut self, app: Option<AppHandle>) -> Self {
+        self.app = app;
         self
     }
 
@@ -80,11 +81,6 @@ impl ToolContext {
     /// Fires when the run or request is aborted.
     pub fn abort_signal(&self) -> &CancellationToken {
         &self.abort
-    }
-
-    /// The application, when the tool runs inside one.
-    pub fn mastra(&self) -> Option<&Mastra> {
-        self.mastra.as_ref()
     }
 }
 

@@ -13,7 +13,7 @@ use super::{
     step::{decode, encode, Step, StepKind},
     Workflow, WorkflowInner,
 };
-use crate::validate::{schema_of, SchemaValidator};
+use crate::schema::{schema_of, SchemaValidator};
 
 /// Step ids that would clash with the run snapshot's own keys.
 const RESERVED_STEP_IDS: &[&str] = &["input"];

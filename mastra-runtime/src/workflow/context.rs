@@ -10,10 +10,9 @@ use serde::{de::DeserializeOwned, Serialize};
 use serde_json::{Map, Value};
 use tokio_util::sync::CancellationToken;
 
-use super::{exec::RunCore, StepError};
+use super::{exec::RunCore, StepError, WorkflowHost};
 use crate::{
     agent::{Agent, GenerateOptions},
-    mastra::Mastra,
     route::RequestContext,
     tool::{Tool, ToolContext},
 };
@@ -139,11 +138,6 @@ impl StepContext {
         &self.core.state
     }
 
-    /// The application, when the workflow is registered with one.
-    pub fn mastra(&self) -> Option<&Mastra> {
-        self.core.mastra.as_ref()
-    }
-
     /// The agent registered under `id`.
     pub fn agent(&self, id: &str) -> Result<Agent, StepError> {
         self.app()?.agent(id).map_err(Into::into)
@@ -154,8 +148,8 @@ impl StepContext {
         self.app()?.tool(id).map_err(Into::into)
     }
 
-    fn app(&self) -> Result<&Mastra, StepError> {
-        self.mastra().ok_or_else(|| {
+    fn app(&self) -> Result<&dyn WorkflowHost, StepError> {
+        self.core.host.as_deref().ok_or_else(|| {
             StepError::new(format!(
                 "step {} needs the application, but workflow {} is not registered with Mastra",
                 self.step_id,
@@ -167,20 +161,17 @@ impl StepContext {
     /// Options for an agent call made by this step: the run's request context, the
     /// application, and this step's abort signal (so a cancelled step stops its model call).
     pub fn generate_options(&self) -> GenerateOptions {
-        let mut options = GenerateOptions::new()
+        GenerateOptions::new()
             .request_context(self.core.request_context.clone())
-            .abort_signal(self.abort.clone());
-        if let Some(mastra) = &self.core.mastra {
-            options = options.mastra(mastra.clone());
-        }
-        options
+            .abort_signal(self.abort.clone())
+            .app(self.core.app.clone())
     }
 
     /// A context for a tool called by this step, sharing its request context and abort signal.
     pub fn tool_context(&self) -> ToolContext {
         ToolContext::new(self.core.request_context.clone())
             .with_abort(self.abort.clone())
-            .with_mastra(self.core.mastra.clone())
+            .with_app(self.core.app.clone())
     }
 
     /// The workflow's input, as `T`.

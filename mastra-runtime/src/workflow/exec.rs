@@ -13,6 +13,7 @@ use serde_json::{json, Map, Value};
 use tokio::{sync::watch, task::JoinSet};
 use tokio_util::sync::CancellationToken;
 
+use super::WorkflowHost;
 use super::{
     builder::Node,
     context::{RunState, StepContext},
@@ -24,7 +25,7 @@ use super::{
     StepError, Workflow,
 };
 use crate::{
-    mastra::Mastra,
+    app::AppHandle,
     memory::{Storage, StorageError, Timestamp, WorkflowRunRecord, WorkflowRunStatus},
     route::{RequestContext, RESERVED_KEYS},
 };
@@ -97,7 +98,10 @@ pub(crate) struct RunCore {
     pub(crate) resource_id: Option<String>,
     pub(crate) created_at: Timestamp,
     pub(crate) request_context: RequestContext,
-    pub(crate) mastra: Option<Mastra>,
+    /// The application the workflow is registered with, for the steps' lookups.
+    pub(crate) host: Option<Arc<dyn WorkflowHost>>,
+    /// The same application as steps, agents and tools receive it.
+    pub(crate) app: Option<AppHandle>,
     pub(crate) storage: Option<Arc<dyn Storage>>,
     pub(crate) state: RunState,
     pub(crate) input: Value,
@@ -118,7 +122,7 @@ impl RunCore {
         resource_id: Option<String>,
         created_at: Timestamp,
         request_context: RequestContext,
-        mastra: Option<Mastra>,
+        host: Option<Arc<dyn WorkflowHost>>,
         storage: Option<Arc<dyn Storage>>,
         state: Map<String, Value>,
         input: Value,
@@ -130,7 +134,8 @@ impl RunCore {
             resource_id,
             created_at,
             request_context,
-            mastra,
+            app: host.clone().map(WorkflowHost::handle),
+            host,
             storage,
             state: RunState::from_map(state),
             input,

@@ -30,13 +30,17 @@
 mod builder;
 mod context;
 mod exec;
+mod host;
 mod listing;
 mod run;
 mod schema_check;
 mod snapshot;
 mod step;
 
-use std::{fmt, sync::Arc};
+use std::{
+    fmt,
+    sync::{Arc, Weak},
+};
 
 use serde_json::Value;
 
@@ -52,11 +56,9 @@ pub use step::{Step, StepBuilder, StepError};
 
 pub use crate::memory::WorkflowRunStatus;
 
-use crate::{
-    mastra::{Mastra, WeakMastra},
-    validate::{Issue, SchemaValidator},
-};
+use crate::schema::{Issue, SchemaValidator};
 use builder::Node;
+pub(crate) use host::WorkflowHost;
 
 pub(crate) struct WorkflowInner {
     pub(crate) id: String,
@@ -76,7 +78,7 @@ pub(crate) struct WorkflowInner {
 #[derive(Clone)]
 pub struct Workflow {
     pub(crate) inner: Arc<WorkflowInner>,
-    pub(crate) app: Option<WeakMastra>,
+    pub(crate) app: Option<Weak<dyn WorkflowHost>>,
 }
 
 impl fmt::Debug for Workflow {
@@ -133,12 +135,12 @@ impl Workflow {
     }
 
     /// The application this workflow is registered with, while it exists.
-    pub(crate) fn app(&self) -> Option<Mastra> {
-        self.app.as_ref().and_then(WeakMastra::upgrade)
+    pub(crate) fn app(&self) -> Option<Arc<dyn WorkflowHost>> {
+        self.app.as_ref().and_then(Weak::upgrade)
     }
 
     /// This workflow, registered with an application.
-    pub(crate) fn bound_to(&self, app: WeakMastra) -> Workflow {
+    pub(crate) fn bound_to(&self, app: Weak<dyn WorkflowHost>) -> Workflow {
         Workflow {
             inner: Arc::clone(&self.inner),
             app: Some(app),

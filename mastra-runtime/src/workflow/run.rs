@@ -15,15 +15,15 @@ use serde_json::{Map, Value};
 
 use super::{
     exec::{drive, EventLog, RunCore},
+    host::WorkflowHost,
     snapshot::{RunResult, RunSnapshot, WorkflowEvent},
     Workflow,
 };
 use crate::{
     error::ApiError,
-    mastra::Mastra,
     memory::{Storage, StorageError, Timestamp, WorkflowRunStatus},
     route::RequestContext,
-    validate::Issue,
+    schema::Issue,
 };
 
 /// Why a run could not be created, started or read. A step's failure is not one of these: it
@@ -57,7 +57,7 @@ pub enum WorkflowError {
 impl From<WorkflowError> for ApiError {
     fn from(error: WorkflowError) -> Self {
         match error {
-            WorkflowError::InvalidInput { issues, .. } => crate::validate::invalid_body(issues),
+            WorkflowError::InvalidInput { issues, .. } => crate::schema::invalid_body(issues),
             WorkflowError::AlreadyStarted { .. } | WorkflowError::NotStarted(_) => {
                 ApiError::conflict(error.to_string())
             }
@@ -124,7 +124,7 @@ struct RunShared {
     run_id: String,
     resource_id: Option<String>,
     created_at: Timestamp,
-    mastra: Option<Mastra>,
+    host: Option<Arc<dyn WorkflowHost>>,
     storage: Option<Arc<dyn Storage>>,
     started: AtomicBool,
     log: Arc<EventLog>,
@@ -155,8 +155,8 @@ impl Run {
         workflow: Workflow,
         options: CreateRunOptions,
     ) -> Result<Run, WorkflowError> {
-        let mastra = workflow.app();
-        let storage = mastra.as_ref().map(|m| Arc::clone(m.storage()));
+        let host = workflow.app();
+        let storage = host.as_ref().map(|host| host.storage());
         let run_id = options
             .run_id
             .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
@@ -186,7 +186,7 @@ impl Run {
                 run_id,
                 resource_id,
                 created_at,
-                mastra,
+                host,
                 storage,
                 started: AtomicBool::new(false),
                 log: Arc::new(EventLog::default()),
@@ -252,7 +252,7 @@ impl Run {
             shared.resource_id.clone(),
             shared.created_at,
             options.request_context,
-            shared.mastra.clone(),
+            shared.host.clone(),
             shared.storage.clone(),
             options.initial_state,
             input,
@@ -267,7 +267,7 @@ impl Run {
         }
         tracing::info!(workflow = workflow.id(), run_id = %shared.run_id, "workflow run started");
         let label = format!("workflow {} run {}", workflow.id(), shared.run_id);
-        spawn_run(shared.mastra.as_ref(), label, drive(core));
+        spawn_run(shared.host.as_deref(), label, drive(core));
         Ok(())
     }
 
@@ -357,13 +357,13 @@ async fn claim(storage: &dyn Storage, core: &RunCore) -> Result<(), WorkflowErro
 /// application when there is one (it outlives the request, and graceful shutdown waits for it
 /// and names it if it must abandon it), else a plain task.
 fn spawn_run(
-    mastra: Option<&Mastra>,
+    host: Option<&dyn WorkflowHost>,
     label: String,
     run: impl std::future::Future<Output = ()> + Send + 'static,
 ) {
-    match mastra {
-        Some(mastra) => {
-            mastra.spawn_background(label, run);
+    match host {
+        Some(host) => {
+            host.background().spawn(label, run);
         }
         None => {
             tokio::spawn(run);

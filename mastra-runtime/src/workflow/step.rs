@@ -13,8 +13,8 @@ use crate::{
     agent::AgentError,
     error::NotFound,
     memory::StorageError,
+    schema::{schema_of, SchemaValidator},
     tool::ToolFailure,
-    validate::{schema_of, SchemaValidator},
 };
 
 /// A step's failure: a kind and a message, reported in the run's result (Mastra's serialized

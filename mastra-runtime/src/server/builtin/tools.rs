@@ -14,8 +14,8 @@ use crate::{
     mastra::Mastra,
     openapi::{DescribeInput, DescribeOutput, OperationFragment, ResponseFragment},
     route::{ApiRoute, RouteOrigin},
+    schema::invalid_body,
     tool::{ToolContext, ToolFailure, ToolSummary},
-    validate::invalid_body,
 };
 
 /// The body of `execute`.

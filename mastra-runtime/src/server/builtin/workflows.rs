@@ -17,7 +17,7 @@ use crate::{
     memory::{PageRequest, Timestamp, WorkflowRunFilter, WorkflowRunRecord, WorkflowRunStatus},
     openapi::{DescribeInput, DescribeOutput, OperationFragment, ResponseFragment},
     route::{ApiRoute, RouteOrigin},
-    validate::invalid_body,
+    schema::invalid_body,
     workflow::{
         CreateRunOptions, Run, RunDetails, RunOptions, RunResult, Workflow, WorkflowEvent,
         WorkflowSummary,

@@ -9,8 +9,8 @@ use actix_web::{dev::Payload, http::StatusCode, FromRequest, HttpRequest, HttpRe
 use serde::{de::DeserializeOwned, Serialize};
 use serde_json::Value;
 
-use super::RequestContext;
-use crate::{error::ApiError, mastra::Mastra};
+use super::Mastra;
+use crate::{error::ApiError, route::RequestContext};
 
 /// Everything about the current request in one argument, in the style of Mastra's (Hono's)
 /// handler context `c`.
@@ -110,7 +110,7 @@ impl Context {
     /// # let _ = ApiRoute::get("/protected-data").handler(protected_data);
     /// ```
     pub fn user(&self) -> Option<Arc<Value>> {
-        crate::auth::user_of(&self.req)
+        crate::route::user_of(&self.req)
     }
 
     /// The authenticated user deserialized into `T`; `None` without a user or when the claims

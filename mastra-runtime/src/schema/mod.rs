@@ -1,5 +1,18 @@
-//! JSON Schema validation of client input (tool input, built-in request bodies), with Mastra's
+//! JSON Schemas, in one place: how they are generated from Rust types (JSON Schema 2020-12;
+//! `components/schemas` for the document, `$defs` for validators), how `$ref`s are followed and
+//! inlined, how they are compiled into validators (tool and workflow input, built-in request
+//! bodies, each route's body, query and path), and how a value that breaks one becomes Mastra's
 //! error body: 400 `{"error":"Invalid request body","issues":[{"field","message"}]}`.
+//!
+//! One policy for a schema that does not compile: it is found when the server is built, and
+//! the build fails naming what declared it (a route, a tool, a workflow step); nothing is
+//! silently left unchecked.
+
+pub mod generator;
+mod request;
+
+pub use generator::{document_generator, schema_fn, standalone, SchemaFn};
+pub use request::{is_json, Part, RequestSchemas, RequestValidator, SchemaError};
 
 use schemars::{JsonSchema, Schema};
 use serde::{Deserialize, Serialize};
@@ -48,7 +61,7 @@ pub fn invalid_body(issues: Vec<Issue>) -> ApiError {
 /// A compiled JSON Schema. Build it once (at startup) and validate many values.
 ///
 /// ```
-/// use mastra_runtime::{schemars::JsonSchema, validate::SchemaValidator};
+/// use mastra_runtime::{schemars::JsonSchema, schema::SchemaValidator};
 /// #[derive(JsonSchema)]
 /// #[schemars(crate = "mastra_runtime::schemars")]
 /// #[allow(dead_code)]

@@ -1,141 +1,19 @@
 //! The route table: every route resolved (handlers built, middleware constructed) and checked
 //! together, so all problems are reported at once.
 
-use std::{fmt, sync::Arc};
+use std::sync::Arc;
 
-use super::{
-    middleware::Middleware, ApiRoute, HandlerSlot, PathPattern, RouteFactory, RouteMethod,
-    RouteOrigin,
-};
 use crate::{
-    error::{RouteProblem, RouteProblems},
+    app::AppRef,
+    config::GlobalMiddleware,
+    describe::Inference,
     mastra::Mastra,
-    openapi::{Inference, OperationFragment, RequestValidator},
-    server::config::GlobalMiddleware,
+    route::{
+        ApiRoute, HandlerSlot, Middleware, MountedRoute, PathPattern, RouteMethod, RouteOrigin,
+        RouteProblem, RouteProblems,
+    },
+    schema::RequestValidator,
 };
-
-/// A route as served: checked, with its handler and middleware built.
-pub struct MountedRoute {
-    pub(crate) method: RouteMethod,
-    pub(crate) pattern: PathPattern,
-    pub(crate) requires_auth: bool,
-    /// Whether the auth layer wraps this route (decided at startup).
-    pub(crate) protected: bool,
-    /// Whether the handler takes an `AuthUser` (which verifies a token even on a public route).
-    pub(crate) needs_user: bool,
-    pub(crate) factory: RouteFactory,
-    /// Global middleware in scope before auth, the auth layer and the global middleware after
-    /// auth (protected routes only), then the route's own; first is outermost.
-    pub(crate) stack: Vec<Middleware>,
-    pub(crate) operation: OperationFragment,
-    pub(crate) doc_summary: Option<String>,
-    pub(crate) doc_description: Option<String>,
-    pub(crate) handler_name: Option<String>,
-    pub(crate) infer: Option<fn(&mut Inference)>,
-    pub(crate) origin: RouteOrigin,
-    /// The inferred schemas, compiled once; `None` when no request could break them.
-    pub(crate) validator: Option<Arc<RequestValidator>>,
-}
-
-impl fmt::Debug for MountedRoute {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("MountedRoute")
-            .field("method", &self.method)
-            .field("path", &self.pattern.as_str())
-            .field("requires_auth", &self.requires_auth)
-            .field("protected", &self.protected)
-            .field("middleware", &self.stack.len())
-            .field("origin", &self.origin)
-            .finish_non_exhaustive()
-    }
-}
-
-impl MountedRoute {
-    /// The method answered.
-    pub fn method(&self) -> RouteMethod {
-        self.method
-    }
-
-    /// The checked path.
-    pub fn pattern(&self) -> &PathPattern {
-        &self.pattern
-    }
-
-    /// The path as declared.
-    pub fn path(&self) -> &str {
-        self.pattern.as_str()
-    }
-
-    /// Whether the route was declared as needing a token once auth is configured (its
-    /// `requires_auth`). What is enforced is [`MountedRoute::is_protected`].
-    pub fn is_auth_required(&self) -> bool {
-        self.requires_auth
-    }
-
-    /// Whether the auth layer guards this route: auth is configured and, after the auth
-    /// patterns, the route needs a token. Decided once at startup; exactly what is enforced.
-    pub fn is_protected(&self) -> bool {
-        self.protected
-    }
-
-    /// Whether a request to this route must carry a valid token: it is protected, or auth is
-    /// configured and its handler takes an [`AuthUser`](crate::auth::AuthUser) (which then
-    /// verifies the token itself). The argument types are known for `#[api_route]` functions
-    /// (the macro probes them) and for routes given [`ApiRoute::infer`](super::ApiRoute::infer).
-    /// The OpenAPI `security` requirement follows this.
-    pub fn requires_token(&self) -> bool {
-        self.protected || self.needs_user
-    }
-
-    /// The hand-written OpenAPI fragment.
-    pub fn operation(&self) -> &OperationFragment {
-        &self.operation
-    }
-
-    /// Summary from doc comments.
-    pub fn doc_summary(&self) -> Option<&str> {
-        self.doc_summary.as_deref()
-    }
-
-    /// Description from doc comments.
-    pub fn doc_description(&self) -> Option<&str> {
-        self.doc_description.as_deref()
-    }
-
-    /// The handler's name, when known.
-    pub fn handler_name(&self) -> Option<&str> {
-        self.handler_name.as_deref()
-    }
-
-    /// What the handler's types say about the operation.
-    pub fn inference(&self) -> Inference {
-        let mut inference = Inference::default();
-        if let Some(infer) = self.infer {
-            infer(&mut inference);
-        }
-        inference
-    }
-
-    /// Where the route was declared.
-    pub fn origin(&self) -> &RouteOrigin {
-        &self.origin
-    }
-
-    /// Whether the runtime provides this route.
-    pub fn is_builtin(&self) -> bool {
-        matches!(self.origin, RouteOrigin::BuiltIn)
-    }
-
-    /// Whether requests are checked against the route's inferred schemas before the handler runs.
-    pub fn validates_requests(&self) -> bool {
-        self.validator.is_some()
-    }
-
-    /// How many middleware layers wrap the handler.
-    pub fn middleware_count(&self) -> usize {
-        self.stack.len()
-    }
-}
 
 /// Resolves and checks every route. `builtins` may live under `prefix`; `custom` may not.
 pub(crate) fn build(
@@ -147,10 +25,11 @@ pub(crate) fn build(
 ) -> Result<Vec<MountedRoute>, RouteProblems> {
     let mut problems = Vec::new();
 
+    let app: AppRef<'_> = mastra;
     let auth = mastra.config().auth_config();
     let mut scoped_global = Vec::with_capacity(global.len());
     for (index, entry) in global.into_iter().enumerate() {
-        match entry.slot.build(mastra) {
+        match entry.slot.build(app) {
             Ok(mw) => scoped_global.push((entry.scope, entry.after_auth, mw)),
             Err(reason) => problems.push(RouteProblem::Middleware {
                 route: "global middleware".to_owned(),
@@ -189,7 +68,7 @@ pub(crate) fn build(
         }
         let factory = match route.handler {
             HandlerSlot::Ready(factory) => Some(factory),
-            HandlerSlot::Deferred(create) => match create(mastra) {
+            HandlerSlot::Deferred(create) => match create(app) {
                 Ok(factory) => Some(factory),
                 Err(reason) => {
                     problems.push(RouteProblem::Handler {
@@ -214,7 +93,7 @@ pub(crate) fn build(
         };
         let mut own = Vec::with_capacity(route.middleware.len());
         for (index, slot) in route.middleware.into_iter().enumerate() {
-            match slot.build(mastra) {
+            match slot.build(app) {
                 Ok(mw) => own.push(mw),
                 Err(reason) => problems.push(RouteProblem::Middleware {
                     route: label.clone(),
@@ -226,7 +105,7 @@ pub(crate) fn build(
         let validator = match route.infer.map(|infer| {
             let mut inference = Inference::default();
             infer(&mut inference);
-            RequestValidator::compile(&inference)
+            RequestValidator::compile(&inference.request_schemas())
         }) {
             Some(Ok(validator)) => validator.map(Arc::new),
             Some(Err(error)) => {

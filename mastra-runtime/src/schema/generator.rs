@@ -2,10 +2,19 @@
 //! the request validators need: following local `$ref`s, reading an object's properties, telling
 //! a schema that any string satisfies.
 
-use schemars::{generate::SchemaSettings, SchemaGenerator};
+use schemars::{generate::SchemaSettings, JsonSchema, Schema, SchemaGenerator};
 use serde_json::{Map, Value};
 
-use super::fragment::SchemaFn;
+/// Produces the schema of one Rust type, registering its definitions in the generator.
+pub type SchemaFn = fn(&mut SchemaGenerator) -> Schema;
+
+/// The [`SchemaFn`] of `T`.
+pub fn schema_fn<T: JsonSchema>() -> SchemaFn {
+    fn subschema<T: JsonSchema>(generator: &mut SchemaGenerator) -> Schema {
+        generator.subschema_for::<T>()
+    }
+    subschema::<T>
+}
 
 /// Where named schemas live in the OpenAPI document (`#/components/schemas/Item`).
 pub const COMPONENTS_PATH: &str = "/components/schemas";

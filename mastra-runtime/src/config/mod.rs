@@ -1,4 +1,7 @@
-//! [`ServerConfig`]: where and how the server listens, with Mastra's defaults.
+//! [`ServerConfig`]: where and how the server listens, with Mastra's defaults, and the limits
+//! on what a client may send ([`limits`]).
+
+pub mod limits;
 
 use std::{fmt, time::Duration};
 
@@ -8,13 +11,15 @@ use actix_web::{
     middleware::Next,
 };
 
-use super::limits::{
-    HeadLimits, DEFAULT_CLIENT_REQUEST_TIMEOUT, DEFAULT_MAX_HEADER_BYTES, DEFAULT_MAX_URL_BYTES,
-};
+pub use crate::route::DEFAULT_API_PREFIX;
 use crate::{
-    auth::AuthConfig,
-    mastra::Mastra,
-    route::{middleware::MiddlewareSlot, Middleware, RouteScope},
+    auth::{AuthConfig, AuthConfigError},
+    memory::StorageError,
+    model::ModelError,
+    route::{ConstructorError, Middleware, MiddlewareSlot, RouteScope},
+};
+use limits::{
+    HeadLimits, DEFAULT_CLIENT_REQUEST_TIMEOUT, DEFAULT_MAX_HEADER_BYTES, DEFAULT_MAX_URL_BYTES,
 };
 
 /// Port when neither the config nor `PORT` says otherwise (Mastra's default).
@@ -22,8 +27,6 @@ pub const DEFAULT_PORT: u16 = 4111;
 /// Host when neither the config nor `MASTRA_HOST` says otherwise. Mastra binds every interface;
 /// this binds loopback so a development server is not exposed by accident.
 pub const DEFAULT_HOST: &str = "127.0.0.1";
-/// Prefix of the built-in routes (Mastra's `apiPrefix`).
-pub const DEFAULT_API_PREFIX: &str = "/api";
 /// Time a request may take to produce its response head (Mastra's `timeout`, 180 000 ms).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(180);
 /// Largest accepted request body (Mastra's `bodySizeLimit`, 4.5 MB).
@@ -102,6 +105,29 @@ pub(crate) struct GlobalMiddleware {
     pub(crate) slot: MiddlewareSlot,
     /// Runs after authentication (sees the user) and only on protected routes.
     pub(crate) after_auth: bool,
+}
+
+/// A configuration value that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// `PORT` is set to something that is not a port number.
+    #[error("PORT={text:?} is not a port number")]
+    BadPort {
+        /// The variable's value.
+        text: String,
+    },
+    /// The storage could not be opened, created or migrated when the server started.
+    #[error("{0}")]
+    Storage(#[from] StorageError),
+    /// An agent names a model no provider serves, or a model name that does not parse.
+    #[error("agent {agent}: {error}")]
+    AgentModel {
+        /// The agent's id.
+        agent: String,
+        /// What is wrong with its model.
+        #[source]
+        error: ModelError,
+    },
 }
 
 /// The docs default: on in debug builds and when `MASTRA_DEV` is `true` (or `1`).
@@ -428,15 +454,13 @@ impl ServerConfig {
     ) -> Self {
         let (scope, slot) = match pattern.map(RouteScope::parse).transpose() {
             Ok(scope) => (scope, MiddlewareSlot::Ready(middleware)),
-            Err(reason) => {
-                let pattern = pattern.unwrap_or_default().to_owned();
-                (
-                    None,
-                    MiddlewareSlot::deferred(move |_: &Mastra| {
-                        Err::<Middleware, _>(format!("bad path pattern `{pattern}`: {reason}"))
-                    }),
-                )
-            }
+            Err(error) => (
+                None,
+                MiddlewareSlot::Refused(ConstructorError::BadPattern {
+                    pattern: pattern.unwrap_or_default().to_owned(),
+                    error,
+                }),
+            ),
         };
         self.middleware.push(GlobalMiddleware {
             scope,
@@ -474,16 +498,39 @@ impl ServerConfig {
 
     /// The port to bind: the config, else `PORT`, else [`DEFAULT_PORT`]. An unparsable `PORT`
     /// is a configuration error rather than a silent fallback.
-    pub fn resolved_port(&self) -> Result<u16, crate::MastraError> {
+    pub fn resolved_port(&self) -> Result<u16, ConfigError> {
         if let Some(port) = self.port {
             return Ok(port);
         }
         match std::env::var("PORT") {
-            Ok(text) if !text.trim().is_empty() => text.trim().parse().map_err(|_| {
-                crate::MastraError::Config(format!("PORT={text:?} is not a port number"))
-            }),
+            Ok(text) if !text.trim().is_empty() => text
+                .trim()
+                .parse()
+                .map_err(|_| ConfigError::BadPort { text }),
             _ => Ok(DEFAULT_PORT),
         }
+    }
+
+    /// Refuses an auth setting that cannot work: a bad pattern, or a cookie token source under
+    /// CORS that lets every origin send credentials (any web site could then call the API as
+    /// the signed-in user).
+    pub(crate) fn check_auth(&mut self) -> Result<(), AuthConfigError> {
+        let Some(auth) = self.auth.as_mut() else {
+            return Ok(());
+        };
+        auth.take_problem()?;
+        if let Some(cookie) = auth.token_sources().cookie.as_deref() {
+            let reflects_all = matches!(
+                self.cors.origins,
+                AllowedOrigins::Auto | AllowedOrigins::Reflect
+            );
+            if self.cors.enabled && reflects_all {
+                return Err(AuthConfigError::CookieWithOpenCors {
+                    cookie: cookie.to_owned(),
+                });
+            }
+        }
+        Ok(())
     }
 }
 

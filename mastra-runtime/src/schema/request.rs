@@ -11,13 +11,22 @@ use jsonschema::{error::ValidationErrorKind, paths::LocationSegment, ValidationE
 use serde_json::{Map, Value};
 
 use super::{
-    infer::Inference,
-    schema::{self, ParamKind, DEFS_PATH},
+    generator::{self as schema, ParamKind, SchemaFn, DEFS_PATH},
+    Issue, INVALID_BODY_MESSAGE,
 };
-use crate::{
-    error::ApiError,
-    validate::{Issue, INVALID_BODY_MESSAGE},
-};
+use crate::error::ApiError;
+
+/// The schemas a request is checked against: what a route's handler types declare for its JSON
+/// body, its query string and its path parameters.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RequestSchemas {
+    /// The JSON body's schema (only for a JSON content type).
+    pub json_body: Option<SchemaFn>,
+    /// The query parameters' schema.
+    pub query: Option<SchemaFn>,
+    /// The path parameters' schema.
+    pub path: Option<SchemaFn>,
+}
 
 /// Which part of the request a value came from; names the 400 error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,21 +97,18 @@ pub struct RequestValidator {
 }
 
 impl RequestValidator {
-    /// Compiles what `inference` declares. `None` when no request could break it: no schemas, or
+    /// Compiles the declared schemas. `None` when no request could break them: no schemas, or
     /// only path parameters that any text satisfies.
-    pub fn compile(inference: &Inference) -> Result<Option<Self>, SchemaError> {
-        let body = match &inference.body {
-            Some(body) if is_json(&body.content_type) => match body.schema {
-                Some(schema_fn) => Some(compile(&schema::standalone(schema_fn), "body")?),
-                None => None,
-            },
-            _ => None,
+    pub fn compile(schemas: &RequestSchemas) -> Result<Option<Self>, SchemaError> {
+        let body = match schemas.json_body {
+            Some(schema_fn) => Some(compile(&schema::standalone(schema_fn), "body")?),
+            None => None,
         };
-        let query = match inference.query {
+        let query = match schemas.query {
             Some(schema_fn) => params(schema::standalone(schema_fn), Part::Query)?,
             None => None,
         };
-        let path = match inference.path {
+        let path = match schemas.path {
             Some(schema_fn) => params(schema::standalone(schema_fn), Part::Path)?,
             None => None,
         };
@@ -161,7 +167,8 @@ impl RequestValidator {
     }
 }
 
-fn is_json(content_type: &str) -> bool {
+/// Whether a content type is JSON (`application/json` or a `+json` type), so its body is checked.
+pub fn is_json(content_type: &str) -> bool {
     let essence = content_type.split(';').next().unwrap_or("").trim();
     essence.eq_ignore_ascii_case("application/json") || essence.ends_with("+json")
 }
@@ -315,6 +322,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::describe::Inference;
 
     #[derive(Deserialize, JsonSchema)]
     #[allow(dead_code)]
@@ -351,7 +359,7 @@ mod tests {
     fn body_constraints_are_checked_and_every_issue_is_listed() {
         let mut inference = Inference::default();
         inference.json_body::<NewThing>();
-        let v = RequestValidator::compile(&inference)
+        let v = RequestValidator::compile(&inference.request_schemas())
             .unwrap()
             .expect("a body validator");
         assert!(v.checks_body());
@@ -382,7 +390,7 @@ mod tests {
     fn query_text_is_converted_before_checking() {
         let mut inference = Inference::default();
         inference.query::<Paging>();
-        let v = RequestValidator::compile(&inference)
+        let v = RequestValidator::compile(&inference.request_schemas())
             .unwrap()
             .expect("a query validator");
         v.check_query([
@@ -435,7 +443,7 @@ mod tests {
     fn query_text_matching_one_of_several_kinds_is_converted_to_that_kind() {
         let mut inference = Inference::default();
         inference.query::<Page>();
-        let v = RequestValidator::compile(&inference)
+        let v = RequestValidator::compile(&inference.request_schemas())
             .unwrap()
             .expect("a query validator");
         v.check_query([("per_page", "3")]).unwrap();
@@ -448,7 +456,7 @@ mod tests {
     fn path_values_are_checked_by_shape() {
         let mut inference = Inference::default();
         inference.path_params::<u32>();
-        let v = RequestValidator::compile(&inference)
+        let v = RequestValidator::compile(&inference.request_schemas())
             .unwrap()
             .expect("a path validator");
         v.check_path([("id", "7")]).unwrap();
@@ -457,7 +465,7 @@ mod tests {
 
         let mut inference = Inference::default();
         inference.path_params::<(String, u8)>();
-        let v = RequestValidator::compile(&inference)
+        let v = RequestValidator::compile(&inference.request_schemas())
             .unwrap()
             .expect("a tuple validator");
         v.check_path([("a", "x"), ("b", "255")]).unwrap();
@@ -469,14 +477,20 @@ mod tests {
     fn routes_nothing_can_break_get_no_validator() {
         let mut inference = Inference::default();
         inference.path_params::<String>();
-        assert!(RequestValidator::compile(&inference).unwrap().is_none());
+        assert!(RequestValidator::compile(&inference.request_schemas())
+            .unwrap()
+            .is_none());
         let mut inference = Inference::default();
         inference.query::<std::collections::HashMap<String, String>>();
         inference.path_params::<(String, String)>();
-        assert!(RequestValidator::compile(&inference).unwrap().is_none());
-        assert!(RequestValidator::compile(&Inference::default())
+        assert!(RequestValidator::compile(&inference.request_schemas())
             .unwrap()
             .is_none());
+        assert!(
+            RequestValidator::compile(&Inference::default().request_schemas())
+                .unwrap()
+                .is_none()
+        );
     }
 
     #[test]
@@ -489,7 +503,7 @@ mod tests {
         }
         let mut inference = Inference::default();
         inference.json_body::<Bad>();
-        let error = RequestValidator::compile(&inference).unwrap_err();
+        let error = RequestValidator::compile(&inference.request_schemas()).unwrap_err();
         assert_eq!(error.part, "body");
     }
 }

@@ -7,7 +7,7 @@
 
 use std::marker::PhantomData;
 
-use super::fragment::{schema_fn, SchemaFn};
+use crate::schema::{is_json, schema_fn, RequestSchemas, SchemaFn};
 
 /// What the parameters and body of a request look like, as inferred from the handler.
 #[derive(Debug, Clone, Default)]
@@ -51,6 +51,20 @@ pub struct Inference {
 }
 
 impl Inference {
+    /// The schemas a request to this route is validated against: the body's only when it is
+    /// JSON.
+    pub fn request_schemas(&self) -> RequestSchemas {
+        RequestSchemas {
+            json_body: self
+                .body
+                .as_ref()
+                .filter(|body| is_json(&body.content_type))
+                .and_then(|body| body.schema),
+            query: self.query,
+            path: self.path,
+        }
+    }
+
     /// Records that `T` is taken from the path.
     pub fn path_params<T: schemars::JsonSchema>(&mut self) {
         self.path = Some(schema_fn::<T>());

@@ -1,18 +1,9 @@
 //! Typed operation fragments: what `openapi(...)` on a route says, carried as data until the
 //! document is assembled.
 
-use schemars::{JsonSchema, Schema, SchemaGenerator};
+use schemars::JsonSchema;
 
-/// Produces the schema of one Rust type, registering its definitions in the generator.
-pub type SchemaFn = fn(&mut SchemaGenerator) -> Schema;
-
-/// The [`SchemaFn`] of `T`.
-pub fn schema_fn<T: JsonSchema>() -> SchemaFn {
-    fn subschema<T: JsonSchema>(generator: &mut SchemaGenerator) -> Schema {
-        generator.subschema_for::<T>()
-    }
-    subschema::<T>
-}
+pub use crate::schema::{schema_fn, SchemaFn};
 
 /// Where a parameter travels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

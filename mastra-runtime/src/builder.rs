@@ -1,0 +1,247 @@
+//! [`MastraBuilder`]: what an application is made of, checked and assembled into a [`Mastra`]
+//! with its route table. The top of the layers: it is the one place that sees them all.
+
+use std::{collections::BTreeMap, fmt, sync::Arc};
+
+use crate::{
+    agent::{Agent, AgentError},
+    config::{ConfigError, GlobalMiddleware, ServerConfig},
+    mastra::{Mastra, MastraError, Registry},
+    memory::{SqliteStorage, Storage},
+    model::ModelError,
+    route::{ApiRoute, MountedRoute, RouteDef},
+    server,
+    tool::Tool,
+    workflow::{IntoWorkflow, Workflow, WorkflowBuildError},
+};
+
+impl Mastra {
+    /// Starts describing an application.
+    pub fn builder() -> MastraBuilder {
+        MastraBuilder::default()
+    }
+}
+
+/// Which `#[api_route]` functions linked into the binary an application mounts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum InventorySelection {
+    All,
+    Modules(Vec<String>),
+    None,
+}
+/// Builder for [`Mastra`].
+pub struct MastraBuilder {
+    agents: Vec<Agent>,
+    workflows: Vec<Result<Workflow, WorkflowBuildError>>,
+    tools: Vec<Tool>,
+    storage: Option<Arc<dyn Storage>>,
+    config: ServerConfig,
+    routes: Vec<ApiRoute>,
+    inventory: InventorySelection,
+}
+
+impl Default for MastraBuilder {
+    fn default() -> Self {
+        Self {
+            agents: Vec::new(),
+            workflows: Vec::new(),
+            tools: Vec::new(),
+            storage: None,
+            config: ServerConfig::default(),
+            routes: Vec::new(),
+            inventory: InventorySelection::All,
+        }
+    }
+}
+
+impl fmt::Debug for MastraBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MastraBuilder")
+            .field("agents", &self.agents.len())
+            .field("routes", &self.routes.len())
+            .field("inventory", &self.inventory)
+            .finish_non_exhaustive()
+    }
+}
+
+impl MastraBuilder {
+    /// Registers an agent under its id.
+    pub fn agent(mut self, agent: impl Into<Agent>) -> Self {
+        self.agents.push(agent.into());
+        self
+    }
+
+    /// Registers a workflow under its id: a [`Workflow`], or the `Result` of
+    /// [`WorkflowBuilder::commit`](crate::workflow::WorkflowBuilder::commit) (whose error
+    /// then fails [`MastraBuilder::build`]).
+    pub fn workflow(mut self, workflow: impl IntoWorkflow) -> Self {
+        self.workflows.push(workflow.into_workflow());
+        self
+    }
+
+    /// Registers a tool under its id.
+    pub fn tool(mut self, tool: impl Into<Tool>) -> Self {
+        self.tools.push(tool.into());
+        self
+    }
+
+    /// Sets the store for threads, messages and workflow runs (default: [`SqliteStorage`] at
+    /// `./mastra.db`, opened on first use). Agents whose [`Memory`](crate::Memory) has no store
+    /// of its own use this one.
+    pub fn storage(mut self, storage: impl Storage) -> Self {
+        self.storage = Some(Arc::new(storage));
+        self
+    }
+
+    /// Sets a shared store (see [`MastraBuilder::storage`]).
+    pub fn shared_storage(mut self, storage: Arc<dyn Storage>) -> Self {
+        self.storage = Some(storage);
+        self
+    }
+
+    /// Sets the server configuration.
+    pub fn server(mut self, config: ServerConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Adds a route built in code.
+    pub fn route(mut self, route: ApiRoute) -> Self {
+        self.routes.push(route);
+        self
+    }
+
+    /// Mounts only the `#[api_route]` functions in `module` or below it (as `module_path!()`
+    /// spells it, for example `my_app::api`). Call it several times for several modules.
+    pub fn routes_from_module(mut self, module: impl Into<String>) -> Self {
+        let module = module.into();
+        match &mut self.inventory {
+            InventorySelection::Modules(modules) => modules.push(module),
+            other => *other = InventorySelection::Modules(vec![module]),
+        }
+        self
+    }
+
+    /// Mounts no `#[api_route]` functions; only routes added with [`MastraBuilder::route`].
+    pub fn without_annotated_routes(mut self) -> Self {
+        self.inventory = InventorySelection::None;
+        self
+    }
+
+    /// Checks everything and builds the application. Every route problem is reported at once.
+    pub fn build(self) -> Result<Mastra, MastraError> {
+        let MastraBuilder {
+            agents,
+            workflows,
+            tools,
+            storage,
+            config,
+            mut routes,
+            inventory,
+        } = self;
+        let mut registry = registry(agents, workflows, tools, storage, config)?;
+        registry.config.check_auth()?;
+        let global = std::mem::take(&mut registry.config.middleware);
+        routes.extend(annotated_routes(&inventory));
+        let mastra = Mastra::assemble(registry);
+        mastra.set_routes(mount(&mastra, global, routes)?);
+        if mastra.config().openapi_docs_enabled() {
+            // Built once, here, so serving it is a copy of bytes.
+            mastra.openapi_document();
+        }
+        Ok(mastra)
+    }
+}
+
+/// Indexes what was registered by id (refusing duplicates), checks each agent's model, gives
+/// agents without a store of their own the application's, and registers agents' tools.
+fn registry(
+    agents: Vec<Agent>,
+    workflows: Vec<Result<Workflow, WorkflowBuildError>>,
+    tools: Vec<Tool>,
+    storage: Option<Arc<dyn Storage>>,
+    config: ServerConfig,
+) -> Result<Registry, MastraError> {
+    let agents = index(agents, "agent", |a| a.id().to_owned())?;
+    let workflows = workflows.into_iter().collect::<Result<Vec<_>, _>>()?;
+    let workflows = index(workflows, "workflow", |w| w.id().to_owned())?;
+    let mut tools = index(tools, "tool", |t| t.id().to_owned())?;
+    let storage: Arc<dyn Storage> = storage.unwrap_or_else(|| Arc::new(SqliteStorage::default()));
+    for agent in agents.values() {
+        if let Err(AgentError::Model(
+            error @ (ModelError::UnknownProvider { .. } | ModelError::BadModelName(_)),
+        )) = agent.language_model()
+        {
+            return Err(ConfigError::AgentModel {
+                agent: agent.id().to_owned(),
+                error,
+            }
+            .into());
+        }
+        agent.attach_storage(&storage);
+        // Agents' tools are listed and executable under /api/tools too, as in Mastra.
+        for tool in agent.tools().values() {
+            match tools.get(tool.id()) {
+                Some(known) if !known.same_as(tool) => {
+                    return Err(MastraError::DuplicateId {
+                        kind: "tool",
+                        id: tool.id().to_owned(),
+                    })
+                }
+                Some(_) => {}
+                None => {
+                    tools.insert(tool.id().to_owned(), tool.clone());
+                }
+            }
+        }
+    }
+    Ok(Registry {
+        agents,
+        workflows,
+        tools,
+        storage,
+        config,
+    })
+}
+
+/// The `#[api_route]` functions linked into the binary that `selection` mounts, in a
+/// reproducible order (link order is arbitrary).
+fn annotated_routes(selection: &InventorySelection) -> Vec<ApiRoute> {
+    let mut defs: Vec<&RouteDef> = RouteDef::all()
+        .filter(|def| match selection {
+            InventorySelection::All => true,
+            InventorySelection::Modules(modules) => modules.iter().any(|m| def.is_in_module(m)),
+            InventorySelection::None => false,
+        })
+        .collect();
+    defs.sort_by_key(|def| (def.module_path(), def.name()));
+    defs.into_iter().map(RouteDef::route).collect()
+}
+
+/// The route table: the built-in routes, the docs routes and `custom`, checked together.
+fn mount(
+    mastra: &Mastra,
+    global: Vec<GlobalMiddleware>,
+    custom: Vec<ApiRoute>,
+) -> Result<Vec<MountedRoute>, MastraError> {
+    let prefix = mastra.config().api_prefix.clone();
+    let mut builtins = server::builtin::routes(&prefix);
+    builtins.extend(server::builtin::docs_routes(mastra.config()));
+    server::table::build(mastra, &prefix, global, builtins, custom).map_err(MastraError::Routes)
+}
+
+fn index<T>(
+    items: Vec<T>,
+    kind: &'static str,
+    id: impl Fn(&T) -> String,
+) -> Result<BTreeMap<String, T>, MastraError> {
+    let mut map = BTreeMap::new();
+    for item in items {
+        let key = id(&item);
+        if map.contains_key(&key) {
+            return Err(MastraError::DuplicateId { kind, id: key });
+        }
+        map.insert(key, item);
+    }
+    Ok(map)
+}

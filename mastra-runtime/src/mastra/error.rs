@@ -1,0 +1,59 @@
+//! [`MastraError`]: building, configuring or starting the application failed.
+
+use crate::{
+    auth::AuthConfigError,
+    config::ConfigError,
+    error::NotFound,
+    route::{RouteProblem, RouteProblems},
+    workflow::WorkflowBuildError,
+};
+
+/// An error building, configuring or running the server.
+#[derive(Debug, thiserror::Error)]
+pub enum MastraError {
+    /// The route table has problems; every one is listed.
+    #[error("{0}")]
+    Routes(RouteProblems),
+    /// The auth configuration is unusable (missing secret, bad key, no crypto backend, ...).
+    #[error("invalid auth configuration: {0}")]
+    Auth(#[from] AuthConfigError),
+    /// A configuration value is unusable.
+    #[error("invalid configuration: {0}")]
+    Config(#[from] ConfigError),
+    /// Two registry entries share an id.
+    #[error("two {kind}s are registered with id `{id}`")]
+    DuplicateId {
+        /// What kind of entry.
+        kind: &'static str,
+        /// The shared id.
+        id: String,
+    },
+    /// A registry lookup failed.
+    #[error(transparent)]
+    NotFound(#[from] NotFound),
+    /// A workflow's graph does not hold together (its steps' schemas do not fit); every
+    /// problem is listed.
+    #[error(transparent)]
+    Workflow(#[from] WorkflowBuildError),
+    /// The listening socket could not be bound.
+    #[error("could not listen on {addr}: {source}")]
+    Bind {
+        /// The address asked for.
+        addr: String,
+        /// The operating system's reason.
+        source: std::io::Error,
+    },
+    /// The server failed while running.
+    #[error("server error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl MastraError {
+    /// The route problems, if this is a route-table error.
+    pub fn route_problems(&self) -> &[RouteProblem] {
+        match self {
+            MastraError::Routes(problems) => &problems.0,
+            _ => &[],
+        }
+    }
+}
