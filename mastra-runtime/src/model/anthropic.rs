@@ -1,16 +1,15 @@
 //! Anthropic Messages, streamed, with tool use.
 
-use std::{collections::BTreeMap, time::Duration};
+use std::collections::BTreeMap;
 
 use eventsource_stream::Event;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{
-    env_var,
-    http::{RetryPolicy, SseDecoder, Transport},
-    FinishReason, LanguageModel, ModelError, ModelEvent, ModelMessage, ModelRequest, ModelStream,
-    ToolCall, Usage,
+    http::{SseDecoder, Transport},
+    provider::{http_provider, ApiKeyAuth, HttpProvider},
+    FinishReason, ModelError, ModelEvent, ModelMessage, ModelRequest, ToolCall, Usage,
 };
 
 /// Anthropic's API root (as the AI SDK spells it, `/v1` included), used when
@@ -33,57 +32,20 @@ pub const ANTHROPIC_DEFAULT_MAX_TOKENS: u32 = 4096;
 /// ```
 #[derive(Debug, Clone)]
 pub struct Anthropic {
-    model: String,
-    base_url: String,
-    api_key: Option<String>,
-    transport: Transport,
+    http: HttpProvider,
+}
+
+http_provider! {
+    Anthropic {
+        provider: "anthropic", name: "Anthropic", env: "ANTHROPIC",
+        default_base_url: ANTHROPIC_DEFAULT_BASE_URL, endpoint: "/messages",
+        auth: ApiKeyAuth::Header("x-api-key"), key_sent_as: "`x-api-key`",
+        headers: &[("anthropic-version", ANTHROPIC_VERSION)], decoder: Decoder,
+    }
 }
 
 impl Anthropic {
-    /// `model` at Anthropic, with no key yet.
-    pub fn new(model: impl Into<String>) -> Self {
-        Self {
-            model: model.into(),
-            base_url: ANTHROPIC_DEFAULT_BASE_URL.to_owned(),
-            api_key: None,
-            transport: Transport::new("anthropic"),
-        }
-    }
-
-    /// `model` with `ANTHROPIC_API_KEY` and `ANTHROPIC_BASE_URL` from the environment.
-    pub fn from_env(model: impl Into<String>) -> Self {
-        let mut this = Self::new(model);
-        this.api_key = env_var("ANTHROPIC_API_KEY");
-        if let Some(base) = env_var("ANTHROPIC_BASE_URL") {
-            this = this.base_url(base);
-        }
-        this
-    }
-
-    /// Sets the API root (everything before `/messages`).
-    pub fn base_url(mut self, url: impl Into<String>) -> Self {
-        self.base_url = url.into().trim_end_matches('/').to_owned();
-        self
-    }
-
-    /// Sets the API key sent as `x-api-key`.
-    pub fn api_key(mut self, key: impl Into<String>) -> Self {
-        self.api_key = Some(key.into());
-        self
-    }
-
-    /// Sets how 429, 529 and other 5xx answers are retried.
-    pub fn retry(mut self, policy: RetryPolicy) -> Self {
-        self.transport.retry = policy;
-        self
-    }
-
-    /// Sets the longest silence tolerated between two reads of the answer.
-    pub fn read_timeout(mut self, timeout: Duration) -> Self {
-        self.transport.set_read_timeout(timeout);
-        self
-    }
-
+    /// The Messages request for `request`.
     fn body(&self, request: &ModelRequest) -> Value {
         let mut system = Vec::new();
         let mut messages: Vec<Value> = Vec::new();
@@ -133,7 +95,7 @@ impl Anthropic {
             }
         }
         let mut body = json!({
-            "model": self.model,
+            "model": self.http.model(),
             "messages": messages,
             "max_tokens": request.settings.max_tokens.unwrap_or(ANTHROPIC_DEFAULT_MAX_TOKENS),
             "stream": true,
@@ -154,42 +116,6 @@ impl Anthropic {
                 .collect();
         }
         body
-    }
-}
-
-#[async_trait::async_trait]
-impl LanguageModel for Anthropic {
-    fn provider(&self) -> &str {
-        "anthropic"
-    }
-
-    fn model_id(&self) -> &str {
-        &self.model
-    }
-
-    async fn stream(&self, request: ModelRequest) -> Result<ModelStream, ModelError> {
-        let key = self
-            .api_key
-            .clone()
-            .ok_or_else(|| ModelError::MissingApiKey {
-                provider: "Anthropic".to_owned(),
-                env_var: "ANTHROPIC_API_KEY".to_owned(),
-            })?;
-        let body = self.body(&request);
-        let url = format!("{}/messages", self.base_url);
-        let response = self
-            .transport
-            .send(&self.model, || {
-                self.transport
-                    .client
-                    .post(&url)
-                    .header("x-api-key", &key)
-                    .header("anthropic-version", ANTHROPIC_VERSION)
-                    .header("accept", "text/event-stream")
-                    .json(&body)
-            })
-            .await?;
-        Ok(self.transport.decode(response, Decoder::default()))
     }
 }
 
@@ -288,9 +214,6 @@ struct Decoder {
 
 impl SseDecoder for Decoder {
     fn on_event(&mut self, event: &Event, t: &Transport) -> Result<Vec<ModelEvent>, ModelError> {
-        if event.data.trim().is_empty() {
-            return Ok(Vec::new());
-        }
         let wire: WireEvent = serde_json::from_str(&event.data).map_err(|e| {
             t.malformed(format!(
                 "event `{}` is not a known Messages event ({e}): {:.200}",
@@ -338,16 +261,9 @@ impl SseDecoder for Decoder {
             },
             WireEvent::ContentBlockStop { index } => match self.tools.remove(&index) {
                 Some(tool) => {
-                    let args = if tool.json.trim().is_empty() {
-                        json!({})
-                    } else {
-                        serde_json::from_str(&tool.json).map_err(|e| {
-                            t.malformed(format!(
-                                "input of tool_use `{}` is not valid JSON ({e})",
-                                tool.name
-                            ))
-                        })?
-                    };
+                    let args = t.tool_args(&tool.json, || {
+                        format!("input of tool_use `{}` is not valid JSON", tool.name)
+                    })?;
                     vec![ModelEvent::ToolCall(ToolCall {
                         id: tool.id,
                         name: tool.name,
@@ -384,17 +300,7 @@ impl SseDecoder for Decoder {
                 }]
             }
             WireEvent::Ping => Vec::new(),
-            WireEvent::Error { error } => {
-                let message = error
-                    .get("message")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned)
-                    .unwrap_or_else(|| error.to_string());
-                return Err(ModelError::Provider {
-                    provider: t.provider.to_owned(),
-                    message,
-                });
-            }
+            WireEvent::Error { error } => return Err(t.reported(&error)),
         })
     }
 

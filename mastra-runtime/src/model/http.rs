@@ -12,7 +12,8 @@ use super::{ModelError, ModelEvent, ModelStream};
 
 /// Turns a provider's SSE events into [`ModelEvent`]s.
 pub(crate) trait SseDecoder: Send + 'static {
-    /// Handles one event; may yield several model events, or none.
+    /// Handles one event with data (blank ones are skipped); may yield several model events,
+    /// or none.
     fn on_event(&mut self, event: &Event, t: &Transport) -> Result<Vec<ModelEvent>, ModelError>;
     /// Handles the end of the body.
     fn on_end(&mut self, t: &Transport) -> Result<Vec<ModelEvent>, ModelError>;
@@ -226,6 +227,32 @@ impl Transport {
         }
     }
 
+    /// An `error` the provider sent inside the stream: its `message`, else the whole value.
+    pub(crate) fn reported(&self, error: &Value) -> ModelError {
+        let message = error
+            .get("message")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .unwrap_or_else(|| error.to_string());
+        ModelError::Provider {
+            provider: self.provider.to_owned(),
+            message,
+        }
+    }
+
+    /// The arguments of a tool call from the JSON text streamed for them (none means `{}`);
+    /// text that does not parse is malformed, as `invalid` (which the parse error follows) says.
+    pub(crate) fn tool_args(
+        &self,
+        json: &str,
+        invalid: impl FnOnce() -> String,
+    ) -> Result<Value, ModelError> {
+        if json.trim().is_empty() {
+            return Ok(Value::Object(serde_json::Map::new()));
+        }
+        serde_json::from_str(json).map_err(|e| self.malformed(format!("{} ({e})", invalid())))
+    }
+
     /// The response body as Server-Sent Events.
     pub(crate) fn events(
         &self,
@@ -258,6 +285,8 @@ impl Transport {
             }
             loop {
                 let batch = match events.next().await {
+                    // Blank keep-alive events carry nothing for any provider.
+                    Some(Ok(event)) if event.data.trim().is_empty() => continue,
                     Some(Ok(event)) => decoder.on_event(&event, &t),
                     Some(Err(e)) => Err(e),
                     None => decoder.on_end(&t).and_then(|batch| {

@@ -18,6 +18,7 @@ mod anthropic;
 mod echo;
 mod http;
 mod openai;
+mod provider;
 
 use std::{fmt, sync::Arc};
 

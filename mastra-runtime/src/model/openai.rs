@@ -1,17 +1,16 @@
 //! OpenAI-compatible Chat Completions, streamed: OpenAI, and anything speaking its protocol
 //! (Ollama, vLLM, LM Studio, OpenRouter, Groq) through `OPENAI_BASE_URL`.
 
-use std::{collections::BTreeMap, time::Duration};
+use std::collections::BTreeMap;
 
 use eventsource_stream::Event;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{
-    env_var,
-    http::{RetryPolicy, SseDecoder, Transport},
-    FinishReason, LanguageModel, ModelError, ModelEvent, ModelMessage, ModelRequest, ModelStream,
-    ToolCall, Usage,
+    http::{SseDecoder, Transport},
+    provider::{http_provider, ApiKeyAuth, HttpProvider},
+    FinishReason, ModelError, ModelEvent, ModelMessage, ModelRequest, ToolCall, Usage,
 };
 
 /// OpenAI's API root, used when `OPENAI_BASE_URL` is not set.
@@ -28,61 +27,24 @@ pub const OPENAI_DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
 /// ```
 #[derive(Debug, Clone)]
 pub struct OpenAiCompatible {
-    model: String,
-    base_url: String,
-    api_key: Option<String>,
-    transport: Transport,
+    http: HttpProvider,
+}
+
+http_provider! {
+    OpenAiCompatible {
+        provider: "openai", name: "OpenAI", env: "OPENAI",
+        default_base_url: OPENAI_DEFAULT_BASE_URL, endpoint: "/chat/completions",
+        auth: ApiKeyAuth::Bearer, key_sent_as: "`Authorization: Bearer`", headers: &[],
+        decoder: Decoder,
+    }
 }
 
 impl OpenAiCompatible {
-    /// `model` at OpenAI, with no key yet.
-    pub fn new(model: impl Into<String>) -> Self {
-        Self {
-            model: model.into(),
-            base_url: OPENAI_DEFAULT_BASE_URL.to_owned(),
-            api_key: None,
-            transport: Transport::new("openai"),
-        }
-    }
-
-    /// `model` with `OPENAI_API_KEY` and `OPENAI_BASE_URL` from the environment.
-    pub fn from_env(model: impl Into<String>) -> Self {
-        let mut this = Self::new(model);
-        this.api_key = env_var("OPENAI_API_KEY");
-        if let Some(base) = env_var("OPENAI_BASE_URL") {
-            this = this.base_url(base);
-        }
-        this
-    }
-
-    /// Sets the API root (everything before `/chat/completions`).
-    pub fn base_url(mut self, url: impl Into<String>) -> Self {
-        self.base_url = url.into().trim_end_matches('/').to_owned();
-        self
-    }
-
-    /// Sets the API key sent as `Authorization: Bearer`.
-    pub fn api_key(mut self, key: impl Into<String>) -> Self {
-        self.api_key = Some(key.into());
-        self
-    }
-
-    /// Sets how 429 and 5xx answers are retried.
-    pub fn retry(mut self, policy: RetryPolicy) -> Self {
-        self.transport.retry = policy;
-        self
-    }
-
-    /// Sets the longest silence tolerated between two reads of the answer.
-    pub fn read_timeout(mut self, timeout: Duration) -> Self {
-        self.transport.set_read_timeout(timeout);
-        self
-    }
-
+    /// The Chat Completions request for `request`.
     fn body(&self, request: &ModelRequest) -> Value {
-        let messages: Vec<Value> = request.messages.iter().map(wire_message).collect();
+        let messages = flatten(request.messages.iter().map(wire_message).collect());
         let mut body = json!({
-            "model": self.model,
+            "model": self.http.model(),
             "messages": messages,
             "stream": true,
             "stream_options": { "include_usage": true },
@@ -159,44 +121,6 @@ fn flatten(messages: Vec<Value>) -> Vec<Value> {
         .collect()
 }
 
-#[async_trait::async_trait]
-impl LanguageModel for OpenAiCompatible {
-    fn provider(&self) -> &str {
-        "openai"
-    }
-
-    fn model_id(&self) -> &str {
-        &self.model
-    }
-
-    async fn stream(&self, request: ModelRequest) -> Result<ModelStream, ModelError> {
-        let key = self
-            .api_key
-            .clone()
-            .ok_or_else(|| ModelError::MissingApiKey {
-                provider: "OpenAI".to_owned(),
-                env_var: "OPENAI_API_KEY".to_owned(),
-            })?;
-        let mut body = self.body(&request);
-        if let Some(Value::Array(messages)) = body.get_mut("messages") {
-            *messages = flatten(std::mem::take(messages));
-        }
-        let url = format!("{}/chat/completions", self.base_url);
-        let response = self
-            .transport
-            .send(&self.model, || {
-                self.transport
-                    .client
-                    .post(&url)
-                    .bearer_auth(&key)
-                    .header("accept", "text/event-stream")
-                    .json(&body)
-            })
-            .await?;
-        Ok(self.transport.decode(response, Decoder::default()))
-    }
-}
-
 #[derive(Deserialize)]
 struct WireChunk {
     #[serde(default)]
@@ -271,21 +195,10 @@ impl SseDecoder for Decoder {
         if data.trim() == "[DONE]" {
             return self.finish(t);
         }
-        if data.trim().is_empty() {
-            return Ok(Vec::new());
-        }
         let chunk: WireChunk = serde_json::from_str(data)
             .map_err(|e| t.malformed(format!("chunk is not valid JSON ({e}): {data:.200}")))?;
         if let Some(error) = chunk.error {
-            let message = error
-                .get("message")
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-                .unwrap_or_else(|| error.to_string());
-            return Err(ModelError::Provider {
-                provider: t.provider.to_owned(),
-                message,
-            });
+            return Err(t.reported(&error));
         }
         if let Some(usage) = chunk.usage {
             self.usage = Usage::new(usage.prompt_tokens, usage.completion_tokens);
@@ -345,16 +258,9 @@ impl Decoder {
             if call.name.is_empty() {
                 return Err(t.malformed(format!("tool call #{index} has no function name")));
             }
-            let args = if call.arguments.trim().is_empty() {
-                json!({})
-            } else {
-                serde_json::from_str(&call.arguments).map_err(|e| {
-                    t.malformed(format!(
-                        "arguments of tool call `{}` are not valid JSON ({e})",
-                        call.name
-                    ))
-                })?
-            };
+            let args = t.tool_args(&call.arguments, || {
+                format!("arguments of tool call `{}` are not valid JSON", call.name)
+            })?;
             let id = if call.id.is_empty() {
                 format!("call_{index}")
             } else {
