@@ -1,6 +1,6 @@
-//! Schema generation settings and the small JSON Schema walks that both the document builder and
-//! the request validators need: following local `$ref`s, reading an object's properties, telling
-//! a schema that any string satisfies.
+//! Schema generation settings and the small JSON Schema walks that the document builder, the
+//! request validators and the `$ref` inliner need: following local `$ref`s, reading an object's
+//! properties, telling a schema that any string satisfies.
 
 use schemars::{generate::SchemaSettings, JsonSchema, Schema, SchemaGenerator};
 use serde_json::{Map, Value};
@@ -23,8 +23,13 @@ pub const COMPONENTS_PATH: &str = "/components/schemas";
 /// 2020-12's own place for them.
 pub const DEFS_PATH: &str = "/$defs";
 
-/// How many `$ref` hops [`resolve`] follows before giving up (a cycle of pure references).
-const MAX_REF_HOPS: usize = 32;
+/// Where draft-07 (and schemars' older settings) keep named schemas (`#/definitions/Item`).
+/// Hand-written schemas may still use it, so inlining follows it too.
+pub(crate) const LEGACY_DEFS_PATH: &str = "/definitions";
+
+/// How many `$ref`s are followed in a row before giving up: hops of [`resolve`] (a cycle of pure
+/// references), nesting of `inline_refs` (a recursive type, which then accepts anything).
+pub(crate) const MAX_REF_DEPTH: usize = 32;
 
 /// A generator for the document: JSON Schema 2020-12 (what OpenAPI 3.1 uses), named schemas under
 /// `components/schemas`, no `$schema` keyword on each.
@@ -66,13 +71,11 @@ pub fn resolve<'a>(
     defs: &'a Map<String, Value>,
     defs_path: &str,
 ) -> &'a Value {
-    for _ in 0..MAX_REF_HOPS {
+    for _ in 0..MAX_REF_DEPTH {
         let Some(target) = schema
             .get("$ref")
             .and_then(Value::as_str)
-            .and_then(|r| r.strip_prefix('#'))
-            .and_then(|r| r.strip_prefix(defs_path))
-            .and_then(|r| r.strip_prefix('/'))
+            .and_then(|reference| local_ref_name(reference, defs_path))
             .and_then(|name| defs.get(name))
         else {
             return schema;
@@ -80,6 +83,15 @@ pub fn resolve<'a>(
         schema = target;
     }
     schema
+}
+
+/// The name a local reference points at: `#<defs_path>/Name` -> `Name`. `None` for any other
+/// reference (another document, a JSON pointer elsewhere in this one).
+pub(crate) fn local_ref_name<'a>(reference: &'a str, defs_path: &str) -> Option<&'a str> {
+    reference
+        .strip_prefix('#')?
+        .strip_prefix(defs_path)?
+        .strip_prefix('/')
 }
 
 /// The properties of an object schema, with whether each is required, in declaration order.

@@ -8,8 +8,13 @@
 //! the build fails naming what declared it (a route, a tool, a workflow step); nothing is
 //! silently left unchecked.
 
+mod compat;
 pub mod generator;
+mod refs;
 mod request;
+
+pub(crate) use compat::mismatches;
+pub(crate) use refs::inline_refs;
 
 pub use generator::{document_generator, schema_fn, standalone, SchemaFn};
 pub use request::{is_json, Part, RequestSchemas, RequestValidator, SchemaError};

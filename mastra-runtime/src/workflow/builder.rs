@@ -9,11 +9,10 @@ use serde_json::{json, Map, Value};
 
 use super::{
     context::StepContext,
-    schema_check::{inline_refs, mismatches},
     step::{decode, encode, Step, StepKind},
     Workflow, WorkflowInner,
 };
-use crate::schema::{schema_of, SchemaValidator};
+use crate::schema::{inline_refs, mismatches, schema_of, SchemaValidator};
 
 /// Step ids that would clash with the run snapshot's own keys.
 const RESERVED_STEP_IDS: &[&str] = &["input"];

@@ -33,7 +33,6 @@ mod exec;
 mod host;
 mod listing;
 mod run;
-mod schema_check;
 mod snapshot;
 mod step;
 

@@ -8,12 +8,12 @@ use schemars::JsonSchema;
 use serde::{de::DeserializeOwned, Serialize};
 use serde_json::{json, Value};
 
-use super::{context::StepContext, schema_check::inline_refs, snapshot::SerializedError, Workflow};
+use super::{context::StepContext, snapshot::SerializedError, Workflow};
 use crate::{
     agent::AgentError,
     error::NotFound,
     memory::StorageError,
-    schema::{schema_of, SchemaValidator},
+    schema::{inline_refs, schema_of, SchemaValidator},
     tool::ToolFailure,
 };
 

@@ -1,74 +1,18 @@
-//! Whether one step's output fits the next step's input, judged from their JSON Schemas when a
-//! workflow is committed.
+//! Whether every value one schema allows is also accepted by another: a producer's output
+//! schema against a consumer's input schema. Workflows ask it at `commit` for each step and what
+//! comes before it; nothing in it is about workflows, so it lives with the other schema walks.
 //!
 //! The check is structural: types, required fields, `additionalProperties: false`, enums and
 //! `const`, nullability, array items, tuples, and `anyOf`/`oneOf` alternatives. Value
 //! constraints (lengths, ranges, patterns, formats) are not compared; every step's input is
 //! also validated against its own schema when the step runs, which catches what a static check
 //! cannot. A schema that says nothing (`true`, `{}`, a `serde_json::Value`) fits anything and
-//! accepts anything.
+//! accepts anything. Both schemas are expected with their references inlined
+//! ([`inline_refs`](super::refs::inline_refs)), since each comes from its own root.
 
 use std::collections::BTreeSet;
 
 use serde_json::{Map, Value};
-
-/// How deep `$ref`s are followed when inlining; deeper (recursive) types accept anything.
-const MAX_INLINE_DEPTH: usize = 32;
-
-/// `root` with every local `$ref` (`#/$defs/Name`, `#/definitions/Name`) replaced by its
-/// definition and the definitions dropped, so schemas from different roots can be combined.
-/// A recursive reference is cut at [`MAX_INLINE_DEPTH`] (it then accepts anything).
-pub(crate) fn inline_refs(root: &Value) -> Value {
-    let defs = root
-        .get("$defs")
-        .or_else(|| root.get("definitions"))
-        .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default();
-    let mut out = inline(root, &defs, &mut Vec::new());
-    if let Some(map) = out.as_object_mut() {
-        map.remove("$defs");
-        map.remove("definitions");
-        map.remove("$schema");
-    }
-    out
-}
-
-fn inline(value: &Value, defs: &Map<String, Value>, stack: &mut Vec<String>) -> Value {
-    match value {
-        Value::Object(map) => {
-            if let Some(Value::String(reference)) = map.get("$ref") {
-                let name = reference
-                    .strip_prefix("#/$defs/")
-                    .or_else(|| reference.strip_prefix("#/definitions/"));
-                if let Some(target) = name.and_then(|n| defs.get(n).map(|d| (n, d))) {
-                    let (name, definition) = target;
-                    if stack.len() >= MAX_INLINE_DEPTH || stack.iter().any(|s| s == name) {
-                        return Value::Object(Map::new());
-                    }
-                    stack.push(name.to_owned());
-                    let mut resolved = inline(definition, defs, stack);
-                    stack.pop();
-                    // Keywords next to `$ref` (a description) apply too.
-                    if let Value::Object(target) = &mut resolved {
-                        for (k, v) in map.iter().filter(|(k, _)| k.as_str() != "$ref") {
-                            target.insert(k.clone(), inline(v, defs, stack));
-                        }
-                    }
-                    return resolved;
-                }
-            }
-            Value::Object(
-                map.iter()
-                    .filter(|(k, _)| !matches!(k.as_str(), "$defs" | "definitions"))
-                    .map(|(k, v)| (k.clone(), inline(v, defs, stack)))
-                    .collect(),
-            )
-        }
-        Value::Array(items) => Value::Array(items.iter().map(|v| inline(v, defs, stack)).collect()),
-        other => other.clone(),
-    }
-}
 
 /// Every reason a value matching `producer` may not match `consumer` (both inlined), each as
 /// "at `field.path`: what". Empty when every produced value fits structurally.
@@ -429,6 +373,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::schema::refs::inline_refs;
 
     fn ok(p: Value, c: Value) {
         let found = mismatches(&inline_refs(&p), &inline_refs(&c));
