@@ -19,7 +19,8 @@ use actix_web::{
 
 use super::{
     config::{AllowedOrigins, CorsConfig},
-    core::{not_found, Core, RouteGuard},
+    envelope::RequestEnvelope,
+    route_guard::RouteGuard,
 };
 use tokio_util::sync::CancellationToken;
 
@@ -45,7 +46,7 @@ pub(crate) fn build_app(
 > {
     let config = mastra.config();
     let limit = config.body_limit;
-    let core = Core {
+    let envelope = RequestEnvelope {
         body_limit: limit,
         head_limits: config.head_limits,
     };
@@ -66,7 +67,12 @@ pub(crate) fn build_app(
     app.configure(move |cfg| mount(cfg, &routes, &guard))
         .default_service(web::to(not_found))
         .wrap(Condition::new(config.cors.enabled, cors))
-        .wrap(core)
+        .wrap(envelope)
+}
+
+/// The JSON 404 for paths no route matches.
+async fn not_found() -> HttpResponse {
+    HttpResponse::NotFound().json(serde_json::json!({ "error": "Not Found" }))
 }
 
 fn cors_middleware(config: &CorsConfig, auth_configured: bool) -> Cors {

@@ -3,7 +3,8 @@
 
 mod app;
 pub(crate) mod builtin;
-pub(crate) mod core;
+mod envelope;
+mod route_guard;
 mod run;
 pub(crate) mod table;
 
@@ -11,4 +12,4 @@ pub use crate::config::{self, limits};
 
 pub use app::RunningServer;
 pub use config::{AllowedOrigins, CorsConfig, ServerConfig};
-pub use core::REQUEST_ID_HEADER;
+pub use envelope::REQUEST_ID_HEADER;

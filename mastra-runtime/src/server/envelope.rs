@@ -1,6 +1,6 @@
-//! The layers every request passes through: [`Core`] around the whole application (request id,
-//! log line, body-size limit, JSON error bodies) and [`RouteGuard`] around each route (timeout,
-//! panic isolation).
+//! [`RequestEnvelope`], the app-wide layer around every request, routed or not: request id,
+//! head and body-size limits, JSON error bodies, streamed bodies isolated from panics, and the
+//! access log line.
 
 use std::{
     future::{ready, Future, Ready},
@@ -8,7 +8,7 @@ use std::{
     pin::Pin,
     sync::atomic::{AtomicU64, Ordering},
     task::{Context as TaskContext, Poll},
-    time::{Duration, Instant},
+    time::Instant,
 };
 
 use actix_web::{
@@ -19,13 +19,13 @@ use actix_web::{
         header::{self, HeaderName, HeaderValue},
         StatusCode,
     },
-    Error, HttpMessage, HttpResponse, ResponseError,
+    Error, HttpMessage, ResponseError,
 };
 use bytes::Bytes;
 use futures_util::Stream;
 
-use super::limits::HeadLimits;
-use crate::{disconnect, error::ApiError};
+use super::{limits::HeadLimits, route_guard::panic_message};
+use crate::error::ApiError;
 
 /// Header carrying the request id, echoed when the client sends a sane one.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
@@ -37,43 +37,43 @@ static NEXT_REQUEST_ID: AtomicU64 = AtomicU64::new(1);
 
 /// The outermost layer: request id, head and body-size limits, JSON error bodies, the log line.
 #[derive(Clone)]
-pub(crate) struct Core {
+pub(crate) struct RequestEnvelope {
     pub(crate) body_limit: usize,
     pub(crate) head_limits: HeadLimits,
 }
 
-impl<S, B> Transform<S, ServiceRequest> for Core
+impl<S, B> Transform<S, ServiceRequest> for RequestEnvelope
 where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
     B: MessageBody + 'static,
 {
     type Response = ServiceResponse<BoxBody>;
     type Error = Error;
-    type Transform = CoreService<S>;
+    type Transform = EnvelopeService<S>;
     type InitError = ();
     type Future = Ready<Result<Self::Transform, Self::InitError>>;
 
     fn new_transform(&self, service: S) -> Self::Future {
-        ready(Ok(CoreService {
+        ready(Ok(EnvelopeService {
             service,
             config: self.clone(),
         }))
     }
 }
 
-pub(crate) struct CoreService<S> {
+pub(crate) struct EnvelopeService<S> {
     service: S,
-    config: Core,
+    config: RequestEnvelope,
 }
 
-impl<S, B> Service<ServiceRequest> for CoreService<S>
+impl<S, B> Service<ServiceRequest> for EnvelopeService<S>
 where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
     B: MessageBody + 'static,
 {
     type Response = ServiceResponse<BoxBody>;
     type Error = Error;
-    type Future = CoreFuture<S::Future>;
+    type Future = EnvelopeFuture<S::Future>;
 
     actix_web::dev::forward_ready!(service);
 
@@ -115,7 +115,7 @@ where
             }
         }
 
-        CoreFuture::Call {
+        EnvelopeFuture::Call {
             call: self.service.call(req),
             started,
             request_id: Some(request_id),
@@ -124,10 +124,10 @@ where
 }
 
 pin_project_lite::pin_project! {
-    /// [`Core`]'s answer: the application's call, completed (request id, log line, JSON error
-    /// body) when it resolves, or a refusal decided before routing.
-    #[project = CoreFutureProj]
-    pub(crate) enum CoreFuture<F> {
+    /// [`RequestEnvelope`]'s answer: the application's call, completed (request id, log line,
+    /// JSON error body) when it resolves, or a refusal decided before routing.
+    #[project = EnvelopeFutureProj]
+    pub(crate) enum EnvelopeFuture<F> {
         Call {
             #[pin]
             call: F,
@@ -140,7 +140,7 @@ pin_project_lite::pin_project! {
     }
 }
 
-impl<F, B> Future for CoreFuture<F>
+impl<F, B> Future for EnvelopeFuture<F>
 where
     F: Future<Output = Result<ServiceResponse<B>, Error>>,
     B: MessageBody + 'static,
@@ -149,7 +149,7 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
         match self.project() {
-            CoreFutureProj::Call {
+            EnvelopeFutureProj::Call {
                 call,
                 started,
                 request_id,
@@ -157,166 +157,21 @@ where
                 let res = std::task::ready!(call.poll(cx))?.map_into_boxed_body();
                 let request_id = request_id
                     .take()
-                    .expect("CoreFuture polled after completion");
+                    .expect("EnvelopeFuture polled after completion");
                 Poll::Ready(Ok(complete(res, *started, request_id)))
             }
-            CoreFutureProj::Refused { response } => Poll::Ready(Ok(response
+            EnvelopeFutureProj::Refused { response } => Poll::Ready(Ok(response
                 .take()
-                .expect("CoreFuture polled after completion"))),
+                .expect("EnvelopeFuture polled after completion"))),
         }
     }
 }
 
-/// Wraps every route (outermost in its stack): the request timeout, panic isolation, and
-/// errors turned into responses so the JSON error body applies to them.
-#[derive(Clone)]
-pub(crate) struct RouteGuard {
-    pub(crate) timeout: Duration,
-}
-
-impl<S, B> Transform<S, ServiceRequest> for RouteGuard
-where
-    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
-    B: MessageBody + 'static,
-{
-    type Response = ServiceResponse<BoxBody>;
-    type Error = Error;
-    type Transform = RouteGuardService<S>;
-    type InitError = ();
-    type Future = Ready<Result<Self::Transform, Self::InitError>>;
-
-    fn new_transform(&self, service: S) -> Self::Future {
-        ready(Ok(RouteGuardService {
-            service,
-            timeout: self.timeout,
-        }))
-    }
-}
-
-pub(crate) struct RouteGuardService<S> {
-    service: S,
-    timeout: Duration,
-}
-
-impl<S, B> Service<ServiceRequest> for RouteGuardService<S>
-where
-    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
-    B: MessageBody + 'static,
-{
-    type Response = ServiceResponse<BoxBody>;
-    type Error = Error;
-    type Future = Guarded<S::Future>;
-
-    actix_web::dev::forward_ready!(service);
-
-    fn call(&self, req: ServiceRequest) -> Self::Future {
-        // Routing is done, so holding a clone is safe here; it answers if the handler panics.
-        let request = req.request().clone();
-        let call = disconnect::in_flight(disconnect::connection_of(&request), || {
-            self.service.call(req)
-        });
-        Guarded {
-            call,
-            deadline: None,
-            timeout: self.timeout,
-            request,
-            answered: false,
-        }
-    }
-}
-
-pin_project_lite::pin_project! {
-    /// A route's call under [`RouteGuard`]: a panic becomes a 500, an error becomes its
-    /// response, and a response head not ready within the timeout becomes a 503.
-    ///
-    /// The timer is only armed once the call first waits: most handlers answer on their first
-    /// poll, and for them a timer entry (registered with the runtime and removed again) would be
-    /// pure per-request cost. The deadline therefore counts from the first wait, which trails
-    /// the call's start by the synchronous work of that first poll.
-    pub(crate) struct Guarded<F> {
-        #[pin]
-        call: tokio::task::futures::TaskLocalFuture<Option<usize>, F>,
-        deadline: Option<Pin<Box<tokio::time::Sleep>>>,
-        timeout: Duration,
-        request: actix_web::HttpRequest,
-        answered: bool,
-    }
-
-    impl<F> PinnedDrop for Guarded<F> {
-        fn drop(this: Pin<&mut Self>) {
-            // Dropped before answering: the connection was torn down while the handler was
-            // awaiting, so fire the request's abort signal if one was asked for.
-            if !this.answered {
-                disconnect::abandoned(&this.request);
-            }
-        }
-    }
-}
-
-impl<F, B> Future for Guarded<F>
-where
-    F: Future<Output = Result<ServiceResponse<B>, Error>>,
-    B: MessageBody + 'static,
-{
-    type Output = Result<ServiceResponse<BoxBody>, Error>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
-        let this = self.project();
-        let polled = std::panic::catch_unwind(AssertUnwindSafe(|| this.call.poll(cx)));
-        let request = || this.request.clone();
-        let res = match polled {
-            Ok(Poll::Ready(Ok(res))) => res.map_into_boxed_body(),
-            Ok(Poll::Ready(Err(error))) => ServiceResponse::from_err(error, request()),
-            Ok(Poll::Pending) => {
-                let timeout = *this.timeout;
-                let deadline = this
-                    .deadline
-                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
-                if deadline.as_mut().poll(cx).is_pending() {
-                    return Poll::Pending;
-                }
-                let request = request();
-                tracing::warn!(
-                    method = %request.method(),
-                    path = request.path(),
-                    "request timed out before a response was ready"
-                );
-                ServiceResponse::from_err(
-                    ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "Request timed out"),
-                    request,
-                )
-            }
-            Err(panic) => {
-                let request = request();
-                let message = panic_message(panic.as_ref());
-                tracing::error!(
-                    method = %request.method(),
-                    path = request.path(),
-                    panic = %message,
-                    "handler panicked; answered 500 and kept serving"
-                );
-                ServiceResponse::from_err(ApiError::internal("Internal Server Error"), request)
-            }
-        };
-        *this.answered = true;
-        Poll::Ready(Ok(disconnect::attach(res)))
-    }
-}
-
-/// The text of a panic payload.
-fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
-    panic
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "non-string panic payload".to_owned())
-}
-
-/// A streamed body is polled after the handler returned, outside [`RouteGuard`]'s
-/// `catch_unwind`: a panic in it would unwind through the HTTP dispatcher. This wraps streamed
-/// bodies (only those: a sized body cannot panic) so a panic ends the body with an error, which
-/// closes that one connection mid-response like any failed stream, and is logged like a
-/// handler's.
+/// A streamed body is polled after the handler returned, outside
+/// [`RouteGuard`](super::route_guard::RouteGuard)'s `catch_unwind`: a panic in it would unwind
+/// through the HTTP dispatcher. This wraps streamed bodies (only those: a sized body cannot
+/// panic) so a panic ends the body with an error, which closes that one connection mid-response
+/// like any failed stream, and is logged like a handler's.
 fn isolate_stream_panics(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
     if !matches!(res.response().body().size(), BodySize::Stream) {
         return res;
@@ -379,8 +234,8 @@ fn finish<F>(
     res: ServiceResponse<BoxBody>,
     started: Instant,
     request_id: HeaderValue,
-) -> CoreFuture<F> {
-    CoreFuture::Refused {
+) -> EnvelopeFuture<F> {
+    EnvelopeFuture::Refused {
         response: Some(complete(res, started, request_id)),
     }
 }
@@ -521,11 +376,6 @@ fn is_json(headers: &actix_web::http::header::HeaderMap) -> bool {
             let essence = ct.split(';').next().unwrap_or("").trim();
             essence.eq_ignore_ascii_case("application/json") || essence.ends_with("+json")
         })
-}
-
-/// The JSON 404 for paths no route matches.
-pub(crate) async fn not_found() -> HttpResponse {
-    HttpResponse::NotFound().json(serde_json::json!({ "error": "Not Found" }))
 }
 
 #[cfg(test)]
