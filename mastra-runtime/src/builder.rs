@@ -154,7 +154,8 @@ impl MastraBuilder {
 }
 
 /// Indexes what was registered by id (refusing duplicates), checks each agent's model, gives
-/// agents without a store of their own the application's, and registers agents' tools.
+/// agents without a store of their own the application's, registers agents' tools, and checks
+/// that every tool's input schema compiles.
 fn registry(
     agents: Vec<Agent>,
     workflows: Vec<Result<Workflow, WorkflowBuildError>>,
@@ -194,6 +195,17 @@ fn registry(
                 }
             }
         }
+    }
+    // Every tool is indexed now, agents' included: refuse one whose input schema does not
+    // compile here, naming it, rather than have it refuse every call at run time.
+    if let Some((tool, error)) = tools
+        .iter()
+        .find_map(|(id, tool)| tool.schema_error().map(|error| (id, error)))
+    {
+        return Err(MastraError::ToolSchema {
+            tool: tool.clone(),
+            error: error.clone(),
+        });
     }
     Ok(Registry {
         agents,

@@ -5,6 +5,7 @@ use crate::{
     config::ConfigError,
     error::NotFound,
     route::{RouteProblem, RouteProblems},
+    schema::SchemaError,
     workflow::WorkflowBuildError,
 };
 
@@ -28,11 +29,21 @@ pub enum MastraError {
         /// The shared id.
         id: String,
     },
+    /// A tool's input schema cannot be compiled into a validator (for example a `pattern` that
+    /// is not a regular expression), so none of its input could be checked.
+    #[error("tool `{tool}` cannot be registered: {error}")]
+    ToolSchema {
+        /// The tool's id.
+        tool: String,
+        /// Why its schema does not compile.
+        #[source]
+        error: SchemaError,
+    },
     /// A registry lookup failed.
     #[error(transparent)]
     NotFound(#[from] NotFound),
-    /// A workflow's graph does not hold together (its steps' schemas do not fit); every
-    /// problem is listed.
+    /// A workflow's graph does not hold together (its steps' schemas do not fit, or one does
+    /// not compile); every problem is listed.
     #[error(transparent)]
     Workflow(#[from] WorkflowBuildError),
     /// The listening socket could not be bound.

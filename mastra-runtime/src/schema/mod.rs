@@ -17,8 +17,9 @@ pub(crate) use compat::mismatches;
 pub(crate) use refs::inline_refs;
 
 pub use generator::{document_generator, schema_fn, standalone, SchemaFn};
-pub use request::{is_json, Part, RequestSchemas, RequestValidator, SchemaError};
+pub use request::{is_json, Part, RequestSchemas, RequestValidator};
 
+use jsonschema::{error::ValidationErrorKind, paths::LocationSegment, ValidationError};
 use schemars::{JsonSchema, Schema};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -63,6 +64,66 @@ pub fn invalid_body(issues: Vec<Issue>) -> ApiError {
     ApiError::bad_request(INVALID_BODY_MESSAGE).with_field("issues", issues)
 }
 
+/// A schema that could not be compiled into a validator (for example a `pattern` that is not a
+/// valid regular expression). Found when the server is built: a route's fails the route table,
+/// a tool's fails [`MastraBuilder::build`](crate::MastraBuilder::build), a step's or workflow's
+/// fails [`WorkflowBuilder::commit`](crate::workflow::WorkflowBuilder::commit).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the {part} schema cannot be used for validation: {reason}")]
+pub struct SchemaError {
+    /// Which schema: `body`, `query` or `path` for a route, `input` for a
+    /// [`SchemaValidator`] (a tool's, a step's or a workflow's input).
+    pub part: &'static str,
+    /// The compiler's message.
+    pub reason: String,
+}
+
+/// Compiles `schema` (named `part` in the error). Every validator here is built by this one
+/// function, so a schema means the same wherever it is checked. The draft is read from
+/// `$schema`, JSON Schema 2020-12 without one (what the generators write).
+pub(crate) fn compile(
+    schema: &Value,
+    part: &'static str,
+) -> Result<jsonschema::Validator, SchemaError> {
+    jsonschema::options()
+        .build(schema)
+        .map_err(|error| SchemaError {
+            part,
+            reason: error.to_string(),
+        })
+}
+
+/// Every issue of `value` against `validator`, or `Ok`. The one place a validation error
+/// becomes an [`Issue`], for routes, tools and workflows alike.
+pub(crate) fn check(validator: &jsonschema::Validator, value: &Value) -> Result<(), Vec<Issue>> {
+    // The quick test first: valid values, the common case, skip collecting errors.
+    if validator.is_valid(value) {
+        return Ok(());
+    }
+    Err(validator.iter_errors(value).map(|e| issue(&e)).collect())
+}
+
+/// One validation error as an issue: the instance path, dotted; a missing property is reported
+/// at its own field (`city`), not at the object that lacks it.
+fn issue(error: &ValidationError<'_>) -> Issue {
+    let mut segments: Vec<String> = error
+        .instance_path()
+        .segments()
+        .map(|segment| match segment {
+            LocationSegment::Property(name) => name.into_owned(),
+            LocationSegment::Index(index) => index.to_string(),
+        })
+        .collect();
+    if let ValidationErrorKind::Required { property } = error.kind() {
+        segments.push(
+            property
+                .as_str()
+                .map_or_else(|| property.to_string(), str::to_owned),
+        );
+    }
+    Issue::new(segments.join("."), error.to_string())
+}
+
 /// A compiled JSON Schema. Build it once (at startup) and validate many values.
 ///
 /// ```
@@ -72,34 +133,49 @@ pub fn invalid_body(issues: Vec<Issue>) -> ApiError {
 /// #[allow(dead_code)]
 /// struct City { #[schemars(length(min = 1))] name: String }
 ///
-/// let v = SchemaValidator::for_type::<City>();
+/// let v = SchemaValidator::try_for_type::<City>().expect("the schema compiles");
 /// assert!(v.validate(&serde_json::json!({ "name": "Paris" })).is_ok());
 /// let issues = v.validate(&serde_json::json!({ "name": "" })).unwrap_err();
 /// assert_eq!(issues[0].field, "name");
 /// ```
+///
+/// A schema that does not compile is never silently accepted: [`SchemaValidator::try_new`]
+/// returns the [`SchemaError`], and a validator made with [`SchemaValidator::new`] anyway refuses
+/// every value with an issue saying why (and [`SchemaValidator::schema_error`] tells).
 #[derive(Debug)]
 pub struct SchemaValidator {
     schema: Value,
-    validator: Option<jsonschema::Validator>,
+    compiled: Result<jsonschema::Validator, SchemaError>,
 }
 
 impl SchemaValidator {
-    /// Validates against `T`'s schema.
+    /// Validates against `T`'s schema, or says why that schema does not compile.
+    pub fn try_for_type<T: JsonSchema>() -> Result<Self, SchemaError> {
+        Self::try_new(schema_of::<T>())
+    }
+
+    /// Validates against `schema`, or says why it does not compile.
+    pub fn try_new(schema: Value) -> Result<Self, SchemaError> {
+        let compiled = compile(&schema, "input")?;
+        Ok(Self {
+            schema,
+            compiled: Ok(compiled),
+        })
+    }
+
+    /// Validates against `T`'s schema; see [`SchemaValidator::new`] for a schema that does not
+    /// compile.
     pub fn for_type<T: JsonSchema>() -> Self {
         Self::new(schema_of::<T>())
     }
 
-    /// Validates against `schema`. A schema that does not compile accepts everything and is
-    /// logged: the typed deserialization that follows still guards the handler.
+    /// Validates against `schema`. A schema that does not compile refuses every value (one issue
+    /// names the compiler's complaint): failing closed, since a typed deserialization alone
+    /// would let values through that break the declared constraints. Earlier versions accepted
+    /// everything; use [`SchemaValidator::try_new`] to find out at construction.
     pub fn new(schema: Value) -> Self {
-        let validator = match jsonschema::validator_for(&schema) {
-            Ok(v) => Some(v),
-            Err(error) => {
-                tracing::error!(%error, "a JSON Schema did not compile; its values are not validated");
-                None
-            }
-        };
-        Self { schema, validator }
+        let compiled = compile(&schema, "input");
+        Self { schema, compiled }
     }
 
     /// The schema.
@@ -107,33 +183,16 @@ impl SchemaValidator {
         &self.schema
     }
 
+    /// Why the schema does not compile, if it does not (then every value is refused).
+    pub fn schema_error(&self) -> Option<&SchemaError> {
+        self.compiled.as_ref().err()
+    }
+
     /// Every issue of `value`, or `Ok`.
     pub fn validate(&self, value: &Value) -> Result<(), Vec<Issue>> {
-        let Some(validator) = &self.validator else {
-            return Ok(());
-        };
-        let issues: Vec<Issue> = validator
-            .iter_errors(value)
-            .map(|error| {
-                let mut field = pointer_to_dotted(error.instance_path().as_str());
-                if let jsonschema::error::ValidationErrorKind::Required { property } = error.kind()
-                {
-                    let name = property
-                        .as_str()
-                        .map_or_else(|| property.to_string(), str::to_owned);
-                    field = if field.is_empty() {
-                        name
-                    } else {
-                        format!("{field}.{name}")
-                    };
-                }
-                Issue::new(field, error.to_string())
-            })
-            .collect();
-        if issues.is_empty() {
-            Ok(())
-        } else {
-            Err(issues)
+        match &self.compiled {
+            Ok(validator) => check(validator, value),
+            Err(error) => Err(vec![Issue::new("", error.to_string())]),
         }
     }
 }
@@ -144,28 +203,7 @@ pub fn schema_of<T: JsonSchema>() -> Value {
     schema.to_value()
 }
 
-/// `/messages/0/role` -> `messages.0.role`.
-fn pointer_to_dotted(pointer: &str) -> String {
-    pointer
-        .split('/')
-        .skip(1)
-        .map(|s| s.replace("~1", "/").replace("~0", "~"))
-        .collect::<Vec<_>>()
-        .join(".")
-}
-
 /// A deserialization error as one issue (serde reports only the first problem).
 pub fn serde_issue(error: &serde_json::Error) -> Issue {
     Issue::new("", error.to_string())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pointers_become_dotted_fields() {
-        assert_eq!(pointer_to_dotted(""), "");
-        assert_eq!(pointer_to_dotted("/a/0/b~1c"), "a.0.b/c");
-    }
 }

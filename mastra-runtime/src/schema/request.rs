@@ -7,12 +7,13 @@
 //! every problem listed and never reaches the handler. A route with nothing to check gets no
 //! validator and pays nothing.
 
-use jsonschema::{error::ValidationErrorKind, paths::LocationSegment, ValidationError, Validator};
+use jsonschema::Validator;
 use serde_json::{Map, Value};
 
 use super::{
+    compile,
     generator::{self as schema, ParamKind, SchemaFn, DEFS_PATH},
-    Issue, INVALID_BODY_MESSAGE,
+    Issue, SchemaError, INVALID_BODY_MESSAGE,
 };
 use crate::error::ApiError;
 
@@ -56,17 +57,6 @@ impl Part {
             serde_json::to_value(issues).unwrap_or(Value::Array(Vec::new())),
         )
     }
-}
-
-/// A schema that could not be compiled into a validator (for example a `pattern` that is not a
-/// valid regular expression). Reported when the server is built.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("the {part} schema cannot be used for validation: {reason}")]
-pub struct SchemaError {
-    /// `body`, `query` or `path`.
-    pub part: &'static str,
-    /// The compiler's message.
-    pub reason: String,
 }
 
 /// How parameter text becomes the JSON value that is validated.
@@ -171,15 +161,6 @@ impl RequestValidator {
 pub fn is_json(content_type: &str) -> bool {
     let essence = content_type.split(';').next().unwrap_or("").trim();
     essence.eq_ignore_ascii_case("application/json") || essence.ends_with("+json")
-}
-
-fn compile(schema: &Value, part: &'static str) -> Result<Validator, SchemaError> {
-    jsonschema::draft202012::options()
-        .build(schema)
-        .map_err(|error| SchemaError {
-            part,
-            reason: error.to_string(),
-        })
 }
 
 fn part_name(part: Part) -> &'static str {
@@ -290,29 +271,7 @@ impl ParamsValidator {
 }
 
 fn check(validator: &Validator, value: &Value, part: Part) -> Result<(), ApiError> {
-    if validator.is_valid(value) {
-        return Ok(());
-    }
-    let issues = validator.iter_errors(value).map(|e| issue(&e)).collect();
-    Err(part.error(issues))
-}
-
-fn issue(error: &ValidationError<'_>) -> Issue {
-    let mut segments: Vec<String> = error
-        .instance_path()
-        .segments()
-        .map(|segment| match segment {
-            LocationSegment::Property(name) => name.into_owned(),
-            LocationSegment::Index(index) => index.to_string(),
-        })
-        .collect();
-    if let ValidationErrorKind::Required {
-        property: Value::String(name),
-    } = error.kind()
-    {
-        segments.push(name.clone());
-    }
-    Issue::new(segments.join("."), error.to_string())
+    super::check(validator, value).map_err(|issues| part.error(issues))
 }
 
 #[cfg(test)]

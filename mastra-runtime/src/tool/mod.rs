@@ -14,7 +14,7 @@ use crate::{
     app::AppHandle,
     model::ToolSpec,
     route::RequestContext,
-    schema::{schema_of, Issue, SchemaValidator},
+    schema::{schema_of, Issue, SchemaError, SchemaValidator},
 };
 
 /// A tool as `GET /api/tools` lists it. The schemas are superjson strings: the JSON text of
@@ -312,6 +312,13 @@ impl Tool {
             description: self.inner.description.clone(),
             parameters,
         }
+    }
+
+    /// Why the input schema cannot be used for validation (for example a `pattern` that is not
+    /// a regular expression), if it cannot. Such a tool refuses every input, and
+    /// [`MastraBuilder::build`](crate::MastraBuilder::build) refuses to register it.
+    pub fn schema_error(&self) -> Option<&SchemaError> {
+        self.inner.validator.schema_error()
     }
 
     /// Checks `input` against the input schema without running anything.

@@ -296,9 +296,10 @@ impl WorkflowBuilder {
         self
     }
 
-    /// Checks the graph and finishes the workflow: every step id is unique, and each step (and
-    /// branch condition) can take what comes before it, judged from their schemas. Every
-    /// problem is reported at once.
+    /// Checks the graph and finishes the workflow: every step id is unique, every input schema
+    /// (the workflow's, each step's) compiles into a validator, and each step (and branch
+    /// condition) can take what comes before it, judged from their schemas. Every problem is
+    /// reported at once.
     pub fn commit(self) -> Result<Workflow, WorkflowBuildError> {
         let mut problems = self.problems.clone();
         if self.nodes.is_empty() {
@@ -321,23 +322,35 @@ impl WorkflowBuilder {
                     "two steps have the id {id:?}: step ids must be unique in a workflow"
                 ));
             }
+            // A step whose input schema does not compile would refuse every input it is given.
+            if let Some(error) = step.inner.validator.schema_error() {
+                problems.push(format!("step `{id}`: {error}"));
+            }
         }
         let output = self.check_flow(&mut problems);
-        if !problems.is_empty() {
-            return Err(WorkflowBuildError {
-                workflow: self.id,
-                problems,
-            });
-        }
         let input_schema = self
             .input
             .clone()
             .or_else(|| self.first_step().map(|s| s.input_schema().clone()))
             .unwrap_or_else(|| json!({}));
+        let validator = SchemaValidator::try_new(input_schema.clone());
+        // Without a declared input the workflow's is its first step's, already reported above.
+        if let (Err(error), Some(_)) = (&validator, &self.input) {
+            problems.push(format!("the workflow's input: {error}"));
+        }
+        let validator = match validator {
+            Ok(validator) if problems.is_empty() => validator,
+            _ => {
+                return Err(WorkflowBuildError {
+                    workflow: self.id,
+                    problems,
+                })
+            }
+        };
         let output_schema = self.output.clone().unwrap_or(output);
         let step_graph = Value::Array(self.nodes.iter().map(Node::graph_entry).collect());
         let inner = WorkflowInner {
-            validator: SchemaValidator::new(input_schema.clone()),
+            validator,
             id: self.id,
             description: self.description,
             input_schema,
