@@ -1,15 +1,17 @@
-//! The HTTP server: configuration, actix-web application assembly, built-in routes, and the
-//! running server handle.
+//! The HTTP server: configuration, actix-web application assembly (`assemble`, `mounts`), the
+//! layers every request passes through (`envelope`, `route_guard`), built-in routes, and the
+//! running server (`run`).
 
-mod app;
+mod assemble;
 pub(crate) mod builtin;
 mod envelope;
+mod mounts;
 mod route_guard;
 mod run;
 pub(crate) mod table;
 
 pub use crate::config::{self, limits};
 
-pub use app::RunningServer;
 pub use config::{AllowedOrigins, CorsConfig, ServerConfig};
 pub use envelope::REQUEST_ID_HEADER;
+pub use run::RunningServer;

@@ -1,8 +1,21 @@
-//! Running the application: [`Mastra::serve`], [`Mastra::start`] and [`Mastra::start_on`].
+//! Running the application: [`Mastra::serve`], [`Mastra::start`] and [`Mastra::start_on`], the
+//! [`RunningServer`] they return, and the shutdown: stop signals, then a graceful drain of
+//! in-flight requests and tracked background work.
 
-use super::RunningServer;
+use std::{
+    net::SocketAddr,
+    sync::{Arc, OnceLock},
+    time::{Duration, Instant},
+};
+
+use actix_web::{dev::ServerHandle, HttpServer};
+use tokio_util::sync::CancellationToken;
+
+use super::assemble::build_app;
 use crate::{
+    background::BackgroundTasks,
     config::ConfigError,
+    disconnect,
     mastra::{Mastra, MastraError},
 };
 
@@ -56,6 +69,174 @@ impl Mastra {
 
     /// Starts serving on an already bound listener (tests bind `127.0.0.1:0`).
     pub fn start_on(&self, listener: std::net::TcpListener) -> Result<RunningServer, MastraError> {
-        super::app::start_on(self, listener)
+        let addr = listener.local_addr()?;
+        let config = self.config();
+        let app_mastra = self.clone();
+        // Background work runs here, on the runtime that serves, not on a worker's.
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            self.background().use_runtime(runtime);
+        }
+        let signalled = Arc::new(OnceLock::new());
+        let force = CancellationToken::new();
+        let handle_slot = Arc::new(OnceLock::new());
+        let mut server = HttpServer::new(move || build_app(app_mastra.clone()))
+            .on_connect(disconnect::on_connect)
+            // actix-web counts its drain in whole seconds: round up, so requests get at least the
+            // configured time. Background work is drained after it, to the same deadline.
+            .shutdown_timeout(config.drain_timeout.as_secs_f64().ceil().max(1.0) as u64)
+            .client_request_timeout(config.client_request_timeout)
+            .shutdown_signal(stop_signal(
+                Arc::clone(&signalled),
+                force.clone(),
+                Arc::clone(&handle_slot),
+            ));
+        if let Some(workers) = config.workers {
+            server = server.workers(workers);
+        }
+        let server = server
+            .listen(listener)
+            .map_err(|source| MastraError::Bind {
+                addr: addr.to_string(),
+                source,
+            })?
+            .run();
+        let handle = server.handle();
+        let _ = handle_slot.set(handle.clone());
+        let task = tokio::spawn(server);
+        tracing::info!(
+            target: "mastra::server",
+            "Mastra server listening on http://{addr} ({} routes)",
+            self.routes().len()
+        );
+        Ok(RunningServer {
+            addr,
+            handle,
+            task,
+            background: self.background().clone(),
+            drain_timeout: config.drain_timeout,
+            signalled,
+            force,
+        })
+    }
+}
+
+/// A server that is accepting connections.
+///
+/// Dropping it does not stop the server; call [`RunningServer::stop`] or wait on it.
+pub struct RunningServer {
+    addr: SocketAddr,
+    handle: ServerHandle,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+    background: BackgroundTasks,
+    drain_timeout: Duration,
+    /// When a stop signal (SIGINT, SIGTERM) started the shutdown.
+    signalled: Arc<OnceLock<Instant>>,
+    /// Fires on a second stop signal: stop waiting, exit now.
+    force: CancellationToken,
+}
+
+impl RunningServer {
+    /// The bound address (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://host:port` of the server.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting connections. With `graceful`, waits (up to the drain timeout, counted
+    /// from this call) for in-flight requests and then for tracked background work
+    /// ([`Mastra::background`]), and logs what did not finish; otherwise drops both at once.
+    pub async fn stop(self, graceful: bool) {
+        let started = Instant::now();
+        self.handle.stop(graceful).await;
+        let _ = self.task.await;
+        if graceful {
+            self.background
+                .drain(started + self.drain_timeout, self.force.cancelled())
+                .await;
+        } else {
+            log_abandoned(&self.background);
+        }
+    }
+
+    /// Runs until the server stops (SIGINT/SIGTERM or [`RunningServer::stop`] elsewhere), then
+    /// waits for tracked background work for what is left of the drain timeout.
+    ///
+    /// The first SIGINT or SIGTERM starts a graceful shutdown: no new connections, in-flight
+    /// requests and background work get the drain timeout to finish. A second one stops at once.
+    pub async fn wait(self) -> Result<(), MastraError> {
+        let result = match self.task.await {
+            Ok(result) => result.map_err(MastraError::Io),
+            Err(join) => Err(MastraError::Io(std::io::Error::other(join))),
+        };
+        let started = self.signalled.get().copied().unwrap_or_else(Instant::now);
+        self.background
+            .drain(started + self.drain_timeout, self.force.cancelled())
+            .await;
+        result
+    }
+
+    /// A handle that can stop the server from elsewhere.
+    pub fn handle(&self) -> ServerHandle {
+        self.handle.clone()
+    }
+}
+
+fn log_abandoned(background: &BackgroundTasks) {
+    for task in background.running() {
+        tracing::warn!(
+            task = %task.label,
+            running_for_ms = task.running_for.as_millis() as u64,
+            "background task abandoned by a forced stop"
+        );
+    }
+}
+
+/// Resolves on the first SIGINT or SIGTERM; then a second one fires `force` and stops the
+/// server at once.
+async fn stop_signal(
+    signalled: Arc<OnceLock<Instant>>,
+    force: CancellationToken,
+    handle: Arc<OnceLock<ServerHandle>>,
+) {
+    let which = next_signal().await;
+    let _ = signalled.set(Instant::now());
+    tracing::info!(
+        target: "mastra::server",
+        "{which} received: finishing in-flight requests and background work (again to stop now)"
+    );
+    tokio::spawn(async move {
+        let which = next_signal().await;
+        tracing::warn!(target: "mastra::server", "{which} received again: stopping now");
+        force.cancel();
+        if let Some(handle) = handle.get() {
+            handle.stop(false).await;
+        }
+    });
+}
+
+async fn next_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => tokio::select! {
+                _ = tokio::signal::ctrl_c() => "SIGINT",
+                _ = term.recv() => "SIGTERM",
+            },
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM; only SIGINT stops the server");
+                let _ = tokio::signal::ctrl_c().await;
+                "SIGINT"
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        "Ctrl-C"
     }
 }

@@ -1,119 +1,23 @@
-//! Assembles the actix-web `App` from the route table and runs the server.
+//! How the route table becomes actix-web resources: one resource per route (method guard,
+//! [`RouteGuard`], the route's validator and middleware stack), grouped in scopes by shared
+//! static prefix ([`Mounts`]), then one 405 catcher per path shape that answers with `Allow`.
 
 use std::{
     collections::{BTreeMap, BTreeSet},
-    net::SocketAddr,
-    sync::{Arc, OnceLock},
-    time::{Duration, Instant},
+    sync::Arc,
 };
 
-use actix_cors::Cors;
 use actix_web::{
-    body::MessageBody,
-    dev::{ServerHandle, ServiceFactory, ServiceRequest, ServiceResponse},
     guard,
     http::{header, Method},
-    middleware::Condition,
-    web, App, HttpResponse, HttpServer,
+    web, HttpResponse,
 };
 
-use super::{
-    config::{AllowedOrigins, CorsConfig},
-    envelope::RequestEnvelope,
-    route_guard::RouteGuard,
-};
-use tokio_util::sync::CancellationToken;
+use super::route_guard::RouteGuard;
+use crate::route::{middleware::wrap_in_order, MountedRoute, PathPattern, RouteMethod, Segment};
 
-use crate::{
-    background::BackgroundTasks,
-    disconnect,
-    mastra::Mastra,
-    mastra::MastraError,
-    route::{middleware::wrap_in_order, MountedRoute, PathPattern, RouteMethod, Segment},
-};
-
-/// Builds the application for one worker.
-pub(crate) fn build_app(
-    mastra: Mastra,
-) -> App<
-    impl ServiceFactory<
-        ServiceRequest,
-        Config = (),
-        Response = ServiceResponse<impl MessageBody>,
-        Error = actix_web::Error,
-        InitError = (),
-    >,
-> {
-    let config = mastra.config();
-    let limit = config.body_limit;
-    let envelope = RequestEnvelope {
-        body_limit: limit,
-        head_limits: config.head_limits,
-    };
-    let cors = cors_middleware(&config.cors, mastra.is_auth_configured());
-    let routes = mastra.routes_arc();
-    let guard = RouteGuard {
-        timeout: config.timeout,
-    };
-    let mut app = App::new()
-        .app_data(mastra.clone())
-        .app_data(web::PayloadConfig::new(limit))
-        .app_data(web::JsonConfig::default().limit(limit))
-        .app_data(web::FormConfig::default().limit(limit));
-    if let Some(auth) = config.auth_config() {
-        // `AuthUser` on a public route verifies the token itself, with this.
-        app = app.app_data(auth.verifier());
-    }
-    app.configure(move |cfg| mount(cfg, &routes, &guard))
-        .default_service(web::to(not_found))
-        .wrap(Condition::new(config.cors.enabled, cors))
-        .wrap(envelope)
-}
-
-/// The JSON 404 for paths no route matches.
-async fn not_found() -> HttpResponse {
-    HttpResponse::NotFound().json(serde_json::json!({ "error": "Not Found" }))
-}
-
-fn cors_middleware(config: &CorsConfig, auth_configured: bool) -> Cors {
-    let mut cors = Cors::default()
-        .allowed_methods(
-            config
-                .allow_methods
-                .iter()
-                .filter_map(|m| Method::from_bytes(m.as_bytes()).ok()),
-        )
-        .allowed_headers(
-            config
-                .allow_headers
-                .iter()
-                .filter_map(|h| header::HeaderName::from_bytes(h.as_bytes()).ok()),
-        )
-        .expose_headers(
-            config
-                .expose_headers
-                .iter()
-                .filter_map(|h| header::HeaderName::from_bytes(h.as_bytes()).ok()),
-        )
-        .max_age(config.max_age);
-    match &config.origins {
-        AllowedOrigins::Auto if auth_configured => {
-            cors = cors.allow_any_origin().supports_credentials()
-        }
-        AllowedOrigins::Auto | AllowedOrigins::Any => {
-            cors = cors.allow_any_origin().send_wildcard()
-        }
-        AllowedOrigins::Reflect => cors = cors.allow_any_origin().supports_credentials(),
-        AllowedOrigins::List(origins) => {
-            for origin in origins {
-                cors = cors.allowed_origin(origin);
-            }
-            cors = cors.supports_credentials();
-        }
-    }
-    cors
-}
-
+/// The guard that lets only the route's method through (GET also answers HEAD); `None` for a
+/// route that takes every method.
 fn method_guard(method: RouteMethod) -> Option<guard::AnyGuard> {
     let single = |m: Method| guard::Any(guard::Method(m));
     Some(match method {
@@ -137,7 +41,7 @@ fn method_guard(method: RouteMethod) -> Option<guard::AnyGuard> {
 /// actix-web tries resources one by one, and each parameterised one is a regex match, so
 /// routes sharing a long static prefix are grouped in scopes ([`Mounts`]): custom routes do
 /// not pay for the built-in ones, nor one built-in group for another.
-fn mount(cfg: &mut web::ServiceConfig, routes: &[MountedRoute], guard: &RouteGuard) {
+pub(super) fn mount(cfg: &mut web::ServiceConfig, routes: &[MountedRoute], guard: &RouteGuard) {
     let mut order: Vec<&MountedRoute> = routes.iter().collect();
     order.sort_by(|a, b| {
         a.pattern
@@ -335,182 +239,6 @@ fn covers(general: &[Segment], target: &[Segment]) -> bool {
             (Segment::Static(a), Segment::Static(b)) => a == b,
             (Segment::Static(_), Segment::Param(_)) => false,
         })
-}
-
-/// A server that is accepting connections.
-///
-/// Dropping it does not stop the server; call [`RunningServer::stop`] or wait on it.
-pub struct RunningServer {
-    addr: SocketAddr,
-    handle: ServerHandle,
-    task: tokio::task::JoinHandle<std::io::Result<()>>,
-    background: BackgroundTasks,
-    drain_timeout: Duration,
-    /// When a stop signal (SIGINT, SIGTERM) started the shutdown.
-    signalled: Arc<OnceLock<Instant>>,
-    /// Fires on a second stop signal: stop waiting, exit now.
-    force: CancellationToken,
-}
-
-impl RunningServer {
-    /// The bound address (useful with port 0).
-    pub fn local_addr(&self) -> SocketAddr {
-        self.addr
-    }
-
-    /// `http://host:port` of the server.
-    pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    /// Stops accepting connections. With `graceful`, waits (up to the drain timeout, counted
-    /// from this call) for in-flight requests and then for tracked background work
-    /// ([`Mastra::background`]), and logs what did not finish; otherwise drops both at once.
-    pub async fn stop(self, graceful: bool) {
-        let started = Instant::now();
-        self.handle.stop(graceful).await;
-        let _ = self.task.await;
-        if graceful {
-            self.background
-                .drain(started + self.drain_timeout, self.force.cancelled())
-                .await;
-        } else {
-            log_abandoned(&self.background);
-        }
-    }
-
-    /// Runs until the server stops (SIGINT/SIGTERM or [`RunningServer::stop`] elsewhere), then
-    /// waits for tracked background work for what is left of the drain timeout.
-    ///
-    /// The first SIGINT or SIGTERM starts a graceful shutdown: no new connections, in-flight
-    /// requests and background work get the drain timeout to finish. A second one stops at once.
-    pub async fn wait(self) -> Result<(), MastraError> {
-        let result = match self.task.await {
-            Ok(result) => result.map_err(MastraError::Io),
-            Err(join) => Err(MastraError::Io(std::io::Error::other(join))),
-        };
-        let started = self.signalled.get().copied().unwrap_or_else(Instant::now);
-        self.background
-            .drain(started + self.drain_timeout, self.force.cancelled())
-            .await;
-        result
-    }
-
-    /// A handle that can stop the server from elsewhere.
-    pub fn handle(&self) -> ServerHandle {
-        self.handle.clone()
-    }
-}
-
-fn log_abandoned(background: &BackgroundTasks) {
-    for task in background.running() {
-        tracing::warn!(
-            task = %task.label,
-            running_for_ms = task.running_for.as_millis() as u64,
-            "background task abandoned by a forced stop"
-        );
-    }
-}
-
-/// Resolves on the first SIGINT or SIGTERM; then a second one fires `force` and stops the
-/// server at once.
-async fn stop_signal(
-    signalled: Arc<OnceLock<Instant>>,
-    force: CancellationToken,
-    handle: Arc<OnceLock<ServerHandle>>,
-) {
-    let which = next_signal().await;
-    let _ = signalled.set(Instant::now());
-    tracing::info!(
-        target: "mastra::server",
-        "{which} received: finishing in-flight requests and background work (again to stop now)"
-    );
-    tokio::spawn(async move {
-        let which = next_signal().await;
-        tracing::warn!(target: "mastra::server", "{which} received again: stopping now");
-        force.cancel();
-        if let Some(handle) = handle.get() {
-            handle.stop(false).await;
-        }
-    });
-}
-
-async fn next_signal() -> &'static str {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => tokio::select! {
-                _ = tokio::signal::ctrl_c() => "SIGINT",
-                _ = term.recv() => "SIGTERM",
-            },
-            Err(error) => {
-                tracing::warn!(%error, "cannot listen for SIGTERM; only SIGINT stops the server");
-                let _ = tokio::signal::ctrl_c().await;
-                "SIGINT"
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-        "Ctrl-C"
-    }
-}
-
-/// Starts serving `mastra` on an already bound listener.
-pub(crate) fn start_on(
-    mastra: &Mastra,
-    listener: std::net::TcpListener,
-) -> Result<RunningServer, MastraError> {
-    let addr = listener.local_addr()?;
-    let config = mastra.config();
-    let app_mastra = mastra.clone();
-    // Background work runs here, on the runtime that serves, not on a worker's.
-    if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-        mastra.background().use_runtime(runtime);
-    }
-    let signalled = Arc::new(OnceLock::new());
-    let force = CancellationToken::new();
-    let handle_slot = Arc::new(OnceLock::new());
-    let mut server = HttpServer::new(move || build_app(app_mastra.clone()))
-        .on_connect(disconnect::on_connect)
-        // actix-web counts its drain in whole seconds: round up, so requests get at least the
-        // configured time. Background work is drained after it, to the same deadline.
-        .shutdown_timeout(config.drain_timeout.as_secs_f64().ceil().max(1.0) as u64)
-        .client_request_timeout(config.client_request_timeout)
-        .shutdown_signal(stop_signal(
-            Arc::clone(&signalled),
-            force.clone(),
-            Arc::clone(&handle_slot),
-        ));
-    if let Some(workers) = config.workers {
-        server = server.workers(workers);
-    }
-    let server = server
-        .listen(listener)
-        .map_err(|source| MastraError::Bind {
-            addr: addr.to_string(),
-            source,
-        })?
-        .run();
-    let handle = server.handle();
-    let _ = handle_slot.set(handle.clone());
-    let task = tokio::spawn(server);
-    tracing::info!(
-        target: "mastra::server",
-        "Mastra server listening on http://{addr} ({} routes)",
-        mastra.routes().len()
-    );
-    Ok(RunningServer {
-        addr,
-        handle,
-        task,
-        background: mastra.background().clone(),
-        drain_timeout: config.drain_timeout,
-        signalled,
-        force,
-    })
 }
 
 #[cfg(test)]
