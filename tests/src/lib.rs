@@ -5,6 +5,8 @@ pub mod binary;
 pub mod fake_provider;
 pub mod jwt;
 pub mod load;
+pub mod models;
+pub mod node;
 pub mod raw_http;
 pub mod slow_provider;
 pub mod wire;
