@@ -5,6 +5,7 @@ pub mod binary;
 pub mod fake_provider;
 pub mod jwt;
 pub mod load;
+pub mod logs;
 pub mod models;
 pub mod node;
 pub mod raw_http;

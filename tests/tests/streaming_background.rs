@@ -3,15 +3,12 @@
 //! the run is tracked while it lasts. Graceful shutdown waits for it, and names what it had to
 //! abandon (this file installs a global log subscriber to read that, so it is its own binary).
 
-use std::{
-    io::Write,
-    sync::{Arc, Mutex, OnceLock},
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
 use mastra_runtime::{memory::MessageRole, prelude::*};
 use mastra_tests::{
-    eventually, raw_http::RawHttp, slow_provider::SlowProvider, sse_data, test_config, TestServer,
+    eventually, logs::captured_logs, raw_http::RawHttp, slow_provider::SlowProvider, sse_data,
+    test_config, TestServer,
 };
 use serde_json::{json, Value};
 
@@ -61,43 +58,9 @@ async fn saved(mastra: &Mastra, thread: &str) -> Vec<(MessageRole, String)> {
         .collect()
 }
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .map_err(|_| std::io::Error::other("poisoned"))?
-            .extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// Everything logged by this test binary so far (a global subscriber, installed once).
-fn logs() -> String {
-    static CAPTURED: OnceLock<Captured> = OnceLock::new();
-    let captured = CAPTURED.get_or_init(|| {
-        let captured = Captured::default();
-        let writer = captured.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_ansi(false)
-            .with_writer(move || writer.clone())
-            .with_max_level(tracing::Level::INFO)
-            .finish();
-        tracing::subscriber::set_global_default(subscriber).expect("no other subscriber");
-        captured
-    });
-    let bytes = captured.0.lock().expect("log buffer").clone();
-    String::from_utf8_lossy(&bytes).into_owned()
-}
-
 #[tokio::test]
 async fn a_background_run_finishes_and_saves_the_answer_after_the_client_left() {
-    logs();
+    captured_logs();
     let (words, delay) = (10, Duration::from_millis(50));
     let slow = SlowProvider::start(words, delay).await;
     let server = TestServer::start(app(&slow, test_config())).await;
@@ -136,7 +99,7 @@ async fn a_background_run_finishes_and_saves_the_answer_after_the_client_left() 
 
 #[tokio::test]
 async fn graceful_shutdown_waits_for_background_runs_to_finish_and_save() {
-    logs();
+    captured_logs();
     // 2.5 s of answer: longer than the HTTP side of the drain takes, shorter than the 5 s
     // drain timeout.
     let (words, delay) = (25, Duration::from_millis(100));
@@ -155,7 +118,7 @@ async fn graceful_shutdown_waits_for_background_runs_to_finish_and_save() {
     assert_eq!(slow.finished(), 1, "the run was cut short");
     assert_eq!(saved(&mastra, "drained").await.len(), 2);
     assert!(mastra.background().is_empty());
-    let log = logs();
+    let log = captured_logs();
     assert!(
         log.contains("waiting for background tasks to finish before exiting"),
         "{log}"
@@ -168,7 +131,7 @@ async fn graceful_shutdown_waits_for_background_runs_to_finish_and_save() {
 
 #[tokio::test]
 async fn background_runs_still_going_at_the_drain_timeout_are_logged_by_name() {
-    logs();
+    captured_logs();
     let drain = Duration::from_millis(300);
     let slow = SlowProvider::start(100, Duration::from_millis(100)).await;
     let server = TestServer::start(app(&slow, test_config().drain_timeout(drain))).await;
@@ -190,7 +153,7 @@ async fn background_runs_still_going_at_the_drain_timeout_are_logged_by_name() {
     assert_eq!(slow.finished(), 0);
     assert!(saved(&mastra, "abandoned").await.is_empty());
 
-    let log = logs();
+    let log = captured_logs();
     let line = log
         .lines()
         .find(|l| {
@@ -225,7 +188,7 @@ fn napping() -> mastra_runtime::workflow::Workflow {
 
 #[tokio::test]
 async fn graceful_shutdown_waits_for_started_workflow_runs_too() {
-    logs();
+    captured_logs();
     let server = TestServer::start(
         Mastra::builder()
             .workflow(napping())
