@@ -258,6 +258,42 @@ pub fn sse_chunks(body: &str) -> Vec<Value> {
         .collect()
 }
 
+/// The `type` of each chunk, part or event, in order (`"?"` for one without a type).
+pub fn types_of(values: &[Value]) -> Vec<&str> {
+    values
+        .iter()
+        .map(|v| v["type"].as_str().unwrap_or("?"))
+        .collect()
+}
+
+/// Asserts that `chunks`, from Mastra's agent SSE stream, are one run's plain text answer in
+/// `deltas` text deltas: `start`, `step-start`, `text-start`, the deltas, `text-end`,
+/// `step-finish`, `finish`, each carrying the first chunk's `runId` and `from: "AGENT"`, the
+/// deltas reading `text`.
+#[track_caller]
+pub fn assert_text_answer(chunks: &[Value], deltas: usize, text: &str) {
+    let mut expected = vec!["start", "step-start", "text-start"];
+    expected.extend(std::iter::repeat_n("text-delta", deltas));
+    expected.extend(["text-end", "step-finish", "finish"]);
+    assert_eq!(types_of(chunks), expected);
+    let run_id = &chunks[0]["runId"];
+    for chunk in chunks {
+        assert_eq!(&chunk["runId"], run_id, "{chunk}");
+        assert_eq!(chunk["from"], "AGENT", "{chunk}");
+    }
+    assert_eq!(delta_text(chunks), text);
+}
+
+/// The answer's text: the `text-delta` chunks joined, reading Mastra's `payload.text` or the
+/// UI message stream's `delta`.
+pub fn delta_text(chunks: &[Value]) -> String {
+    chunks
+        .iter()
+        .filter(|c| c["type"] == "text-delta")
+        .filter_map(|c| c["payload"]["text"].as_str().or(c["delta"].as_str()))
+        .collect()
+}
+
 /// Reads from `body` until `needle` has been seen, returning everything read; panics after
 /// `within` or if the body ends first.
 pub async fn read_until<S, E>(body: &mut S, needle: &str, within: Duration) -> String

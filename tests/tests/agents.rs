@@ -6,7 +6,7 @@ use mastra_runtime::{
     prelude::*,
     tool::{ToolContext, ToolError},
 };
-use mastra_tests::{sse_chunks, test_config, TestServer};
+use mastra_tests::{assert_text_answer, sse_chunks, test_config, TestServer};
 use serde_json::{json, Value};
 
 #[derive(Deserialize, JsonSchema)]
@@ -128,33 +128,7 @@ async fn stream_speaks_mastras_sse_framing_chunk_by_chunk() {
     assert_eq!(reply.header("cache-control"), Some("no-cache"));
     assert_eq!(reply.header("x-accel-buffering"), Some("no"));
     let chunks = sse_chunks(&reply.text);
-    let types: Vec<&str> = chunks.iter().map(|c| c["type"].as_str().unwrap()).collect();
-    assert_eq!(
-        types,
-        [
-            "start",
-            "step-start",
-            "text-start",
-            "text-delta",
-            "text-delta",
-            "text-delta",
-            "text-delta",
-            "text-delta",
-            "text-end",
-            "step-finish",
-            "finish"
-        ]
-    );
-    let run_id = &chunks[0]["runId"];
-    assert!(chunks
-        .iter()
-        .all(|c| &c["runId"] == run_id && c["from"] == "AGENT"));
-    let text: String = chunks
-        .iter()
-        .filter(|c| c["type"] == "text-delta")
-        .map(|c| c["payload"]["text"].as_str().unwrap())
-        .collect();
-    assert_eq!(text, "You said: one two three");
+    assert_text_answer(&chunks, 5, "You said: one two three");
     assert_eq!(
         chunks.last().unwrap()["payload"]["stepResult"]["reason"],
         "stop"

@@ -9,6 +9,7 @@ use mastra_runtime::{
     tool::{ToolContext, ToolError},
 };
 use mastra_tests::{
+    delta_text,
     fake_provider::{FakeProvider, Reply},
     sse_chunks, test_config, TestServer,
 };
@@ -155,12 +156,7 @@ async fn tool_use_runs_the_tool_and_sends_a_tool_result() {
         .expect("tool-result");
     assert_eq!(result["payload"]["args"], json!({ "city": "Paris" }));
     assert_eq!(result["payload"]["result"]["sky"], "clear");
-    let text: String = chunks
-        .iter()
-        .filter(|c| c["type"] == "text-delta")
-        .map(|c| c["payload"]["text"].as_str().unwrap())
-        .collect();
-    assert_eq!(text, "Let me check. Clear in Paris.");
+    assert_eq!(delta_text(&chunks), "Let me check. Clear in Paris.");
 
     let second = &fake.seen()[1].body["messages"];
     assert_eq!(second[1]["role"], "assistant");

@@ -22,31 +22,11 @@ use mastra_runtime::{
     sse::{data_frame, sse_response, SseOptions, SSE_KEEP_ALIVE_FRAME},
 };
 use mastra_tests::{
-    eventually, raw_http::RawHttp, slow_provider::SlowProvider, sse_chunks, sse_data, test_config,
-    Reply, TestServer,
+    assert_text_answer, delta_text, eventually, models::DownModel, raw_http::RawHttp,
+    slow_provider::SlowProvider, sse_chunks, sse_data, test_config, types_of, Reply, TestServer,
 };
 use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
-
-/// A model that fails every call.
-#[derive(Debug)]
-struct Failing;
-
-#[async_trait::async_trait]
-impl LanguageModel for Failing {
-    fn provider(&self) -> &str {
-        "test"
-    }
-    fn model_id(&self) -> &str {
-        "failing"
-    }
-    async fn stream(&self, _: ModelRequest) -> Result<ModelStream, ModelError> {
-        Err(ModelError::Provider {
-            provider: "test".into(),
-            message: "the model is down".into(),
-        })
-    }
-}
 
 /// A model that answers at once with `deltas` text deltas of `size` bytes each.
 #[derive(Debug)]
@@ -103,7 +83,7 @@ fn agents(slow: Option<&SlowProvider>) -> Vec<Agent> {
             .model(EchoModel::new().token_delay(Duration::from_millis(50)))
             .build(),
         Agent::builder("failing")
-            .model(Arc::new(Failing) as Arc<dyn LanguageModel>)
+            .model(Arc::new(DownModel) as Arc<dyn LanguageModel>)
             .build(),
         Agent::builder("big")
             .model(Arc::new(Big {
@@ -206,13 +186,6 @@ fn ui_parts(body: &str) -> Vec<Value> {
     sse_chunks(body)
 }
 
-fn types(parts: &[Value]) -> Vec<&str> {
-    parts
-        .iter()
-        .map(|p| p["type"].as_str().unwrap_or("?"))
-        .collect()
-}
-
 #[tokio::test]
 async fn the_text_format_is_plain_text_deltas_with_exact_headers() {
     let server = server_with(None, vec![]).await;
@@ -228,31 +201,7 @@ async fn the_sse_format_is_mastras_data_frames_ending_with_done_with_exact_heade
     assert_streamed_headers(&reply, "text/event-stream");
     assert_eq!(reply.header("x-vercel-ai-ui-message-stream"), None);
     let chunks = ui_parts(&reply.text);
-    assert_eq!(
-        types(&chunks),
-        [
-            "start",
-            "step-start",
-            "text-start",
-            "text-delta",
-            "text-delta",
-            "text-delta",
-            "text-delta",
-            "text-end",
-            "step-finish",
-            "finish"
-        ]
-    );
-    let run_id = &chunks[0]["runId"];
-    for chunk in &chunks {
-        assert_eq!(&chunk["runId"], run_id);
-        assert_eq!(chunk["from"], "AGENT");
-    }
-    let text: String = chunks
-        .iter()
-        .filter_map(|c| c["payload"]["text"].as_str())
-        .collect();
-    assert_eq!(text, "You said: hi there");
+    assert_text_answer(&chunks, 4, "You said: hi there");
 }
 
 #[tokio::test]
@@ -265,7 +214,7 @@ async fn the_ui_message_stream_has_its_header_and_the_ai_sdk_parts_of_a_tool_run
     assert_eq!(reply.header("x-vercel-ai-ui-message-stream"), Some("v1"));
     let parts = ui_parts(&reply.text);
     assert_eq!(
-        types(&parts),
+        types_of(&parts),
         [
             "start",
             "start-step",
@@ -319,7 +268,7 @@ async fn a_failed_run_ends_its_ui_message_stream_with_an_error_part() {
     let reply = server.get("/out/ui/failing?q=hello").await;
     assert_streamed_headers(&reply, "text/event-stream");
     let parts = ui_parts(&reply.text);
-    assert_eq!(types(&parts), ["start", "start-step", "error"]);
+    assert_eq!(types_of(&parts), ["start", "start-step", "error"]);
     assert_eq!(
         parts[2],
         json!({ "type": "error", "errorText": "test reported an error: the model is down" })
@@ -332,7 +281,7 @@ async fn an_aborted_run_ends_its_ui_message_stream_with_an_abort_part() {
     let reply = server.get("/ui-aborted").await;
     let parts = ui_parts(&reply.text);
     assert_eq!(parts.last().unwrap(), &json!({ "type": "abort" }));
-    assert!(!types(&parts).contains(&"finish"), "{}", reply.text);
+    assert!(!types_of(&parts).contains(&"finish"), "{}", reply.text);
 }
 
 /// Reads `format` from the slow agent until `needle`, and checks the model is still answering.
@@ -476,11 +425,10 @@ async fn keep_alive_comments_fill_long_silences_and_only_when_asked() {
             );
         }
         // The frames around them are complete and in order.
-        let text: String = sse_chunks(&reply.text)
-            .iter()
-            .filter_map(|c| c["payload"]["text"].as_str().or(c["delta"].as_str()))
-            .collect();
-        assert_eq!(text, SlowProvider::full_text(3));
+        assert_eq!(
+            delta_text(&sse_chunks(&reply.text)),
+            SlowProvider::full_text(3)
+        );
 
         let quiet = server.get(&format!("/out/{format}/slow?q=hi")).await;
         assert!(!quiet.text.contains(": keep-alive"), "{}", quiet.text);
