@@ -4,6 +4,7 @@
 pub mod binary;
 pub mod fake_provider;
 pub mod jwt;
+pub mod leaving;
 pub mod load;
 pub mod logs;
 pub mod models;

@@ -14,7 +14,10 @@ use mastra_runtime::{
     MastraError,
 };
 use mastra_tests::{
-    raw_http::RawHttp, slow_provider::SlowProvider, sse_chunks, test_config, TestServer,
+    delta_text,
+    leaving::{assert_fast, assert_never_saved, leave_after_first_text_delta},
+    slow_provider::SlowProvider,
+    sse_chunks, test_config, types_of, TestServer,
 };
 use serde_json::{json, Value};
 
@@ -126,14 +129,6 @@ fn parts(server_reply: &mastra_tests::Reply) -> Vec<Value> {
     sse_chunks(&server_reply.text)
 }
 
-fn text_of(parts: &[Value]) -> String {
-    parts
-        .iter()
-        .filter(|p| p["type"] == "text-delta")
-        .filter_map(|p| p["delta"].as_str())
-        .collect()
-}
-
 fn tool_output(parts: &[Value]) -> Value {
     parts
         .iter()
@@ -158,11 +153,11 @@ async fn chat_route_answers_a_use_chat_body_in_the_ui_message_stream_protocol() 
         .post_json("/chat/echo", &use_chat_body(messages, json!({})))
         .await;
     let parts = parts(&reply);
-    let types: Vec<&str> = parts.iter().map(|p| p["type"].as_str().unwrap()).collect();
+    let types = types_of(&parts);
     assert_eq!(types.first(), Some(&"start"));
     assert_eq!(types.last(), Some(&"finish"));
     assert!(types.contains(&"start-step") && types.contains(&"finish-step"));
-    assert_eq!(text_of(&parts), "You said: What is up?");
+    assert_eq!(delta_text(&parts), "You said: What is up?");
 }
 
 #[tokio::test]
@@ -211,7 +206,7 @@ async fn a_thread_chosen_by_middleware_wins_over_the_bodys_memory() {
         json!({ "memory": { "thread": "client-thread", "resource": "client" } }),
     );
     let parts = parts(&server.post_json("/owned/echo", &body).await);
-    assert_eq!(text_of(&parts), "You said: Hi");
+    assert_eq!(delta_text(&parts), "You said: Hi");
     let owned = server.get("/api/memory/threads/owned-thread").await.json();
     assert_eq!(owned["resourceId"], "owner", "{owned}");
     server
@@ -226,7 +221,7 @@ async fn with_memory_only_the_new_turn_is_taken_from_the_body() {
     let memory = json!({ "memory": { "thread": "conversation", "resource": "me" } });
     let first = use_chat_body(json!([user("m1", "one")]), memory.clone());
     assert_eq!(
-        text_of(&parts(&server.post_json("/chat/echo", &first).await)),
+        delta_text(&parts(&server.post_json("/chat/echo", &first).await)),
         "You said: one"
     );
     // useChat sends the whole conversation again; the thread already has the first turn.
@@ -239,7 +234,7 @@ async fn with_memory_only_the_new_turn_is_taken_from_the_body() {
         memory,
     );
     assert_eq!(
-        text_of(&parts(&server.post_json("/chat/echo", &second).await)),
+        delta_text(&parts(&server.post_json("/chat/echo", &second).await)),
         "You said: two"
     );
     let saved = server
@@ -271,22 +266,13 @@ async fn a_client_leaving_a_chat_stream_stops_the_model_request_and_saves_nothin
         json!([user("m1", "Hello")]),
         json!({ "memory": { "thread": "left-chat", "resource": "me" } }),
     );
-    let mut client = RawHttp::post_json(server.base(), "/chat/slow", &body).await;
-    client
-        .read_until("\"type\":\"text-delta\"", Duration::from_secs(5))
-        .await;
-    let left = client.close();
-    let upstream_closed = slow.wait_closed().await;
-    let latency = upstream_closed - left;
-    eprintln!("client close -> upstream model connection closed (chat_route): {latency:?}");
-    assert!(latency < Duration::from_millis(100), "{latency:?}");
+    let (_, left) = leave_after_first_text_delta(server.base(), "/chat/slow", &body).await;
+    assert_fast(
+        "client close -> upstream model connection closed (chat_route)",
+        slow.wait_closed().await - left,
+    );
     assert_eq!(slow.finished(), 0);
-    tokio::time::sleep_until((started + delay * words as u32 + Duration::from_millis(300)).into())
-        .await;
-    server
-        .get("/api/memory/threads/left-chat")
-        .await
-        .assert_error(404, "Thread with id left-chat not found");
+    assert_never_saved(&server, "left-chat", started, delay * words as u32).await;
 }
 
 #[tokio::test]

@@ -7,10 +7,13 @@ use std::time::{Duration, Instant};
 
 use mastra_runtime::{memory::MessageRole, prelude::*};
 use mastra_tests::{
-    eventually, logs::captured_logs, raw_http::RawHttp, slow_provider::SlowProvider, sse_data,
+    eventually,
+    leaving::{leave_after_first_text_delta, start_message_id},
+    logs::captured_logs,
+    slow_provider::SlowProvider,
     test_config, TestServer,
 };
-use serde_json::{json, Value};
+use serde_json::json;
 
 /// `POST /keep-going/:thread`: no abort signal; the run is consumed in the background.
 async fn keep_going(c: Context, Path(thread): Path<String>) -> Result<HttpResponse, ApiError> {
@@ -31,19 +34,9 @@ fn app(slow: &SlowProvider, config: ServerConfig) -> mastra_runtime::MastraBuild
 /// Starts a run on `/keep-going/:thread`, reads until the first text delta, and leaves.
 /// Returns the run id (the `start` part's `messageId`).
 async fn start_and_leave(server: &TestServer, thread: &str) -> String {
-    let mut client =
-        RawHttp::post_json(server.base(), &format!("/keep-going/{thread}"), &json!({})).await;
-    let seen = client
-        .read_until("\"type\":\"text-delta\"", Duration::from_secs(5))
-        .await;
-    client.close();
-    let body = &seen[seen.find("data: ").expect("a frame")..];
-    let start: Value = sse_data(body)
-        .iter()
-        .filter_map(|d| serde_json::from_str::<Value>(d).ok())
-        .find(|p| p["type"] == "start")
-        .expect("a start part");
-    start["messageId"].as_str().expect("messageId").to_owned()
+    let path = format!("/keep-going/{thread}");
+    let (seen, _) = leave_after_first_text_delta(server.base(), &path, &json!({})).await;
+    start_message_id(&seen)
 }
 
 /// The thread's messages as (role, text), from the store itself.
