@@ -8,11 +8,12 @@ use mastra_runtime::{
     prelude::*,
     workflow::{when, Step, StepContext, StepError, Workflow},
 };
-use mastra_tests::TestServer;
+use mastra_tests::{types_of, TestServer};
 use reqwest::Method;
 use serde_json::{json, Value};
 use workflows_support::{
-    add, app, arithmetic, describe, double, event_names, records, wait_for_status, Label, Total,
+    add, app, arithmetic, describe, double, event_names, records, start_async, wait_for_status,
+    Label, Total,
 };
 
 /// `add -> parallel(double, describe) -> map -> branch(big | small)`, plus `arithmetic` nested.
@@ -110,13 +111,10 @@ async fn workflows_are_listed_with_steps_step_graph_and_superjson_schemas() {
     );
 
     let graph = &all["showcase"]["stepGraph"];
-    let kinds: Vec<&str> = graph
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["type"].as_str().unwrap())
-        .collect();
-    assert_eq!(kinds, ["step", "parallel", "mapping", "conditional"]);
+    assert_eq!(
+        types_of(graph.as_array().unwrap()),
+        ["step", "parallel", "mapping", "conditional"]
+    );
     assert_eq!(graph[1]["steps"][1]["step"]["id"], "describe");
     assert_eq!(graph[2]["id"], "mapping_1");
     assert_eq!(
@@ -163,11 +161,7 @@ async fn nested_workflows_are_listed_as_workflow_steps_with_all_their_steps() {
         "add"
     );
 
-    let run = server
-        .post_json(
-            "/api/workflows/outer/start-async",
-            &json!({ "inputData": { "a": 1, "b": 2 } }),
-        )
+    let run = start_async(&server, "outer", None, json!({ "a": 1, "b": 2 }))
         .await
         .json();
     assert_eq!(run["status"], "success");
@@ -195,12 +189,13 @@ async fn nested_workflows_are_listed_as_workflow_steps_with_all_their_steps() {
 #[tokio::test]
 async fn start_async_runs_every_step_and_answers_the_finished_run() {
     let server = TestServer::start(app([arithmetic()])).await;
-    let reply = server
-        .post_json(
-            "/api/workflows/arithmetic/start-async?runId=first",
-            &json!({ "inputData": { "a": 2, "b": 3 } }),
-        )
-        .await;
+    let reply = start_async(
+        &server,
+        "arithmetic",
+        Some("first"),
+        json!({ "a": 2, "b": 3 }),
+    )
+    .await;
     reply.assert_status(200);
     let run = reply.json();
     assert_eq!(run["runId"], "first");
@@ -241,12 +236,7 @@ async fn start_async_runs_every_step_and_answers_the_finished_run() {
 #[tokio::test]
 async fn invalid_input_is_refused_with_issues_and_no_run_starts() {
     let server = TestServer::start(app([arithmetic()])).await;
-    let reply = server
-        .post_json(
-            "/api/workflows/arithmetic/start-async?runId=bad",
-            &json!({ "inputData": { "a": "two" } }),
-        )
-        .await;
+    let reply = start_async(&server, "arithmetic", Some("bad"), json!({ "a": "two" })).await;
     reply.assert_error(400, "Invalid request body");
     let issues = reply.json()["issues"].clone();
     let fields: Vec<&str> = issues
@@ -458,12 +448,7 @@ async fn stream_sends_0x1e_separated_events_from_start_to_finish() {
 #[tokio::test]
 async fn a_failing_step_fails_the_run_with_its_error_and_later_steps_never_run() {
     let server = TestServer::start(app([failing()])).await;
-    let run = server
-        .post_json(
-            "/api/workflows/failing/start-async?runId=f1",
-            &json!({ "inputData": { "a": 10, "b": 5 } }),
-        )
-        .await;
+    let run = start_async(&server, "failing", Some("f1"), json!({ "a": 10, "b": 5 })).await;
     run.assert_status(200);
     let run = run.json();
     assert_eq!(run["status"], "failed");
@@ -504,13 +489,14 @@ async fn runs_are_listed_newest_first_with_filters_and_paging() {
             )
             .await
             .assert_status(200);
-        server
-            .post_json(
-                &format!("/api/workflows/failing/start-async?runId=r{i}"),
-                &json!({ "inputData": { "a": a, "b": 0 } }),
-            )
-            .await
-            .assert_status(200);
+        start_async(
+            &server,
+            "failing",
+            Some(&format!("r{i}")),
+            json!({ "a": a, "b": 0 }),
+        )
+        .await
+        .assert_status(200);
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
     server
@@ -684,22 +670,12 @@ async fn the_quickstart_workflow_plans_indoors_when_it_rains_and_outdoors_otherw
     )
     .await;
     let listed = server.get("/api/workflows/trip-planner").await.json();
-    let kinds: Vec<&str> = listed["stepGraph"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["type"].as_str().unwrap())
-        .collect();
     assert_eq!(
-        kinds,
+        types_of(listed["stepGraph"].as_array().unwrap()),
         ["step", "parallel", "mapping", "conditional", "step"]
     );
 
-    let london = server
-        .post_json(
-            "/api/workflows/trip-planner/start-async",
-            &json!({ "inputData": { "city": "London" } }),
-        )
+    let london = start_async(&server, "trip-planner", None, json!({ "city": "London" }))
         .await
         .json();
     assert_eq!(london["status"], "success", "{london}");
@@ -723,22 +699,14 @@ async fn the_quickstart_workflow_plans_indoors_when_it_rains_and_outdoors_otherw
         "You said: Suggest one indoor activity in London (rain likely, 12°C / 54°F)."
     );
 
-    let lisbon = server
-        .post_json(
-            "/api/workflows/trip-planner/start-async",
-            &json!({ "inputData": { "city": "Lisbon" } }),
-        )
+    let lisbon = start_async(&server, "trip-planner", None, json!({ "city": "Lisbon" }))
         .await
         .json();
     assert_eq!(lisbon["result"]["setting"], "outdoor");
     assert!(lisbon["steps"].get("indoor-plan").is_none());
     assert_eq!(lisbon["steps"]["outdoor-plan"]["status"], "success");
 
-    server
-        .post_json(
-            "/api/workflows/trip-planner/start-async",
-            &json!({ "inputData": { "city": "" } }),
-        )
+    start_async(&server, "trip-planner", None, json!({ "city": "" }))
         .await
         .assert_error(400, "Invalid request body");
 }

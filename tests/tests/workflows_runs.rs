@@ -17,10 +17,12 @@ use mastra_runtime::{
     prelude::*,
     workflow::{when, RunOptions, Step, StepContext, StepError, Workflow, WorkflowRunStatus},
 };
-use mastra_tests::{temp_dir, test_config, TestServer};
+use mastra_tests::{temp_dir, TestServer};
 use serde_json::{json, Value};
 use tokio::sync::Notify;
-use workflows_support::{add, app, arithmetic, double, wait_for_status, Label, Pair, Total};
+use workflows_support::{
+    add, app, arithmetic, double, run_once, start_async, wait_for_status, Label, Pair, Total,
+};
 
 fn sleeper(
     id: &str,
@@ -68,11 +70,7 @@ async fn parallel_steps_run_at_the_same_time_and_their_outputs_are_keyed_by_step
         .commit()
         .unwrap();
     let started = Instant::now();
-    let run = workflow.create_run(None).await.unwrap();
-    let result = run
-        .start(Pair { a: 1, b: 2 }, RunOptions::new())
-        .await
-        .unwrap();
+    let result = run_once(&workflow, Pair { a: 1, b: 2 }).await;
     assert!(result.is_success(), "{result:?}");
     assert!(
         started.elapsed() < Duration::from_millis(550),
@@ -112,11 +110,7 @@ async fn a_failing_parallel_step_fails_the_run_and_cancels_its_siblings() {
         .unwrap();
     let server = TestServer::start(app([workflow])).await;
     let started = Instant::now();
-    let run = server
-        .post_json(
-            "/api/workflows/fragile/start-async?runId=p1",
-            &json!({ "inputData": { "a": 1, "b": 1 } }),
-        )
+    let run = start_async(&server, "fragile", Some("p1"), json!({ "a": 1, "b": 1 }))
         .await
         .json();
     assert!(
@@ -175,8 +169,7 @@ async fn a_branch_runs_only_the_arms_whose_condition_holds() {
             json!({ "negative": { "label": "negative -3" } }),
         ),
     ] {
-        let run = workflow.create_run(None).await.unwrap();
-        let result = run.start(pair, RunOptions::new()).await.unwrap();
+        let result = run_once(&workflow, pair).await;
         assert_eq!(result.result, Some(expected.clone()));
         let ran: Vec<&String> = result.steps.keys().filter(|k| *k != "add").collect();
         assert_eq!(
@@ -216,13 +209,7 @@ async fn map_reshapes_between_steps_and_reads_the_input_and_earlier_outputs() {
         .then(report)
         .commit()
         .unwrap();
-    let result = workflow
-        .create_run(None)
-        .await
-        .unwrap()
-        .start(Pair { a: 4, b: 1 }, RunOptions::new())
-        .await
-        .unwrap();
+    let result = run_once(&workflow, Pair { a: 4, b: 1 }).await;
     assert_eq!(result.output::<Label>().unwrap().label, "5 4 10");
     assert_eq!(
         result.steps["mapping_1"].output,
@@ -244,13 +231,7 @@ async fn a_nested_workflow_runs_as_one_step_and_its_failure_fails_the_outer_run(
         .then(strict)
         .commit()
         .unwrap();
-    let ok = outer
-        .create_run(None)
-        .await
-        .unwrap()
-        .start(Pair { a: 1, b: 2 }, RunOptions::new())
-        .await
-        .unwrap();
+    let ok = run_once(&outer, Pair { a: 1, b: 2 }).await;
     assert_eq!(ok.result, Some(json!({ "label": "total is 6" })));
     assert_eq!(
         ok.steps["arithmetic.add"].output,
@@ -271,13 +252,7 @@ async fn a_nested_workflow_runs_as_one_step_and_its_failure_fails_the_outer_run(
         )
         .commit()
         .unwrap();
-    let failed = inner_fails
-        .create_run(None)
-        .await
-        .unwrap()
-        .start(Pair { a: 1, b: 1 }, RunOptions::new())
-        .await
-        .unwrap();
+    let failed = run_once(&inner_fails, Pair { a: 1, b: 1 }).await;
     assert_eq!(failed.status, WorkflowRunStatus::Failed);
     assert_eq!(failed.error.as_ref().unwrap().name, "TypeError");
     assert_eq!(
@@ -321,11 +296,7 @@ async fn a_step_calls_an_agent_through_the_mastra_handle() {
             .agent(Agent::builder("helper").model(EchoModel::new().token_delay(Duration::ZERO))),
     )
     .await;
-    let run = server
-        .post_json(
-            "/api/workflows/asker/start-async",
-            &json!({ "inputData": { "text": "hi there" } }),
-        )
+    let run = start_async(&server, "asker", None, json!({ "text": "hi there" }))
         .await
         .json();
     assert_eq!(
@@ -339,11 +310,7 @@ async fn a_step_calls_an_agent_through_the_mastra_handle() {
     );
 
     // The same workflow, not registered: no application to call.
-    let alone = workflow.create_run(None).await.unwrap();
-    let result = alone
-        .start(json!({ "text": "x" }), RunOptions::new())
-        .await
-        .unwrap();
+    let result = run_once(&workflow, json!({ "text": "x" })).await;
     assert!(result
         .error
         .unwrap()
@@ -365,11 +332,7 @@ async fn a_panicking_step_fails_the_run_and_the_server_keeps_serving() {
         .commit()
         .unwrap();
     let server = TestServer::start(app([workflow])).await;
-    let run = server
-        .post_json(
-            "/api/workflows/panicky/start-async",
-            &json!({ "inputData": { "a": 1, "b": 1 } }),
-        )
+    let run = start_async(&server, "panicky", None, json!({ "a": 1, "b": 1 }))
         .await
         .json();
     assert_eq!(run["status"], "failed");
@@ -391,13 +354,7 @@ async fn a_step_input_that_its_schema_refuses_fails_the_run_at_that_step() {
         .then(double())
         .commit()
         .unwrap();
-    let result = workflow
-        .create_run(None)
-        .await
-        .unwrap()
-        .start(Pair { a: 1, b: 1 }, RunOptions::new())
-        .await
-        .unwrap();
+    let result = run_once(&workflow, Pair { a: 1, b: 1 }).await;
     assert_eq!(result.status, WorkflowRunStatus::Failed);
     let error = result.error.unwrap();
     assert_eq!(error.name, "ValidationError");
@@ -463,22 +420,17 @@ async fn the_snapshot_is_saved_after_each_step_while_the_run_goes_on() {
 async fn a_run_survives_a_server_restart_on_a_file_database() {
     let dir = temp_dir("workflow-restart");
     let path = dir.join("mastra.db");
-    let build = || {
-        Mastra::builder()
-            .workflow(arithmetic())
-            .storage(SqliteStorage::file(&path))
-            .server(test_config())
-            .without_annotated_routes()
-    };
+    let build = || app([arithmetic()]).storage(SqliteStorage::file(&path));
     {
         let server = TestServer::start(build()).await;
-        server
-            .post_json(
-                "/api/workflows/arithmetic/start-async?runId=kept",
-                &json!({ "inputData": { "a": 3, "b": 4 } }),
-            )
-            .await
-            .assert_status(200);
+        start_async(
+            &server,
+            "arithmetic",
+            Some("kept"),
+            json!({ "a": 3, "b": 4 }),
+        )
+        .await
+        .assert_status(200);
         server
             .post_json(
                 "/api/workflows/arithmetic/create-run?runId=later",
@@ -509,13 +461,14 @@ async fn a_run_survives_a_server_restart_on_a_file_database() {
         .assert_status(200);
     let later = wait_for_status(&server, "arithmetic", "later", "success").await;
     assert_eq!(later["resourceId"], "eve");
-    server
-        .post_json(
-            "/api/workflows/arithmetic/start-async?runId=kept",
-            &json!({ "inputData": { "a": 1, "b": 1 } }),
-        )
-        .await
-        .assert_status(409);
+    start_async(
+        &server,
+        "arithmetic",
+        Some("kept"),
+        json!({ "a": 1, "b": 1 }),
+    )
+    .await
+    .assert_status(409);
     server.stop().await;
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -7,11 +7,11 @@ use std::time::{Duration, Instant};
 
 use mastra_runtime::{
     prelude::*,
-    workflow::{Step, StepContext, StepError, Workflow},
+    workflow::{RunOptions, RunResult, Step, StepContext, StepError, Workflow},
     MastraBuilder,
 };
-use mastra_tests::{test_config, TestServer};
-use serde_json::Value;
+use mastra_tests::{test_config, Reply, TestServer};
+use serde_json::{json, Value};
 
 /// Two numbers.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
@@ -80,6 +80,35 @@ pub fn app(workflows: impl IntoIterator<Item = Workflow>) -> MastraBuilder {
         builder = builder.workflow(workflow);
     }
     builder
+}
+
+/// Runs `workflow` once in process: a new run, started on `input` with default options, to
+/// its end.
+pub async fn run_once(workflow: &Workflow, input: impl Serialize) -> RunResult {
+    workflow
+        .create_run(None)
+        .await
+        .expect("create a run")
+        .start(input, RunOptions::new())
+        .await
+        .expect("start the run")
+}
+
+/// `POST /api/workflows/:workflow/start-async` (`?runId=` when `run_id` is given) with
+/// `{"inputData": input}`: the finished run, or why it was refused.
+pub async fn start_async(
+    server: &TestServer,
+    workflow: &str,
+    run_id: Option<&str>,
+    input: Value,
+) -> Reply {
+    let query = run_id.map(|id| format!("?runId={id}")).unwrap_or_default();
+    server
+        .post_json(
+            &format!("/api/workflows/{workflow}/start-async{query}"),
+            &json!({ "inputData": input }),
+        )
+        .await
 }
 
 /// `GET /api/workflows/:workflow/runs/:run` until its status is `status` (5 s at most).
