@@ -44,27 +44,99 @@ const FLAGS: &[&str] = &[
     "--disable-features=NetworkTimeServiceQuerying,AutofillServerCommunication,OptimizationHints,MediaRouter,Translate,CertificateTransparencyComponentUpdater",
 ];
 
-async fn launch(profile: &Path) -> (Browser, tokio::task::JoinHandle<()>) {
-    assert!(
-        Path::new(CHROMIUM).exists(),
-        "{CHROMIUM} is missing: tests/run.sh installs it (apt-get install chromium)"
-    );
-    let config = BrowserConfig::builder()
-        .chrome_executable(CHROMIUM)
-        .no_sandbox()
-        .user_data_dir(profile)
-        .window_size(1280, 1000)
-        .viewport(None)
-        .launch_timeout(STEP_TIMEOUT)
-        .args(FLAGS.iter().copied())
-        .build()
-        .expect("browser config");
-    let (browser, mut handler) = Browser::launch(config)
+/// A headless Chromium with a profile directory of its own.
+struct Chromium {
+    browser: Browser,
+    handler: tokio::task::JoinHandle<()>,
+    profile: PathBuf,
+}
+
+impl Chromium {
+    /// Launches [`CHROMIUM`] with [`FLAGS`] and a fresh profile under the temp dir, named after
+    /// `name` and this process.
+    async fn launch(name: &str) -> Chromium {
+        assert!(
+            Path::new(CHROMIUM).exists(),
+            "{CHROMIUM} is missing: tests/run.sh installs it (apt-get install chromium)"
+        );
+        let profile =
+            std::env::temp_dir().join(format!("mastra-{name}-chromium-{}", std::process::id()));
+        let config = BrowserConfig::builder()
+            .chrome_executable(CHROMIUM)
+            .no_sandbox()
+            .user_data_dir(&profile)
+            .window_size(1280, 1000)
+            .viewport(None)
+            .launch_timeout(STEP_TIMEOUT)
+            .args(FLAGS.iter().copied())
+            .build()
+            .expect("browser config");
+        let (browser, mut handler) = Browser::launch(config)
+            .await
+            .unwrap_or_else(|e| panic!("could not start {CHROMIUM}: {e}"));
+        // The handler drives the DevTools connection; a message it cannot read is not fatal.
+        let handler = tokio::spawn(async move { while handler.next().await.is_some() {} });
+        Chromium {
+            browser,
+            handler,
+            profile,
+        }
+    }
+
+    /// A new tab on `about:blank`.
+    async fn new_tab(&self) -> Page {
+        self.browser.new_page("about:blank").await.expect("a tab")
+    }
+
+    /// Closes the browser, stops its handler and removes its profile.
+    async fn close(mut self) {
+        let _ = self.browser.close().await;
+        let _ = self.browser.wait().await;
+        self.handler.abort();
+        let _ = std::fs::remove_dir_all(&self.profile);
+    }
+}
+
+/// Loads `server`'s Swagger UI in `page`, within [`STEP_TIMEOUT`].
+async fn open_swagger_ui(page: &Page, server: &TestServer) {
+    let url = format!("{}/swagger-ui", server.base());
+    tokio::time::timeout(STEP_TIMEOUT, page.goto(url.as_str()))
         .await
-        .unwrap_or_else(|e| panic!("could not start {CHROMIUM}: {e}"));
-    // The handler drives the DevTools connection; a message it cannot read is not fatal.
-    let task = tokio::spawn(async move { while handler.next().await.is_some() {} });
-    (browser, task)
+        .expect("the page loads in time")
+        .expect("the page loads");
+}
+
+/// Expands operation `op` (a `#operations-…` selector) and waits for its "Try it out" button.
+async fn expand(page: &Page, op: &str) {
+    click(page, &format!("{op} .opblock-summary-control")).await;
+    wait_until(
+        page,
+        &format!("!!document.querySelector('{op} .try-out__btn')"),
+        "the Try it out button",
+    )
+    .await;
+}
+
+/// The body of `op`'s live response, as Swagger UI shows it.
+async fn live_response_body(page: &Page, op: &str) -> String {
+    page.evaluate(format!(
+        "document.querySelector('{op} .live-responses-table .response-col_description pre')\
+           .textContent"
+    ))
+    .await
+    .expect("read the response body")
+    .into_value()
+    .expect("text")
+}
+
+/// Saves a full-page screenshot of `page` as `name` in the artifacts directory; returns its
+/// path.
+async fn screenshot(page: &Page, name: &str) -> PathBuf {
+    let shot = artifacts_dir().join(name);
+    page.save_screenshot(ScreenshotParams::builder().full_page(true).build(), &shot)
+        .await
+        .expect("save the screenshot");
+    shot
 }
 
 /// Evaluates `expression` until it is truthy; panics with `what` after [`STEP_TIMEOUT`].
@@ -121,11 +193,9 @@ async fn swagger_ui_lists_every_operation_stays_on_loopback_and_try_it_out_gets_
         .collect();
     assert!(expected.contains("GET /items/{itemId}"), "{expected:?}");
 
-    let profile: PathBuf =
-        std::env::temp_dir().join(format!("mastra-swagger-chromium-{}", std::process::id()));
-    let (mut browser, handler) = launch(&profile).await;
+    let browser = Chromium::launch("swagger").await;
 
-    let page = browser.new_page("about:blank").await.expect("a tab");
+    let page = browser.new_tab().await;
     page.execute(EnableParams::default())
         .await
         .expect("network events");
@@ -141,11 +211,7 @@ async fn swagger_ui_lists_every_operation_stays_on_loopback_and_try_it_out_gets_
         }
     });
 
-    let url = format!("{}/swagger-ui", server.base());
-    tokio::time::timeout(STEP_TIMEOUT, page.goto(url.as_str()))
-        .await
-        .expect("the page loads in time")
-        .expect("the page loads");
+    open_swagger_ui(&page, &server).await;
     wait_until(
         &page,
         &format!(
@@ -173,13 +239,7 @@ async fn swagger_ui_lists_every_operation_stays_on_loopback_and_try_it_out_gets_
 
     // "Try it out" -> "Execute" on GET /items/{itemId}, as a person would.
     let op = "#operations-Items-get_item";
-    click(&page, &format!("{op} .opblock-summary-control")).await;
-    wait_until(
-        &page,
-        &format!("!!document.querySelector('{op} .try-out__btn')"),
-        "the Try it out button",
-    )
-    .await;
+    expand(&page, op).await;
     click(&page, &format!("{op} .try-out__btn")).await;
     wait_until(
         &page,
@@ -196,31 +256,11 @@ async fn swagger_ui_lists_every_operation_stays_on_loopback_and_try_it_out_gets_
         .type_str("1")
         .await
         .expect("type the id");
-    click(&page, &format!("{op} .execute")).await;
-    wait_until(
-        &page,
-        &format!(
-            "Array.from(document.querySelectorAll('{op} .live-responses-table .response-col_status'))\
-               .some(c => c.textContent.trim() === '200')"
-        ),
-        "the live response to show 200",
-    )
-    .await;
-    let body: String = page
-        .evaluate(format!(
-            "document.querySelector('{op} .live-responses-table .response-col_description pre')\
-               .textContent"
-        ))
-        .await
-        .expect("read the response body")
-        .into_value()
-        .expect("text");
+    execute(&page, op, 200).await;
+    let body = live_response_body(&page, op).await;
     assert!(body.contains("Sample Item"), "response body shown: {body}");
 
-    let shot = artifacts_dir().join("swagger-ui.png");
-    page.save_screenshot(ScreenshotParams::builder().full_page(true).build(), &shot)
-        .await
-        .expect("save the screenshot");
+    let shot = screenshot(&page, "swagger-ui.png").await;
     assert!(std::fs::metadata(&shot)
         .map(|m| m.len() > 10_000)
         .unwrap_or(false));
@@ -245,10 +285,7 @@ async fn swagger_ui_lists_every_operation_stays_on_loopback_and_try_it_out_gets_
     }
 
     recorder.abort();
-    let _ = browser.close().await;
-    let _ = browser.wait().await;
-    handler.abort();
-    let _ = std::fs::remove_dir_all(&profile);
+    browser.close().await;
 }
 
 /// Opens `op`'s "Try it out", executes it, and waits for the live response to show `status`.
@@ -263,13 +300,7 @@ async fn try_it_out(page: &Page, op: &str, status: u16) {
             .await
             .is_err()
         {
-            click(page, &format!("{op} .opblock-summary-control")).await;
-            wait_until(
-                page,
-                &format!("!!document.querySelector('{op} .try-out__btn')"),
-                "the Try it out button",
-            )
-            .await;
+            expand(page, op).await;
         }
         click(page, &format!("{op} .try-out__btn")).await;
     }
@@ -279,6 +310,11 @@ async fn try_it_out(page: &Page, op: &str, status: u16) {
         "the Execute button",
     )
     .await;
+    execute(page, op, status).await;
+}
+
+/// Clicks `op`'s "Execute" and waits for the live response to show `status`.
+async fn execute(page: &Page, op: &str, status: u16) {
     click(page, &format!("{op} .execute")).await;
     wait_until(
         page,
@@ -316,17 +352,9 @@ async fn swagger_ui_authorize_sends_the_bearer_token_to_protected_routes() {
     let claims = serde_json::json!({ "sub": "swagger-user", "exp": now() + 600 });
     let token = auth_example::mint(SECRET.as_bytes(), &claims.to_string()).expect("mint");
 
-    let profile: PathBuf = std::env::temp_dir().join(format!(
-        "mastra-swagger-auth-chromium-{}",
-        std::process::id()
-    ));
-    let (mut browser, handler) = launch(&profile).await;
-    let page = browser.new_page("about:blank").await.expect("a tab");
-    let url = format!("{}/swagger-ui", server.base());
-    tokio::time::timeout(STEP_TIMEOUT, page.goto(url.as_str()))
-        .await
-        .expect("the page loads in time")
-        .expect("the page loads");
+    let browser = Chromium::launch("swagger-auth").await;
+    let page = browser.new_tab().await;
+    open_swagger_ui(&page, &server).await;
     wait_until(
         &page,
         &format!("!!document.querySelector('{op}')"),
@@ -364,26 +392,12 @@ async fn swagger_ui_authorize_sends_the_bearer_token_to_protected_routes() {
     click(&page, ".modal-ux .auth-btn-wrapper .btn-done").await;
 
     try_it_out(&page, &op, 200).await;
-    let body: String = page
-        .evaluate(format!(
-            "document.querySelector('{op} .live-responses-table .response-col_description pre')\
-               .textContent"
-        ))
-        .await
-        .expect("read the response body")
-        .into_value()
-        .expect("text");
+    let body = live_response_body(&page, &op).await;
     assert!(body.contains("swagger-user"), "response body shown: {body}");
 
-    let shot = artifacts_dir().join("swagger-ui-authorized.png");
-    page.save_screenshot(ScreenshotParams::builder().full_page(true).build(), &shot)
-        .await
-        .expect("save the screenshot");
+    screenshot(&page, "swagger-ui-authorized.png").await;
 
-    let _ = browser.close().await;
-    let _ = browser.wait().await;
-    handler.abort();
-    let _ = std::fs::remove_dir_all(&profile);
+    browser.close().await;
 }
 
 #[test]
