@@ -188,6 +188,12 @@ impl TestServer {
         self.send(self.client.get(self.url(path))).await
     }
 
+    /// `GET path` with one extra request header.
+    pub async fn get_with_header(&self, path: &str, name: &str, value: &str) -> Reply {
+        self.send(self.request(Method::GET, path).header(name, value))
+            .await
+    }
+
     /// `POST path` with a JSON body.
     pub async fn post_json(&self, path: &str, body: &Value) -> Reply {
         self.send(self.client.post(self.url(path)).json(body)).await

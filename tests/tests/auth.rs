@@ -46,11 +46,7 @@ fn bearer(token: &str) -> String {
 
 async fn get_with(server: &TestServer, path: &str, token: &str) -> Reply {
     server
-        .send(
-            server
-                .request(Method::GET, path)
-                .header("authorization", bearer(token)),
-        )
+        .get_with_header(path, "authorization", &bearer(token))
         .await
 }
 
@@ -446,11 +442,7 @@ async fn tokens_come_from_the_query_unless_turned_off_and_from_a_named_cookie() 
     .await;
     assert_unauthorized(&strict.get(&format!("/x?apiKey={token}")).await, "Bearer");
     strict
-        .send(
-            strict
-                .request(Method::GET, "/x")
-                .header("cookie", format!("theme=dark; mastra_token={token}")),
-        )
+        .get_with_header("/x", "cookie", &format!("theme=dark; mastra_token={token}"))
         .await
         .assert_status(200);
 }
@@ -480,11 +472,7 @@ async fn cors_reflects_the_origin_with_credentials_once_auth_is_on_even_on_401()
     );
 
     let refused = server
-        .send(
-            server
-                .request(Method::GET, "/x")
-                .header("origin", "http://app.test"),
-        )
+        .get_with_header("/x", "origin", "http://app.test")
         .await;
     refused.assert_status(401);
     assert_eq!(
@@ -501,11 +489,7 @@ async fn cors_reflects_the_origin_with_credentials_once_auth_is_on_even_on_401()
     )
     .await;
     let reply = listed
-        .send(
-            listed
-                .request(Method::GET, "/x")
-                .header("origin", "http://evil.test"),
-        )
+        .get_with_header("/x", "origin", "http://evil.test")
         .await;
     assert_ne!(
         reply.header("access-control-allow-origin"),
@@ -518,12 +502,7 @@ async fn cors_reflects_the_origin_with_credentials_once_auth_is_on_even_on_401()
         .route(ApiRoute::get("/x").handler(ok)),
     )
     .await;
-    let reply = any
-        .send(
-            any.request(Method::GET, "/x")
-                .header("origin", "http://app.test"),
-        )
-        .await;
+    let reply = any.get_with_header("/x", "origin", "http://app.test").await;
     assert_eq!(reply.header("access-control-allow-origin"), Some("*"));
 }
 

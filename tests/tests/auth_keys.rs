@@ -18,7 +18,6 @@ use mastra_tests::{
     jwt::{b64, claims, jwk, jwks, key_bytes, private_key, sign},
     test_config, Reply, TestServer,
 };
-use reqwest::Method;
 
 async fn ok() -> &'static str {
     "ok"
@@ -36,11 +35,7 @@ async fn protected(auth: JwtAuth) -> TestServer {
 
 async fn call(server: &TestServer, token: &str) -> Reply {
     server
-        .send(
-            server
-                .request(Method::GET, "/x")
-                .header("authorization", format!("Bearer {token}")),
-        )
+        .get_with_header("/x", "authorization", &format!("Bearer {token}"))
         .await
 }
 

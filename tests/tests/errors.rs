@@ -240,19 +240,11 @@ async fn every_response_carries_a_request_id_and_echoes_a_sane_one() {
     let reply = server.get("/health").await;
     assert!(reply.header("x-request-id").is_some_and(|v| !v.is_empty()));
     let echoed = server
-        .send(
-            server
-                .request(Method::GET, "/health")
-                .header("x-request-id", "abc-123"),
-        )
+        .get_with_header("/health", "x-request-id", "abc-123")
         .await;
     assert_eq!(echoed.header("x-request-id"), Some("abc-123"));
     let replaced = server
-        .send(
-            server
-                .request(Method::GET, "/health")
-                .header("x-request-id", "bad id!"),
-        )
+        .get_with_header("/health", "x-request-id", "bad id!")
         .await;
     assert_ne!(replaced.header("x-request-id"), Some("bad id!"));
 }

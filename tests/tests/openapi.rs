@@ -456,22 +456,14 @@ async fn the_document_is_served_from_memory_with_an_etag_that_gives_304() {
         "*".into(),
     ] {
         let cached = server
-            .send(
-                server
-                    .request(Method::GET, "/api/openapi.json")
-                    .header("if-none-match", &sent),
-            )
+            .get_with_header("/api/openapi.json", "if-none-match", &sent)
             .await;
         cached.assert_status(304);
         assert_eq!(cached.header("etag"), Some(etag.as_str()));
         assert!(cached.text.is_empty(), "304 has no body");
     }
     let stale = server
-        .send(
-            server
-                .request(Method::GET, "/api/openapi.json")
-                .header("if-none-match", "\"stale\""),
-        )
+        .get_with_header("/api/openapi.json", "if-none-match", "\"stale\"")
         .await;
     stale.assert_status(200);
     assert_eq!(stale.text, first.text);

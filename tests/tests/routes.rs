@@ -194,11 +194,7 @@ async fn context_reads_params_queries_headers_and_answers_json() {
     )
     .await;
     let reply = server
-        .send(
-            server
-                .request(Method::GET, "/inspect/bob?q=a+b%26c&tag=x&tag=y")
-                .header("x-test", "yes"),
-        )
+        .get_with_header("/inspect/bob?q=a+b%26c&tag=x&tag=y", "x-test", "yes")
         .await;
     reply.assert_status(202);
     assert_eq!(
@@ -311,7 +307,7 @@ async fn middleware_can_answer_without_calling_the_handler() {
             .await;
     server.get("/gated").await.assert_status(200);
     server
-        .send(server.request(Method::GET, "/gated").header("x-block", "1"))
+        .get_with_header("/gated", "x-block", "1")
         .await
         .assert_error(403, "blocked");
 }

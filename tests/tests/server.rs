@@ -95,11 +95,7 @@ async fn cors_can_reflect_origins_with_credentials_or_be_disabled() {
     )
     .await;
     let reply = reflecting
-        .send(
-            reflecting
-                .request(Method::GET, "/x")
-                .header("origin", "http://app.test"),
-        )
+        .get_with_header("/x", "origin", "http://app.test")
         .await;
     assert_eq!(
         reply.header("access-control-allow-origin"),
@@ -118,11 +114,7 @@ async fn cors_can_reflect_origins_with_credentials_or_be_disabled() {
     )
     .await;
     let reply = disabled
-        .send(
-            disabled
-                .request(Method::GET, "/x")
-                .header("origin", "http://app.test"),
-        )
+        .get_with_header("/x", "origin", "http://app.test")
         .await;
     assert_eq!(reply.header("access-control-allow-origin"), None);
 }
