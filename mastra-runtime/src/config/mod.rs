@@ -5,18 +5,16 @@ pub mod limits;
 
 use std::{fmt, time::Duration};
 
-use actix_web::{
-    body::{BoxBody, MessageBody},
-    dev::{ServiceRequest, ServiceResponse},
-    middleware::Next,
-};
+use actix_web::body::MessageBody;
 
 pub use crate::route::DEFAULT_API_PREFIX;
 use crate::{
     auth::{AuthConfig, AuthConfigError},
     memory::StorageError,
     model::ModelError,
-    route::{ConstructorError, Middleware, MiddlewareSlot, RouteScope},
+    route::{
+        ConstructorError, Middleware, MiddlewareFn, MiddlewareFuture, MiddlewareSlot, RouteScope,
+    },
 };
 use limits::{
     HeadLimits, DEFAULT_CLIENT_REQUEST_TIMEOUT, DEFAULT_MAX_HEADER_BYTES, DEFAULT_MAX_URL_BYTES,
@@ -395,8 +393,8 @@ impl ServerConfig {
     /// Adds middleware that runs on every route, before the route's own middleware.
     pub fn middleware<F, Fut, B>(self, f: F) -> Self
     where
-        F: Fn(ServiceRequest, Next<BoxBody>) -> Fut + Clone + Send + Sync + 'static,
-        Fut: std::future::Future<Output = Result<ServiceResponse<B>, actix_web::Error>> + 'static,
+        F: MiddlewareFn<Fut>,
+        Fut: MiddlewareFuture<B>,
         B: MessageBody + 'static,
     {
         self.with_middleware(None, Middleware::from_fn(f))
@@ -406,8 +404,8 @@ impl ServerConfig {
     /// subtree (`/items/*`). A malformed pattern is reported when the server is built.
     pub fn middleware_on<F, Fut, B>(self, pattern: &str, f: F) -> Self
     where
-        F: Fn(ServiceRequest, Next<BoxBody>) -> Fut + Clone + Send + Sync + 'static,
-        Fut: std::future::Future<Output = Result<ServiceResponse<B>, actix_web::Error>> + 'static,
+        F: MiddlewareFn<Fut>,
+        Fut: MiddlewareFuture<B>,
         B: MessageBody + 'static,
     {
         self.with_middleware(Some(pattern), Middleware::from_fn(f))
@@ -418,8 +416,8 @@ impl ServerConfig {
     /// routes (and every route when no auth is configured) skip it.
     pub fn middleware_after_auth<F, Fut, B>(self, f: F) -> Self
     where
-        F: Fn(ServiceRequest, Next<BoxBody>) -> Fut + Clone + Send + Sync + 'static,
-        Fut: std::future::Future<Output = Result<ServiceResponse<B>, actix_web::Error>> + 'static,
+        F: MiddlewareFn<Fut>,
+        Fut: MiddlewareFuture<B>,
         B: MessageBody + 'static,
     {
         self.with_middleware_after_auth(None, Middleware::from_fn(f))
@@ -428,8 +426,8 @@ impl ServerConfig {
     /// [`ServerConfig::middleware_after_auth`] limited to routes matching `pattern`.
     pub fn middleware_after_auth_on<F, Fut, B>(self, pattern: &str, f: F) -> Self
     where
-        F: Fn(ServiceRequest, Next<BoxBody>) -> Fut + Clone + Send + Sync + 'static,
-        Fut: std::future::Future<Output = Result<ServiceResponse<B>, actix_web::Error>> + 'static,
+        F: MiddlewareFn<Fut>,
+        Fut: MiddlewareFuture<B>,
         B: MessageBody + 'static,
     {
         self.with_middleware_after_auth(Some(pattern), Middleware::from_fn(f))

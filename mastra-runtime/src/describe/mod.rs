@@ -4,10 +4,14 @@
 //! inferred schemas.
 
 pub mod fragment;
+mod handler;
 pub mod infer;
+mod path_params;
 
 pub use fragment::{
     OperationFragment, ParamLocation, ParameterFragment, RequestBodyFragment, ResponseFragment,
     SchemaType,
 };
+pub use handler::{describe_fn, DescribeHandler};
 pub use infer::{DescribeInput, DescribeOutput, Inference};
+pub use path_params::{check_path_params, PathParamsMismatch};

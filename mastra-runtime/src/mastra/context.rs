@@ -185,6 +185,11 @@ impl FromRequest for Context {
     }
 }
 
+/// What a handler reads through `Context` is not known from its type: it adds nothing.
+impl crate::describe::DescribeInput for Context {
+    fn describe_input(_: &mut crate::describe::Inference) {}
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,6 +10,7 @@ use super::Mastra;
 use crate::{
     agent::{AgentError, AgentResult, GenerateOptions, ModelOutput},
     app::{AppHandle, AppRef},
+    describe::DescribeHandler,
     route::{ApiRoute, ConstructorError, Middleware, MiddlewareSlot, RouteFactory},
     tool::ToolContext,
     workflow::StepContext,
@@ -32,6 +33,18 @@ impl ApiRoute {
         F::Output: Responder + 'static,
     {
         self.try_create_handler(move |mastra: &Mastra| Ok::<_, Infallible>(create(mastra)))
+    }
+
+    /// Like [`ApiRoute::create_handler`], inferring the operation from the built handler's
+    /// types as [`ApiRoute::inferred_handler`] does.
+    pub fn create_inferred_handler<C, F, Args>(self, create: C) -> Self
+    where
+        C: FnOnce(&Mastra) -> F + Send + 'static,
+        F: Handler<Args> + DescribeHandler<Args> + Send + Sync,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.infer(F::describe).create_handler(create)
     }
 
     /// Like [`ApiRoute::create_handler`], for a factory that can fail: an `Err` is reported

@@ -188,7 +188,7 @@ fn spec(routes: &[MountedRoute], settings: &DocumentSettings) -> OpenApi {
                 path: route.pattern().openapi(),
                 method,
                 id,
-                operation: operation::build(route, method, &inference, &mut generator, cx),
+                operation: operation::build(route, method, inference, &mut generator, cx),
             });
         }
     }

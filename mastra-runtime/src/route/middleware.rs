@@ -20,6 +20,31 @@ pub use actix_web::{
 
 type Layer = Arc<dyn Fn(actix_web::Route) -> actix_web::Route + Send + Sync>;
 
+/// A middleware function of actix-web's `from_fn` shape,
+/// `(ServiceRequest, Next<BoxBody>) -> impl Future<Output = Result<ServiceResponse<B>, Error>>`,
+/// that can be cloned into every worker. Implemented for every such function and closure; the
+/// one place the shape is written (with [`MiddlewareFuture`]).
+pub trait MiddlewareFn<Fut>:
+    Fn(ServiceRequest, Next<BoxBody>) -> Fut + Clone + Send + Sync + 'static
+{
+}
+
+impl<F, Fut> MiddlewareFn<Fut> for F where
+    F: Fn(ServiceRequest, Next<BoxBody>) -> Fut + Clone + Send + Sync + 'static
+{
+}
+
+/// What a [`MiddlewareFn`] returns: the response, with any body type `B`, or an error.
+pub trait MiddlewareFuture<B>:
+    Future<Output = Result<ServiceResponse<B>, Error>> + 'static
+{
+}
+
+impl<T, B> MiddlewareFuture<B> for T where
+    T: Future<Output = Result<ServiceResponse<B>, Error>> + 'static
+{
+}
+
 /// One middleware, ready to wrap a route.
 ///
 /// Usually made from an async function of the `from_fn` shape:
@@ -54,8 +79,8 @@ impl Middleware {
     /// Wraps an async function `(ServiceRequest, Next<_>) -> Result<ServiceResponse<_>, Error>`.
     pub fn from_fn<F, Fut, B>(f: F) -> Self
     where
-        F: Fn(ServiceRequest, Next<BoxBody>) -> Fut + Clone + Send + Sync + 'static,
-        Fut: Future<Output = Result<ServiceResponse<B>, Error>> + 'static,
+        F: MiddlewareFn<Fut>,
+        Fut: MiddlewareFuture<B>,
         B: MessageBody + 'static,
     {
         Self {

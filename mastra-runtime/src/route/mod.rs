@@ -17,14 +17,13 @@ mod scope;
 use std::{fmt, sync::Arc};
 
 use actix_web::{
-    body::{BoxBody, MessageBody},
-    dev::{ServiceRequest, ServiceResponse},
+    body::MessageBody,
     http::Method,
     FromRequest, Handler, Responder,
 };
 
 pub use def::RouteDef;
-pub use middleware::Middleware;
+pub use middleware::{Middleware, MiddlewareFn, MiddlewareFuture};
 pub use mounted::MountedRoute;
 pub use path::{is_param_name, PathError, PathPattern, Segment};
 pub use problem::{ConstructorError, RouteProblem, RouteProblems};
@@ -34,7 +33,7 @@ pub(crate) use scope::RouteScope;
 
 use crate::{
     app::AppRef,
-    describe::{Inference, OperationFragment},
+    describe::{DescribeHandler, Inference, OperationFragment},
 };
 pub(crate) use middleware::MiddlewareSlot;
 
@@ -253,6 +252,37 @@ impl ApiRoute {
         self
     }
 
+    /// Sets the handler and infers the operation from its types, as `#[api_route]` does: what
+    /// each argument reads (path, query, body, user) and what the output answers document the
+    /// route and validate its requests. Every argument must implement
+    /// [`DescribeInput`](crate::describe::DescribeInput) (this crate's extractors,
+    /// [`AuthUser`](crate::auth::AuthUser), `HttpRequest`, [`Mastra`](crate::Mastra),
+    /// [`Context`](crate::Context) and [`RequestContext`] do) and the output
+    /// [`DescribeOutput`](crate::describe::DescribeOutput); use [`ApiRoute::handler`] for one
+    /// that does not.
+    ///
+    /// ```
+    /// use mastra_runtime::prelude::*;
+    ///
+    /// #[derive(Serialize, JsonSchema)]
+    /// struct Item { id: u32 }
+    ///
+    /// async fn item(Path(id): Path<u32>) -> Result<Json<Item>, ApiError> {
+    ///     Ok(Json(Item { id }))
+    /// }
+    ///
+    /// let route = ApiRoute::get("/items/:id").inferred_handler(item);
+    /// # let _ = route;
+    /// ```
+    pub fn inferred_handler<F, Args>(self, handler: F) -> Self
+    where
+        F: Handler<Args> + DescribeHandler<Args> + Send + Sync,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.infer(F::describe).handler(handler)
+    }
+
     /// Sets a handler built when the server is built (`create_handler`).
     pub(crate) fn deferred_handler(mut self, deferred: DeferredHandler) -> Self {
         self.handler = match self.handler {
@@ -272,12 +302,8 @@ impl ApiRoute {
     /// outermost.
     pub fn middleware<F, Fut, B>(self, f: F) -> Self
     where
-        F: Fn(ServiceRequest, actix_web::middleware::Next<BoxBody>) -> Fut
-            + Clone
-            + Send
-            + Sync
-            + 'static,
-        Fut: std::future::Future<Output = Result<ServiceResponse<B>, actix_web::Error>> + 'static,
+        F: MiddlewareFn<Fut>,
+        Fut: MiddlewareFuture<B>,
         B: MessageBody + 'static,
     {
         self.with_middleware(Middleware::from_fn(f))

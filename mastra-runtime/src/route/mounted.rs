@@ -26,7 +26,8 @@ pub struct MountedRoute {
     pub(crate) doc_summary: Option<String>,
     pub(crate) doc_description: Option<String>,
     pub(crate) handler_name: Option<String>,
-    pub(crate) infer: Option<fn(&mut Inference)>,
+    /// What the handler's types say, inferred once when the table is built.
+    pub(crate) inference: Inference,
     pub(crate) origin: RouteOrigin,
     /// The inferred schemas, compiled once; `None` when no request could break them.
     pub(crate) validator: Option<Arc<RequestValidator>>,
@@ -76,7 +77,8 @@ impl MountedRoute {
     /// Whether a request to this route must carry a valid token: it is protected, or auth is
     /// configured and its handler takes an [`AuthUser`](crate::auth::AuthUser) (which then
     /// verifies the token itself). The argument types are known for `#[api_route]` functions
-    /// (the macro probes them) and for routes given [`ApiRoute::infer`](super::ApiRoute::infer).
+    /// (the macro probes them) and for routes given [`ApiRoute::inferred_handler`](super::ApiRoute::inferred_handler)
+    /// or [`ApiRoute::infer`](super::ApiRoute::infer).
     /// The OpenAPI `security` requirement follows this.
     pub fn requires_token(&self) -> bool {
         self.protected || self.needs_user
@@ -103,12 +105,8 @@ impl MountedRoute {
     }
 
     /// What the handler's types say about the operation.
-    pub fn inference(&self) -> Inference {
-        let mut inference = Inference::default();
-        if let Some(infer) = self.infer {
-            infer(&mut inference);
-        }
-        inference
+    pub fn inference(&self) -> &Inference {
+        &self.inference
     }
 
     /// Where the route was declared.

@@ -4,6 +4,7 @@
 use std::fmt;
 
 use super::PathError;
+use crate::describe::PathParamsMismatch;
 
 /// Why something constructed when the server is built (a `try_create_handler` handler, a
 /// `try_middleware` middleware, a global middleware) is missing.
@@ -86,6 +87,14 @@ pub enum RouteProblem {
         route: String,
         /// Which schema and why.
         reason: String,
+    },
+    /// A handler whose `Path<..>` does not fit the route's path parameters.
+    #[error("route {route}: {mismatch}")]
+    PathParams {
+        /// Where the route came from.
+        route: String,
+        /// How it does not fit.
+        mismatch: PathParamsMismatch,
     },
     /// A middleware whose constructor failed.
     #[error("route {route}: middleware #{index} failed to build: {reason}")]

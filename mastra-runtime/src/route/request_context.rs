@@ -204,6 +204,12 @@ impl FromRequest for RequestContext {
     }
 }
 
+/// Middleware and the runtime fill it, not the client directly: it adds nothing to the
+/// operation.
+impl crate::describe::DescribeInput for RequestContext {
+    fn describe_input(_: &mut crate::describe::Inference) {}
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

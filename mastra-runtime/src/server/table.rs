@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::{
     app::AppRef,
     config::GlobalMiddleware,
-    describe::Inference,
+    describe::{check_path_params, Inference},
     mastra::Mastra,
     route::{
         ApiRoute, HandlerSlot, Middleware, MountedRoute, PathPattern, RouteMethod, RouteOrigin,
@@ -102,11 +102,17 @@ pub(crate) fn build(
                 }),
             }
         }
-        let validator = match route.infer.map(|infer| {
+        // What the handler's types say, asked once: the validator, the path check, the
+        // document and the token requirement all read this.
+        let inference = route.infer.map(|infer| {
             let mut inference = Inference::default();
             infer(&mut inference);
-            RequestValidator::compile(&inference.request_schemas())
-        }) {
+            inference
+        });
+        let validator = match inference
+            .as_ref()
+            .map(|inference| RequestValidator::compile(&inference.request_schemas()))
+        {
             Some(Ok(validator)) => validator.map(Arc::new),
             Some(Err(error)) => {
                 problems.push(RouteProblem::Schema {
@@ -117,6 +123,22 @@ pub(crate) fn build(
             }
             None => None,
         };
+        // A handler that failed to build is reported already; its description may assume the
+        // path it refused.
+        if let (Some(pattern), Some(path_schema), true) = (
+            &pattern,
+            inference.as_ref().and_then(|i| i.path),
+            factory.is_some(),
+        ) {
+            let params: Vec<&str> = pattern.params().collect();
+            if let Err(mismatch) = check_path_params(path_schema, &params) {
+                problems.push(RouteProblem::PathParams {
+                    route: label.clone(),
+                    mismatch,
+                });
+            }
+        }
+        let inference = inference.unwrap_or_default();
         let (Some(pattern), Some(factory)) = (pattern, factory) else {
             continue;
         };
@@ -152,12 +174,7 @@ pub(crate) fn build(
             stack.extend(global_in_scope(true));
         }
         stack.extend(own);
-        let needs_user = auth.is_some()
-            && route.infer.is_some_and(|infer| {
-                let mut inference = Inference::default();
-                infer(&mut inference);
-                inference.needs_user
-            });
+        let needs_user = auth.is_some() && inference.needs_user;
         mounted.push(MountedRoute {
             method: route.method,
             pattern,
@@ -170,7 +187,7 @@ pub(crate) fn build(
             doc_summary: route.doc_summary,
             doc_description: route.doc_description,
             handler_name: route.handler_name,
-            infer: route.infer,
+            inference,
             origin: route.origin,
             validator,
         });

@@ -15,10 +15,7 @@ use crate::{
     extract::{Json, Path},
     mastra::Mastra,
     model::ModelSettings,
-    openapi::{
-        DescribeInput, DescribeOutput, OperationFragment, RequestBodyFragment, ResponseFragment,
-        SseEvent,
-    },
+    openapi::{OperationFragment, RequestBodyFragment, ResponseFragment, SseEvent},
     route::{ApiRoute, RouteOrigin},
 };
 
@@ -109,18 +106,12 @@ fn options(
     (body.messages, options)
 }
 
-fn mastra_of(req: &HttpRequest) -> Result<Mastra, ApiError> {
-    req.app_data::<Mastra>()
-        .cloned()
-        .ok_or_else(|| ApiError::internal("Internal Server Error"))
-}
-
 async fn generate(
     req: HttpRequest,
+    mastra: Mastra,
     Path(agent_id): Path<String>,
     Json(body): Json<GenerateBody>,
 ) -> Result<Json<AgentResult>, ApiError> {
-    let mastra = mastra_of(&req)?;
     let agent = mastra.agent(&agent_id)?;
     let (input, options) = options(&mastra, &req, body);
     Ok(Json(agent.generate(input, options).await?))
@@ -128,10 +119,10 @@ async fn generate(
 
 async fn stream(
     req: HttpRequest,
+    mastra: Mastra,
     Path(agent_id): Path<String>,
     Json(body): Json<GenerateBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let mastra = mastra_of(&req)?;
     let agent = mastra.agent(&agent_id)?;
     let (input, options) = options(&mastra, &req, body);
     Ok(agent.stream(input, options).await?.to_sse_response())
@@ -140,7 +131,7 @@ async fn stream(
 pub(super) fn routes(prefix: &str) -> Vec<ApiRoute> {
     vec![
         ApiRoute::get(format!("{prefix}/agents"))
-            .create_handler(|mastra: &Mastra| {
+            .create_inferred_handler(|mastra: &Mastra| {
                 let all: BTreeMap<String, AgentSummary> = mastra
                     .agents()
                     .iter()
@@ -149,7 +140,7 @@ pub(super) fn routes(prefix: &str) -> Vec<ApiRoute> {
                 let body = Precomputed::new(&all);
                 move || {
                     let body = body.clone();
-                    async move { body.respond() }
+                    async move { body }
                 }
             })
             .handler_name("listAgents")
@@ -159,11 +150,10 @@ pub(super) fn routes(prefix: &str) -> Vec<ApiRoute> {
                     .description("Every agent, keyed by id, with its tools and model.")
                     .tag("agents"),
             )
-            .infer(Json::<BTreeMap<String, AgentSummary>>::describe_output)
             .origin(RouteOrigin::BuiltIn),
         ApiRoute::get(format!("{prefix}/agents/:agentId"))
-            .create_handler(|mastra: &Mastra| {
-                let each: BTreeMap<String, Precomputed> = mastra
+            .create_inferred_handler(|mastra: &Mastra| {
+                let each: BTreeMap<String, Precomputed<AgentSummary>> = mastra
                     .agents()
                     .iter()
                     .map(|(id, agent)| (id.clone(), Precomputed::new(&agent.summary())))
@@ -171,7 +161,7 @@ pub(super) fn routes(prefix: &str) -> Vec<ApiRoute> {
                 move |Path(agent_id): Path<String>| {
                     let found = each.get(&agent_id).cloned();
                     async move {
-                        found.map(|body| body.respond()).ok_or_else(|| {
+                        found.ok_or_else(|| {
                             ApiError::not_found(format!("Agent with id {agent_id} not found"))
                         })
                     }
@@ -184,13 +174,9 @@ pub(super) fn routes(prefix: &str) -> Vec<ApiRoute> {
                     .tag("agents")
                     .response(ResponseFragment::new(404).description("Agent not found")),
             )
-            .infer(|i| {
-                Path::<String>::describe_input(i);
-                Result::<Json<AgentSummary>, ApiError>::describe_output(i);
-            })
             .origin(RouteOrigin::BuiltIn),
         ApiRoute::post(format!("{prefix}/agents/:agentId/generate"))
-            .handler(generate)
+            .inferred_handler(generate)
             .handler_name("generateAgent")
             .openapi(
                 OperationFragment::new()
@@ -203,14 +189,9 @@ pub(super) fn routes(prefix: &str) -> Vec<ApiRoute> {
                     .response(ResponseFragment::new(404).description("Agent not found"))
                     .response(ResponseFragment::new(502).description("The model provider failed")),
             )
-            .infer(|i| {
-                Path::<String>::describe_input(i);
-                Json::<GenerateBody>::describe_input(i);
-                Result::<Json<AgentResult>, ApiError>::describe_output(i);
-            })
             .origin(RouteOrigin::BuiltIn),
         ApiRoute::post(format!("{prefix}/agents/:agentId/stream"))
-            .handler(stream)
+            .inferred_handler(stream)
             .handler_name("streamAgent")
             .openapi(
                 OperationFragment::new()
@@ -233,11 +214,6 @@ pub(super) fn routes(prefix: &str) -> Vec<ApiRoute> {
                     )
                     .response(ResponseFragment::new(404).description("Agent not found")),
             )
-            .infer(|i| {
-                Path::<String>::describe_input(i);
-                Json::<GenerateBody>::describe_input(i);
-                i.error_responses();
-            })
             .origin(RouteOrigin::BuiltIn),
     ]
 }

@@ -1,31 +1,52 @@
 //! Shared by the built-in route groups: precomputed JSON responses, Mastra's `perPage`, and
 //! client-sent request context.
 
-use actix_web::{web::Bytes, HttpRequest, HttpResponse};
+use std::marker::PhantomData;
+
+use actix_web::{body::BoxBody, web::Bytes, HttpRequest, HttpResponse, Responder};
 use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
-use crate::route::RequestContext;
+use crate::{
+    describe::{DescribeOutput, Inference},
+    extract::Json,
+    route::RequestContext,
+};
 
-/// A JSON response serialized once, at startup.
-#[derive(Clone)]
-pub(crate) struct Precomputed(Bytes);
+/// A JSON response of type `T` serialized once, at startup. It documents itself as `T`, so
+/// a route answering it is described by its handler's type like any other.
+pub(crate) struct Precomputed<T>(Bytes, PhantomData<fn() -> T>);
 
-impl Precomputed {
-    pub(crate) fn new(value: &impl serde::Serialize) -> Self {
-        Self(Bytes::from(serde_json::to_vec(value).unwrap_or_else(
-            |error| {
-                tracing::error!(%error, "a built-in listing could not be serialized");
-                b"{}".to_vec()
-            },
-        )))
+impl<T> Clone for Precomputed<T> {
+    fn clone(&self) -> Self {
+        Self(self.0.clone(), PhantomData)
     }
+}
 
-    pub(crate) fn respond(&self) -> HttpResponse {
+impl<T: serde::Serialize> Precomputed<T> {
+    pub(crate) fn new(value: &T) -> Self {
+        let bytes = serde_json::to_vec(value).unwrap_or_else(|error| {
+            tracing::error!(%error, "a built-in listing could not be serialized");
+            b"{}".to_vec()
+        });
+        Self(Bytes::from(bytes), PhantomData)
+    }
+}
+
+impl<T> Responder for Precomputed<T> {
+    type Body = BoxBody;
+
+    fn respond_to(self, _: &HttpRequest) -> HttpResponse {
         HttpResponse::Ok()
             .content_type("application/json")
-            .body(self.0.clone())
+            .body(self.0)
+    }
+}
+
+impl<T: JsonSchema> DescribeOutput for Precomputed<T> {
+    fn describe_output(inference: &mut Inference) {
+        Json::<T>::describe_output(inference);
     }
 }
 

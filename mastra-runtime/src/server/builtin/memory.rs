@@ -2,7 +2,6 @@
 
 use std::sync::Arc;
 
-use actix_web::HttpRequest;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -16,7 +15,7 @@ use crate::{
         Message, Page, PageRequest, SortDirection, Storage, Thread, ThreadFilter, ThreadOrderField,
         ThreadUpdate,
     },
-    openapi::{DescribeInput, DescribeOutput, OperationFragment, ResponseFragment},
+    openapi::{OperationFragment, ResponseFragment},
     route::{ApiRoute, RouteOrigin},
 };
 
@@ -148,15 +147,8 @@ fn per_page_out<T>(page: &Page<T>) -> PerPage {
     page.per_page.map_or(PerPage::All, PerPage::Count)
 }
 
-fn mastra_of(req: &HttpRequest) -> Result<Mastra, ApiError> {
-    req.app_data::<Mastra>()
-        .cloned()
-        .ok_or_else(|| ApiError::internal("Internal Server Error"))
-}
-
 /// The store of `agent_id`'s memory, or the application's.
-fn storage_for(req: &HttpRequest, agent_id: Option<&str>) -> Result<Arc<dyn Storage>, ApiError> {
-    let mastra = mastra_of(req)?;
+fn storage_for(mastra: &Mastra, agent_id: Option<&str>) -> Result<Arc<dyn Storage>, ApiError> {
     Ok(match agent_id {
         Some(id) => {
             let agent = mastra.agent(id)?;
@@ -173,10 +165,10 @@ fn thread_not_found(id: &str) -> ApiError {
 }
 
 async fn list_threads(
-    req: HttpRequest,
+    mastra: Mastra,
     Query(q): Query<ListThreadsQuery>,
 ) -> Result<Json<ThreadList>, ApiError> {
-    let storage = storage_for(&req, q.agent_id.as_deref())?;
+    let storage = storage_for(&mastra, q.agent_id.as_deref())?;
     let metadata = match q.metadata.as_deref() {
         None => None,
         Some(text) => match serde_json::from_str::<Value>(text) {
@@ -209,11 +201,11 @@ async fn list_threads(
 }
 
 async fn create_thread(
-    req: HttpRequest,
+    mastra: Mastra,
     Query(q): Query<AgentQuery>,
     Json(body): Json<CreateThreadBody>,
 ) -> Result<Json<Thread>, ApiError> {
-    let storage = storage_for(&req, q.agent_id.as_deref())?;
+    let storage = storage_for(&mastra, q.agent_id.as_deref())?;
     let id = body
         .thread_id
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
@@ -225,11 +217,11 @@ async fn create_thread(
 }
 
 async fn get_thread(
-    req: HttpRequest,
+    mastra: Mastra,
     Path(thread_id): Path<String>,
     Query(q): Query<AgentQuery>,
 ) -> Result<Json<Thread>, ApiError> {
-    let storage = storage_for(&req, q.agent_id.as_deref())?;
+    let storage = storage_for(&mastra, q.agent_id.as_deref())?;
     storage
         .get_thread(&thread_id)
         .await?
@@ -238,12 +230,12 @@ async fn get_thread(
 }
 
 async fn update_thread(
-    req: HttpRequest,
+    mastra: Mastra,
     Path(thread_id): Path<String>,
     Query(q): Query<AgentQuery>,
     Json(body): Json<UpdateThreadBody>,
 ) -> Result<Json<Thread>, ApiError> {
-    let storage = storage_for(&req, q.agent_id.as_deref())?;
+    let storage = storage_for(&mastra, q.agent_id.as_deref())?;
     let update = ThreadUpdate {
         title: body.title,
         metadata: body.metadata,
@@ -257,11 +249,11 @@ async fn update_thread(
 }
 
 async fn delete_thread(
-    req: HttpRequest,
+    mastra: Mastra,
     Path(thread_id): Path<String>,
     Query(q): Query<AgentQuery>,
 ) -> Result<Json<DeleteResult>, ApiError> {
-    let storage = storage_for(&req, q.agent_id.as_deref())?;
+    let storage = storage_for(&mastra, q.agent_id.as_deref())?;
     if storage.delete_thread(&thread_id).await? {
         Ok(Json(DeleteResult {
             result: "Thread deleted".to_owned(),
@@ -278,11 +270,11 @@ struct OrderBy {
 }
 
 async fn list_messages(
-    req: HttpRequest,
+    mastra: Mastra,
     Path(thread_id): Path<String>,
     Query(q): Query<ListMessagesQuery>,
 ) -> Result<Json<MessageList>, ApiError> {
-    let storage = storage_for(&req, q.agent_id.as_deref())?;
+    let storage = storage_for(&mastra, q.agent_id.as_deref())?;
     let direction = match q.order_by.as_deref() {
         None => SortDirection::Asc,
         Some(text) => serde_json::from_str::<OrderBy>(text)
@@ -323,63 +315,33 @@ pub(super) fn routes(prefix: &str) -> Vec<ApiRoute> {
     let one = format!("{threads}/:threadId");
     vec![
         ApiRoute::get(&threads)
-            .handler(list_threads)
+            .inferred_handler(list_threads)
             .handler_name("listThreads")
-            .openapi(op("List memory threads"))
-            .infer(|i| {
-                Query::<ListThreadsQuery>::describe_input(i);
-                Result::<Json<ThreadList>, ApiError>::describe_output(i);
-            }),
+            .openapi(op("List memory threads")),
         ApiRoute::post(&threads)
-            .handler(create_thread)
+            .inferred_handler(create_thread)
             .handler_name("createThread")
             .openapi(
                 op("Create a memory thread").response(
                     ResponseFragment::new(409).description("A thread with this id exists"),
                 ),
-            )
-            .infer(|i| {
-                Query::<AgentQuery>::describe_input(i);
-                Json::<CreateThreadBody>::describe_input(i);
-                Result::<Json<Thread>, ApiError>::describe_output(i);
-            }),
+            ),
         ApiRoute::get(&one)
-            .handler(get_thread)
+            .inferred_handler(get_thread)
             .handler_name("getThreadById")
-            .openapi(not_found_op("Get a memory thread"))
-            .infer(|i| {
-                Path::<String>::describe_input(i);
-                Query::<AgentQuery>::describe_input(i);
-                Result::<Json<Thread>, ApiError>::describe_output(i);
-            }),
+            .openapi(not_found_op("Get a memory thread")),
         ApiRoute::patch(&one)
-            .handler(update_thread)
+            .inferred_handler(update_thread)
             .handler_name("updateThread")
-            .openapi(not_found_op("Update a memory thread"))
-            .infer(|i| {
-                Path::<String>::describe_input(i);
-                Query::<AgentQuery>::describe_input(i);
-                Json::<UpdateThreadBody>::describe_input(i);
-                Result::<Json<Thread>, ApiError>::describe_output(i);
-            }),
+            .openapi(not_found_op("Update a memory thread")),
         ApiRoute::delete(&one)
-            .handler(delete_thread)
+            .inferred_handler(delete_thread)
             .handler_name("deleteThread")
-            .openapi(not_found_op("Delete a memory thread and its messages"))
-            .infer(|i| {
-                Path::<String>::describe_input(i);
-                Query::<AgentQuery>::describe_input(i);
-                Result::<Json<DeleteResult>, ApiError>::describe_output(i);
-            }),
+            .openapi(not_found_op("Delete a memory thread and its messages")),
         ApiRoute::get(format!("{one}/messages"))
-            .handler(list_messages)
+            .inferred_handler(list_messages)
             .handler_name("listMessages")
-            .openapi(not_found_op("List a thread's messages"))
-            .infer(|i| {
-                Path::<String>::describe_input(i);
-                Query::<ListMessagesQuery>::describe_input(i);
-                Result::<Json<MessageList>, ApiError>::describe_output(i);
-            }),
+            .openapi(not_found_op("List a thread's messages")),
     ]
     .into_iter()
     .map(|route| route.origin(RouteOrigin::BuiltIn))

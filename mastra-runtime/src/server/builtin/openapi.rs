@@ -38,10 +38,7 @@ fn not_modified(req: &HttpRequest, etag: &EntityTag) -> bool {
     }
 }
 
-async fn openapi_json(req: HttpRequest) -> HttpResponse {
-    let Some(mastra) = req.app_data::<Mastra>() else {
-        return ApiError::internal("Internal Server Error").error_response();
-    };
+async fn openapi_json(req: HttpRequest, mastra: Mastra) -> HttpResponse {
     let document = mastra.openapi_document();
     let etag = document.etag_header().clone();
     if req.headers().contains_key(header::IF_NONE_MATCH)

@@ -12,7 +12,7 @@ use crate::{
     error::ApiError,
     extract::{Json, Path},
     mastra::Mastra,
-    openapi::{DescribeInput, DescribeOutput, OperationFragment, ResponseFragment},
+    openapi::{OperationFragment, ResponseFragment},
     route::{ApiRoute, RouteOrigin},
     schema::invalid_body,
     tool::{ToolContext, ToolFailure, ToolSummary},
@@ -31,13 +31,10 @@ pub(crate) struct ExecuteBody {
 
 async fn execute(
     req: HttpRequest,
+    mastra: Mastra,
     Path(tool_id): Path<String>,
     Json(body): Json<ExecuteBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let mastra = req
-        .app_data::<Mastra>()
-        .cloned()
-        .ok_or_else(|| ApiError::internal("Internal Server Error"))?;
     let tool = mastra.tool(&tool_id)?;
     let ctx = ToolContext::new(merge_client_context(&req, body.request_context))
         .with_mastra(Some(mastra));
@@ -56,7 +53,7 @@ async fn execute(
 pub(super) fn routes(prefix: &str) -> Vec<ApiRoute> {
     vec![
         ApiRoute::get(format!("{prefix}/tools"))
-            .create_handler(|mastra: &Mastra| {
+            .create_inferred_handler(|mastra: &Mastra| {
                 let all: BTreeMap<String, ToolSummary> = mastra
                     .tools()
                     .iter()
@@ -65,7 +62,7 @@ pub(super) fn routes(prefix: &str) -> Vec<ApiRoute> {
                 let body = Precomputed::new(&all);
                 move || {
                     let body = body.clone();
-                    async move { body.respond() }
+                    async move { body }
                 }
             })
             .handler_name("listTools")
@@ -78,11 +75,10 @@ pub(super) fn routes(prefix: &str) -> Vec<ApiRoute> {
                     )
                     .tag("tools"),
             )
-            .infer(Json::<BTreeMap<String, ToolSummary>>::describe_output)
             .origin(RouteOrigin::BuiltIn),
         ApiRoute::get(format!("{prefix}/tools/:toolId"))
-            .create_handler(|mastra: &Mastra| {
-                let each: BTreeMap<String, Precomputed> = mastra
+            .create_inferred_handler(|mastra: &Mastra| {
+                let each: BTreeMap<String, Precomputed<ToolSummary>> = mastra
                     .tools()
                     .iter()
                     .map(|(id, tool)| (id.clone(), Precomputed::new(&tool.summary())))
@@ -90,7 +86,7 @@ pub(super) fn routes(prefix: &str) -> Vec<ApiRoute> {
                 move |Path(tool_id): Path<String>| {
                     let found = each.get(&tool_id).cloned();
                     async move {
-                        found.map(|body| body.respond()).ok_or_else(|| {
+                        found.ok_or_else(|| {
                             ApiError::not_found(format!("Tool with id {tool_id} not found"))
                         })
                     }
@@ -103,13 +99,9 @@ pub(super) fn routes(prefix: &str) -> Vec<ApiRoute> {
                     .tag("tools")
                     .response(ResponseFragment::new(404).description("Tool not found")),
             )
-            .infer(|i| {
-                Path::<String>::describe_input(i);
-                Result::<Json<ToolSummary>, ApiError>::describe_output(i);
-            })
             .origin(RouteOrigin::BuiltIn),
         ApiRoute::post(format!("{prefix}/tools/:toolId/execute"))
-            .handler(execute)
+            .inferred_handler(execute)
             .handler_name("executeTool")
             .openapi(
                 OperationFragment::new()
@@ -121,11 +113,6 @@ pub(super) fn routes(prefix: &str) -> Vec<ApiRoute> {
                     .tag("tools")
                     .response(ResponseFragment::new(404).description("Tool not found")),
             )
-            .infer(|i| {
-                Path::<String>::describe_input(i);
-                Json::<ExecuteBody>::describe_input(i);
-                Result::<Json<Value>, ApiError>::describe_output(i);
-            })
             .origin(RouteOrigin::BuiltIn),
     ]
 }

@@ -15,7 +15,7 @@ use crate::{
     extract::{Json, OptionalJson, Path, Query},
     mastra::Mastra,
     memory::{PageRequest, Timestamp, WorkflowRunFilter, WorkflowRunRecord, WorkflowRunStatus},
-    openapi::{DescribeInput, DescribeOutput, OperationFragment, ResponseFragment},
+    openapi::{OperationFragment, ResponseFragment},
     route::{ApiRoute, RouteOrigin},
     schema::invalid_body,
     workflow::{
@@ -158,12 +158,6 @@ pub(crate) struct RunList {
     total: u64,
 }
 
-fn mastra_of(req: &HttpRequest) -> Result<Mastra, ApiError> {
-    req.app_data::<Mastra>()
-        .cloned()
-        .ok_or_else(|| ApiError::internal("Internal Server Error"))
-}
-
 /// Creates (or reopens) the run and starts it in the background on the body's input.
 async fn start_run(
     req: &HttpRequest,
@@ -192,12 +186,12 @@ async fn start_run(
 }
 
 async fn create_run(
-    req: HttpRequest,
+    mastra: Mastra,
     Path(workflow_id): Path<String>,
     Query(query): Query<OptionalRunId>,
     OptionalJson(body): OptionalJson<CreateRunBody>,
 ) -> Result<Json<RunCreated>, ApiError> {
-    let workflow = mastra_of(&req)?.workflow(&workflow_id)?;
+    let workflow = mastra.workflow(&workflow_id)?;
     let mut options = CreateRunOptions::new();
     if let Some(run_id) = query.run_id.filter(|id| !id.is_empty()) {
         options = options.run_id(run_id);
@@ -214,11 +208,12 @@ async fn create_run(
 
 async fn start_async(
     req: HttpRequest,
+    mastra: Mastra,
     Path(workflow_id): Path<String>,
     Query(query): Query<OptionalRunId>,
     OptionalJson(body): OptionalJson<StartBody>,
 ) -> Result<Json<RunResult>, ApiError> {
-    let workflow = mastra_of(&req)?.workflow(&workflow_id)?;
+    let workflow = mastra.workflow(&workflow_id)?;
     let run_id = query.run_id.filter(|id| !id.is_empty());
     let run = start_run(&req, &workflow, run_id, body).await?;
     Ok(Json(run.result().await?))
@@ -226,11 +221,11 @@ async fn start_async(
 
 async fn start(
     req: HttpRequest,
+    mastra: Mastra,
     Path(workflow_id): Path<String>,
     Query(query): Query<RequiredRunId>,
     OptionalJson(body): OptionalJson<StartBody>,
 ) -> Result<Json<Message>, ApiError> {
-    let mastra = mastra_of(&req)?;
     let workflow = mastra.workflow(&workflow_id)?;
     // Present and non-empty: the route's query validator checked `RequiredRunId`'s schema.
     let run_id = query.run_id;
@@ -248,11 +243,12 @@ async fn start(
 
 async fn stream(
     req: HttpRequest,
+    mastra: Mastra,
     Path(workflow_id): Path<String>,
     Query(query): Query<RequiredRunId>,
     OptionalJson(body): OptionalJson<StartBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let workflow = mastra_of(&req)?.workflow(&workflow_id)?;
+    let workflow = mastra.workflow(&workflow_id)?;
     // Present and non-empty: the route's query validator checked `RequiredRunId`'s schema.
     let run_id = query.run_id;
     let run = start_run(&req, &workflow, Some(run_id), body).await?;
@@ -285,11 +281,10 @@ fn page_of(query: &ListRunsQuery) -> Result<PageRequest, ApiError> {
 }
 
 async fn list_runs(
-    req: HttpRequest,
+    mastra: Mastra,
     Path(workflow_id): Path<String>,
     Query(query): Query<ListRunsQuery>,
 ) -> Result<Json<RunList>, ApiError> {
-    let mastra = mastra_of(&req)?;
     let workflow = mastra.workflow(&workflow_id)?;
     let page = page_of(&query)?;
     let filter = WorkflowRunFilter {
@@ -307,10 +302,9 @@ async fn list_runs(
 }
 
 async fn get_run(
-    req: HttpRequest,
+    mastra: Mastra,
     Path((workflow_id, run_id)): Path<(String, String)>,
 ) -> Result<Json<RunDetails>, ApiError> {
-    let mastra = mastra_of(&req)?;
     let workflow = mastra.workflow(&workflow_id)?;
     let record = mastra
         .storage()
@@ -331,7 +325,7 @@ pub(super) fn routes(prefix: &str) -> Vec<ApiRoute> {
     let base = format!("{prefix}/workflows");
     vec![
         ApiRoute::get(base.clone())
-            .create_handler(|mastra: &Mastra| {
+            .create_inferred_handler(|mastra: &Mastra| {
                 let all: BTreeMap<String, WorkflowSummary> = mastra
                     .workflows()
                     .iter()
@@ -340,7 +334,7 @@ pub(super) fn routes(prefix: &str) -> Vec<ApiRoute> {
                 let body = Precomputed::new(&all);
                 move || {
                     let body = body.clone();
-                    async move { body.respond() }
+                    async move { body }
                 }
             })
             .handler_name("listWorkflows")
@@ -354,11 +348,10 @@ pub(super) fn routes(prefix: &str) -> Vec<ApiRoute> {
                     )
                     .tag(TAG),
             )
-            .infer(Json::<BTreeMap<String, WorkflowSummary>>::describe_output)
             .origin(RouteOrigin::BuiltIn),
         ApiRoute::get(format!("{base}/:workflowId"))
-            .create_handler(|mastra: &Mastra| {
-                let each: Arc<BTreeMap<String, Precomputed>> = Arc::new(
+            .create_inferred_handler(|mastra: &Mastra| {
+                let each: Arc<BTreeMap<String, Precomputed<WorkflowSummary>>> = Arc::new(
                     mastra
                         .workflows()
                         .iter()
@@ -368,7 +361,7 @@ pub(super) fn routes(prefix: &str) -> Vec<ApiRoute> {
                 move |Path(workflow_id): Path<String>| {
                     let found = each.get(&workflow_id).cloned();
                     async move {
-                        found.map(|body| body.respond()).ok_or_else(|| {
+                        found.ok_or_else(|| {
                             ApiError::not_found(format!("Workflow with id {workflow_id} not found"))
                         })
                     }
@@ -381,13 +374,9 @@ pub(super) fn routes(prefix: &str) -> Vec<ApiRoute> {
                     .tag(TAG)
                     .response(not_found("Workflow not found")),
             )
-            .infer(|i| {
-                Path::<String>::describe_input(i);
-                Result::<Json<WorkflowSummary>, ApiError>::describe_output(i);
-            })
             .origin(RouteOrigin::BuiltIn),
         ApiRoute::post(format!("{base}/:workflowId/create-run"))
-            .handler(create_run)
+            .inferred_handler(create_run)
             .handler_name("createWorkflowRun")
             .openapi(
                 OperationFragment::new()
@@ -400,15 +389,9 @@ pub(super) fn routes(prefix: &str) -> Vec<ApiRoute> {
                     .tag(TAG)
                     .response(not_found("Workflow not found")),
             )
-            .infer(|i| {
-                Path::<String>::describe_input(i);
-                Query::<OptionalRunId>::describe_input(i);
-                OptionalJson::<CreateRunBody>::describe_input(i);
-                Result::<Json<RunCreated>, ApiError>::describe_output(i);
-            })
             .origin(RouteOrigin::BuiltIn),
         ApiRoute::post(format!("{base}/:workflowId/start-async"))
-            .handler(start_async)
+            .inferred_handler(start_async)
             .handler_name("startAsyncWorkflow")
             .openapi(
                 OperationFragment::new()
@@ -425,15 +408,9 @@ pub(super) fn routes(prefix: &str) -> Vec<ApiRoute> {
                         ResponseFragment::new(409).description("The run was already started"),
                     ),
             )
-            .infer(|i| {
-                Path::<String>::describe_input(i);
-                Query::<OptionalRunId>::describe_input(i);
-                OptionalJson::<StartBody>::describe_input(i);
-                Result::<Json<RunResult>, ApiError>::describe_output(i);
-            })
             .origin(RouteOrigin::BuiltIn),
         ApiRoute::post(format!("{base}/:workflowId/start"))
-            .handler(start)
+            .inferred_handler(start)
             .handler_name("startWorkflowRun")
             .openapi(
                 OperationFragment::new()
@@ -450,15 +427,9 @@ pub(super) fn routes(prefix: &str) -> Vec<ApiRoute> {
                         ResponseFragment::new(409).description("The run was already started"),
                     ),
             )
-            .infer(|i| {
-                Path::<String>::describe_input(i);
-                Query::<RequiredRunId>::describe_input(i);
-                OptionalJson::<StartBody>::describe_input(i);
-                Result::<Json<Message>, ApiError>::describe_output(i);
-            })
             .origin(RouteOrigin::BuiltIn),
         ApiRoute::post(format!("{base}/:workflowId/stream"))
-            .handler(stream)
+            .inferred_handler(stream)
             .handler_name("streamWorkflow")
             .openapi(
                 OperationFragment::new()
@@ -481,15 +452,9 @@ pub(super) fn routes(prefix: &str) -> Vec<ApiRoute> {
                         ResponseFragment::new(409).description("The run was already started"),
                     ),
             )
-            .infer(|i| {
-                Path::<String>::describe_input(i);
-                Query::<RequiredRunId>::describe_input(i);
-                OptionalJson::<StartBody>::describe_input(i);
-                i.error_responses();
-            })
             .origin(RouteOrigin::BuiltIn),
         ApiRoute::get(format!("{base}/:workflowId/runs"))
-            .handler(list_runs)
+            .inferred_handler(list_runs)
             .handler_name("listWorkflowRuns")
             .openapi(
                 OperationFragment::new()
@@ -502,14 +467,9 @@ pub(super) fn routes(prefix: &str) -> Vec<ApiRoute> {
                     .tag(TAG)
                     .response(not_found("Workflow not found")),
             )
-            .infer(|i| {
-                Path::<String>::describe_input(i);
-                Query::<ListRunsQuery>::describe_input(i);
-                Result::<Json<RunList>, ApiError>::describe_output(i);
-            })
             .origin(RouteOrigin::BuiltIn),
         ApiRoute::get(format!("{base}/:workflowId/runs/:runId"))
-            .handler(get_run)
+            .inferred_handler(get_run)
             .handler_name("getWorkflowRunById")
             .openapi(
                 OperationFragment::new()
@@ -522,10 +482,6 @@ pub(super) fn routes(prefix: &str) -> Vec<ApiRoute> {
                     .tag(TAG)
                     .response(not_found("Workflow or run not found")),
             )
-            .infer(|i| {
-                Path::<(String, String)>::describe_input(i);
-                Result::<Json<RunDetails>, ApiError>::describe_output(i);
-            })
             .origin(RouteOrigin::BuiltIn),
     ]
 }
