@@ -16,11 +16,7 @@ mod scope;
 
 use std::{fmt, sync::Arc};
 
-use actix_web::{
-    body::MessageBody,
-    http::Method,
-    FromRequest, Handler, Responder,
-};
+use actix_web::{body::MessageBody, http::Method, FromRequest, Handler, Responder};
 
 pub use def::RouteDef;
 pub use middleware::{Middleware, MiddlewareFn, MiddlewareFuture};
