@@ -12,9 +12,11 @@ mod compat;
 pub mod generator;
 mod refs;
 mod request;
+mod typed;
 
 pub(crate) use compat::mismatches;
 pub(crate) use refs::inline_refs;
+pub(crate) use typed::{erase, CallError, ErasedFn};
 
 pub use generator::{document_generator, schema_fn, standalone, SchemaFn};
 pub use request::{is_json, Part, RequestSchemas, RequestValidator};
@@ -55,6 +57,17 @@ impl Issue {
             format!("{prefix}.{}", self.field)
         };
         self
+    }
+}
+
+impl std::fmt::Display for Issue {
+    /// `field: message`, or the message alone when it is about the whole value.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.field.is_empty() {
+            f.write_str(&self.message)
+        } else {
+            write!(f, "{}: {}", self.field, self.message)
+        }
     }
 }
 

@@ -4,7 +4,6 @@
 
 use std::{fmt, future::Future, sync::Arc};
 
-use futures_util::future::BoxFuture;
 use schemars::JsonSchema;
 use serde::{de::DeserializeOwned, Serialize};
 use serde_json::{json, Value};
@@ -14,7 +13,7 @@ use crate::{
     app::AppHandle,
     model::ToolSpec,
     route::RequestContext,
-    schema::{schema_of, Issue, SchemaError, SchemaValidator},
+    schema::{erase, schema_of, CallError, ErasedFn, Issue, SchemaError, SchemaValidator},
 };
 
 /// A tool as `GET /api/tools` lists it. The schemas are superjson strings: the JSON text of
@@ -129,14 +128,8 @@ pub enum ToolFailure {
     },
 }
 
-/// Failure of the erased function: input that does not deserialize, or the tool's own error.
-enum RunError {
-    Input(String),
-    Tool(ToolError),
-}
-
-type ExecuteFn =
-    dyn Fn(Value, ToolContext) -> BoxFuture<'static, Result<Value, RunError>> + Send + Sync;
+/// The tool's function, erased to JSON in, JSON out.
+type ExecuteFn = ErasedFn<ToolContext, ToolError>;
 
 struct ToolInner {
     id: String,
@@ -203,21 +196,6 @@ impl ToolBuilder {
         F: Fn(I, ToolContext) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<O, ToolError>> + Send + 'static,
     {
-        let execute = Arc::new(execute);
-        let erased =
-            move |input: Value, ctx: ToolContext| -> BoxFuture<'static, Result<Value, RunError>> {
-                let execute = Arc::clone(&execute);
-                Box::pin(async move {
-                    let typed: I = serde_json::from_value(input)
-                        .map_err(|e| RunError::Input(e.to_string()))?;
-                    let output = execute(typed, ctx).await.map_err(RunError::Tool)?;
-                    serde_json::to_value(output).map_err(|e| {
-                        RunError::Tool(ToolError::new(format!(
-                            "output could not be serialized: {e}"
-                        )))
-                    })
-                })
-            };
         let input_schema = schema_of::<I>();
         let output_schema = schema_of::<O>();
         Tool::from_parts(
@@ -225,7 +203,7 @@ impl ToolBuilder {
             self.description,
             input_schema,
             Some(output_schema),
-            Box::new(erased),
+            erase(execute),
         )
     }
 }
@@ -328,23 +306,21 @@ impl Tool {
 
     /// Validates `input`, then runs the tool.
     pub async fn execute(&self, input: Value, ctx: ToolContext) -> Result<Value, ToolFailure> {
-        self.validate(&input)
-            .map_err(|issues| ToolFailure::InvalidInput {
-                tool: self.inner.id.clone(),
-                issues,
-            })?;
-        (self.inner.execute)(input, ctx)
-            .await
-            .map_err(|error| match error {
-                // Serde can refuse what the schema allowed (a custom `Deserialize`).
-                RunError::Input(message) => ToolFailure::InvalidInput {
-                    tool: self.inner.id.clone(),
-                    issues: vec![Issue::new("", message)],
+        let result = match self.validate(&input) {
+            Ok(()) => (self.inner.execute)(input, ctx).await,
+            Err(issues) => Err(CallError::Input(issues)),
+        };
+        result.map_err(|error| {
+            let tool = self.inner.id.clone();
+            match error {
+                // The schema, or serde after it (a custom `Deserialize`), refused the input.
+                CallError::Input(issues) => ToolFailure::InvalidInput { tool, issues },
+                CallError::Failed(error) => ToolFailure::Failed { tool, error },
+                CallError::Output(error) => ToolFailure::Failed {
+                    tool,
+                    error: ToolError::new(format!("output could not be serialized: {error}")),
                 },
-                RunError::Tool(error) => ToolFailure::Failed {
-                    tool: self.inner.id.clone(),
-                    error,
-                },
-            })
+            }
+        })
     }
 }

@@ -9,7 +9,7 @@ use serde_json::{json, Map, Value};
 
 use super::{
     context::StepContext,
-    step::{decode, encode, Step, StepKind},
+    step::{erase, Step, StepKind},
     Workflow, WorkflowInner,
 };
 use crate::schema::{inline_refs, mismatches, schema_of, SchemaValidator};
@@ -271,13 +271,11 @@ impl WorkflowBuilder {
         self.maps += 1;
         let id = format!("mapping_{}", self.maps);
         let map = Arc::new(map);
-        let execute = move |input: Value, ctx: StepContext| {
+        let execute = erase(move |input: I, ctx: StepContext| {
             let map = Arc::clone(&map);
-            let result = decode::<I>(input, ctx.step_id())
-                .and_then(|typed| map(typed, &ctx))
-                .and_then(encode);
-            Box::pin(std::future::ready(result)) as futures_util::future::BoxFuture<'static, _>
-        };
+            // Run when the step's future is polled (under the run's panic guard), like a step.
+            async move { map(input, &ctx) }
+        });
         let config = format!(
             "fn({}) -> {}",
             short_type_name::<I>(),
@@ -288,10 +286,7 @@ impl WorkflowBuilder {
             None,
             schema_of::<I>(),
             schema_of::<O>(),
-            StepKind::Mapping {
-                execute: Box::new(execute),
-                config,
-            },
+            StepKind::Mapping { execute, config },
         )));
         self
     }
@@ -466,6 +461,31 @@ fn properties_keys(schema: &Value) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_map_fails_its_step_not_the_caller() {
+        // The map runs inside the step's future, under the run's panic guard (it used to run
+        // when the erased function was called, before the guard).
+        let workflow = Workflow::builder("mapper")
+            .map(
+                |n: i64, _: &StepContext| -> Result<i64, crate::workflow::StepError> {
+                    if n > 0 {
+                        panic!("map exploded");
+                    }
+                    Ok(n)
+                },
+            )
+            .commit()
+            .expect("the workflow fits");
+        let run = workflow.create_run(None).await.expect("a run");
+        let result = run
+            .start(1, crate::workflow::RunOptions::new())
+            .await
+            .expect("a result");
+        assert!(!result.is_success());
+        let error = result.error.expect("the step's error");
+        assert_eq!(error.message, "step mapping_1 panicked: map exploded");
+    }
 
     #[test]
     fn type_names_are_shortened() {

@@ -13,7 +13,7 @@ use crate::{
     agent::AgentError,
     error::NotFound,
     memory::StorageError,
-    schema::{inline_refs, schema_of, SchemaValidator},
+    schema::{self, inline_refs, schema_of, CallError, SchemaValidator},
     tool::ToolFailure,
 };
 
@@ -190,44 +190,51 @@ impl StepBuilder {
         F: Fn(I, StepContext) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<O, StepError>> + Send + 'static,
     {
-        let execute = Arc::new(execute);
-        let erased =
-            move |input: Value, ctx: StepContext| -> BoxFuture<'static, Result<Value, StepError>> {
-                let execute = Arc::clone(&execute);
-                Box::pin(async move {
-                    let typed: I = decode(input, ctx.step_id())?;
-                    let output = execute(typed, ctx).await?;
-                    encode(output)
-                })
-            };
         Step::from_parts(
             self.id,
             self.description,
             schema_of::<I>(),
             schema_of::<O>(),
-            StepKind::Function(Box::new(erased)),
+            StepKind::Function(erase(execute)),
         )
     }
 }
 
-/// Reads a step's input as its type (after schema validation passed, only a custom
-/// `Deserialize` can still refuse it).
-pub(crate) fn decode<I: DeserializeOwned>(input: Value, step: &str) -> Result<I, StepError> {
-    serde_json::from_value(input).map_err(|e| {
-        StepError::named(
-            "ValidationError",
-            format!("invalid input for step {step}: {e}"),
-        )
+/// `f` as a step's function: the shared typed erasure, with its failures worded as step errors
+/// (an input error names the step).
+pub(crate) fn erase<I, O, F, Fut>(f: F) -> Box<ExecuteFn>
+where
+    I: DeserializeOwned + Send + 'static,
+    O: Serialize + 'static,
+    F: Fn(I, StepContext) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<O, StepError>> + Send + 'static,
+{
+    let erased = schema::erase(f);
+    Box::new(move |input: Value, ctx: StepContext| {
+        // The context goes to the function; the id (a cheap `Arc` clone) stays to word errors.
+        let step = Arc::clone(&ctx.step_id);
+        let call = erased(input, ctx);
+        Box::pin(async move { call.await.map_err(|error| step_error(error, &step)) })
     })
 }
 
-pub(crate) fn encode<O: Serialize>(output: O) -> Result<Value, StepError> {
-    serde_json::to_value(output).map_err(|e| {
-        StepError::named(
+/// A failure of a step's erased function as the run reports it.
+fn step_error(error: CallError<StepError>, step: &str) -> StepError {
+    match error {
+        // Schema validation already passed when the step runs: a custom `Deserialize` refused.
+        CallError::Input(issues) => {
+            let detail: Vec<String> = issues.iter().map(ToString::to_string).collect();
+            StepError::named(
+                "ValidationError",
+                format!("invalid input for step {step}: {}", detail.join("; ")),
+            )
+        }
+        CallError::Failed(error) => error,
+        CallError::Output(error) => StepError::named(
             "SerializationError",
-            format!("step output could not be serialized: {e}"),
-        )
-    })
+            format!("step output could not be serialized: {error}"),
+        ),
+    }
 }
 
 impl Step {
