@@ -274,7 +274,7 @@ impl ServerConfig {
 
     /// Sets the largest accepted total of request header fields, in bytes; larger gets a JSON
     /// `431` (default [`DEFAULT_MAX_HEADER_BYTES`]). Heads past actix-http's own buffer
-    /// ([`HTTP_PARSER_HEAD_BUFFER`](super::limits::HTTP_PARSER_HEAD_BUFFER)) are refused by
+    /// ([`HTTP_PARSER_HEAD_BUFFER`](limits::HTTP_PARSER_HEAD_BUFFER)) are refused by
     /// the HTTP parser whatever this says.
     pub fn max_header_bytes(mut self, bytes: usize) -> Self {
         self.head_limits.max_header_bytes = bytes;
