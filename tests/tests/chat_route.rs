@@ -17,7 +17,7 @@ use mastra_tests::{
     delta_text,
     leaving::{assert_fast, assert_never_saved, leave_after_first_text_delta},
     slow_provider::SlowProvider,
-    sse_chunks, test_config, types_of, TestServer,
+    sse_chunks, test_config, TestServer,
 };
 use serde_json::{json, Value};
 
@@ -153,7 +153,7 @@ async fn chat_route_answers_a_use_chat_body_in_the_ui_message_stream_protocol() 
         .post_json("/chat/echo", &use_chat_body(messages, json!({})))
         .await;
     let parts = parts(&reply);
-    let types = types_of(&parts);
+    let types: Vec<&str> = parts.iter().map(|p| p["type"].as_str().unwrap()).collect();
     assert_eq!(types.first(), Some(&"start"));
     assert_eq!(types.last(), Some(&"finish"));
     assert!(types.contains(&"start-step") && types.contains(&"finish-step"));
