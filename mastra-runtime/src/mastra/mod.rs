@@ -264,14 +264,15 @@ impl FromRequest for Mastra {
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(Mastra::of(req))
+        ready(Mastra::serving(req).cloned())
     }
 }
 
 impl Mastra {
-    /// The application serving `req`.
-    pub(crate) fn of(req: &HttpRequest) -> Result<Mastra, ApiError> {
-        req.app_data::<Mastra>().cloned().ok_or_else(|| {
+    /// The application serving `req`, borrowed (the extractor clones it; a handler on a hot
+    /// path can borrow instead).
+    pub(crate) fn serving(req: &HttpRequest) -> Result<&Mastra, ApiError> {
+        req.app_data::<Mastra>().ok_or_else(|| {
             tracing::error!("the Mastra application was asked for on a route not served by Mastra");
             ApiError::internal("Internal Server Error")
         })
