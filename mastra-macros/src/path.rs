@@ -1,229 +1,136 @@
 //! Route path checks: Mastra's `:name` syntax and `{name}`, refused at compile time when the
 //! runtime would refuse them at startup.
-
-use std::fmt;
+//!
+//! The grammar is not written here: it is the runtime's own `route/grammar.rs`, included as a
+//! module of this crate (plain `std`, no dependency on the runtime), so the two cannot disagree.
+//! This file only turns its problems into compile errors at the path literal.
 
 use syn::LitStr;
 
 use crate::errors::Errors;
 
-/// Something wrong with a route path.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum PathProblem {
-    /// The path does not begin with `/`.
-    NoLeadingSlash,
-    /// `//` somewhere, or a trailing `/` after a segment.
-    EmptySegment,
-    /// A segment with braces that is not exactly `{name}`.
-    UnbalancedBraces(String),
-    /// `:` or `{}` with no name.
-    MissingParamName(String),
-    /// A parameter name that is not an ASCII identifier.
-    BadParamName(String),
-    /// A parameter name used a second time.
-    DuplicateParam(String),
-}
+// Shared with `mastra-runtime` (see the file's header, also for `cargo package`). The macro
+// reads the parameters and problems, not the literal segments' text.
+#[allow(dead_code)]
+#[path = "../../mastra-runtime/src/route/grammar.rs"]
+mod grammar;
 
-impl fmt::Display for PathProblem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::NoLeadingSlash => {
-                f.write_str("route path must start with `/`, e.g. \"/items/:itemId\"")
-            }
-            Self::EmptySegment => f.write_str(
-                "route path has an empty segment (`//` or a trailing `/`); \
-                 only the root path may end with `/`",
-            ),
-            Self::UnbalancedBraces(segment) => write!(
-                f,
-                "unbalanced braces in path segment `{segment}`: \
-                 a `{{name}}` parameter must be the whole segment"
-            ),
-            Self::MissingParamName(segment) => write!(
-                f,
-                "path parameter `{segment}` has no name: write `:name` or `{{name}}`"
-            ),
-            Self::BadParamName(name) => write!(
-                f,
-                "path parameter name `{name}` is not an identifier: \
-                 use ASCII letters, digits and `_`, not starting with a digit"
-            ),
-            Self::DuplicateParam(name) => write!(
-                f,
-                "path parameter `{name}` appears more than once; each name must be unique"
-            ),
+use grammar::Problem;
+
+/// The compile error for a problem of the path.
+fn message(problem: Problem<'_>) -> String {
+    match problem {
+        Problem::NoLeadingSlash => {
+            "route path must start with `/`, e.g. \"/items/:itemId\"".to_owned()
+        }
+        Problem::EmptySegment => "route path has an empty segment (`//`); \
+             put exactly one `/` between segments"
+            .to_owned(),
+        Problem::UnbalancedBraces(segment) => format!(
+            "unbalanced braces in path segment `{segment}`: \
+             a `{{name}}` parameter must be the whole segment"
+        ),
+        Problem::MissingParamName(segment) => {
+            format!("path parameter `{segment}` has no name: write `:name` or `{{name}}`")
+        }
+        Problem::BadParamName(name) => format!(
+            "path parameter name `{name}` is not an identifier: \
+             use ASCII letters, digits and `_`, not starting with a digit"
+        ),
+        Problem::DuplicateParam(name) => {
+            format!("path parameter `{name}` appears more than once; each name must be unique")
         }
     }
 }
 
-/// What checking a path found: its parameter names (those that could be read) and problems.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub(crate) struct CheckedPath {
-    /// Parameter names, in order of appearance, without repeats.
-    pub(crate) params: Vec<String>,
-    /// Every problem, in order of appearance.
-    pub(crate) problems: Vec<PathProblem>,
-}
-
-/// Checks a route path such as `/items/:itemId` or `/items/{itemId}`.
-///
-/// `:` introduces a parameter only at the start of a segment; elsewhere it is literal text.
-pub(crate) fn check(path: &str) -> CheckedPath {
-    let mut checked = CheckedPath::default();
-    let rest = match path.strip_prefix('/') {
-        Some(rest) => rest,
-        None => {
-            checked.problems.push(PathProblem::NoLeadingSlash);
-            path
-        }
-    };
-    if rest.is_empty() {
-        return checked;
-    }
-    let mut empty_reported = false;
-    for segment in rest.split('/') {
-        if segment.is_empty() {
-            if !empty_reported {
-                checked.problems.push(PathProblem::EmptySegment);
-                empty_reported = true;
-            }
-            continue;
-        }
-        match param_name(segment) {
-            Ok(Some(name)) if checked.params.iter().any(|seen| seen == name) => {
-                checked
-                    .problems
-                    .push(PathProblem::DuplicateParam(name.to_owned()));
-            }
-            Ok(Some(name)) => checked.params.push(name.to_owned()),
-            Ok(None) => {}
-            Err(problem) => checked.problems.push(problem),
-        }
-    }
-    checked
-}
-
-/// The parameter a segment binds, `None` for a literal segment.
-fn param_name(segment: &str) -> Result<Option<&str>, PathProblem> {
-    let name = if let Some(name) = segment.strip_prefix(':') {
-        name
-    } else if segment.contains(['{', '}']) {
-        match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-            Some(name) if !name.contains(['{', '}']) => name,
-            _ => return Err(PathProblem::UnbalancedBraces(segment.to_owned())),
-        }
-    } else {
-        return Ok(None);
-    };
-    if name.is_empty() {
-        Err(PathProblem::MissingParamName(segment.to_owned()))
-    } else if is_identifier(name) {
-        Ok(Some(name))
-    } else {
-        Err(PathProblem::BadParamName(name.to_owned()))
-    }
-}
-
-fn is_identifier(name: &str) -> bool {
-    let mut chars = name.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
-/// Checks the path literal, reporting each problem at it; returns the parameter names.
+/// Checks the path literal, reporting each problem at it; returns the parameter names, in
+/// order of appearance, without repeats (those that could be read when there are problems).
 pub(crate) fn check_literal(literal: &LitStr, errors: &mut Errors) -> Vec<String> {
-    let checked = check(&literal.value());
-    for problem in &checked.problems {
-        errors.spanned(literal, problem);
+    let path = literal.value();
+    let parsed = grammar::parse(&path);
+    for &problem in &parsed.problems {
+        errors.spanned(literal, message(problem));
     }
-    checked.params
+    parsed.params().map(str::to_owned).collect()
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{check, PathProblem::*};
+    use proc_macro2::Span;
+    use syn::LitStr;
 
-    fn params(path: &str) -> Vec<String> {
-        let checked = check(path);
-        assert_eq!(checked.problems, [], "{path} should be accepted");
-        checked.params
-    }
+    use super::{check_literal, grammar, message, Problem::*};
+    use crate::errors::Errors;
 
+    /// `#[api_route]`'s check against the table shared with the runtime: the same parameters
+    /// for an accepted path, one compile error per problem, in order, for a refused one.
     #[test]
-    fn root_and_static_paths_have_no_params() {
-        assert!(params("/").is_empty());
-        assert!(params("/health/live").is_empty());
-    }
-
-    #[test]
-    fn colon_and_brace_params_are_read_in_order() {
-        assert_eq!(params("/items/:itemId"), ["itemId"]);
-        assert_eq!(params("/a/{a_1}/b/:_b"), ["a_1", "_b"]);
-    }
-
-    #[test]
-    fn colon_inside_a_segment_is_literal_text() {
-        assert!(params("/v1/items:batch").is_empty());
-    }
-
-    #[test]
-    fn path_without_leading_slash_is_refused() {
-        assert_eq!(check("items").problems, [NoLeadingSlash]);
-        assert_eq!(check("").problems, [NoLeadingSlash]);
-    }
-
-    #[test]
-    fn empty_segments_are_refused_once() {
-        assert_eq!(check("/a//b").problems, [EmptySegment]);
-        assert_eq!(check("/a/").problems, [EmptySegment]);
-        assert_eq!(check("//a//").problems, [EmptySegment]);
-    }
-
-    #[test]
-    fn unbalanced_or_partial_braces_are_refused() {
-        for (path, segment) in [
-            ("/items/{id", "{id"),
-            ("/items/id}", "id}"),
-            ("/items/x{id}", "x{id}"),
-            ("/items/{{id}}", "{{id}}"),
-        ] {
-            assert_eq!(
-                check(path).problems,
-                [UnbalancedBraces(segment.into())],
-                "{path}"
-            );
+    fn the_macro_agrees_with_the_shared_table() {
+        for &(path, expected) in grammar::CASES {
+            let mut errors = Errors::default();
+            let params = check_literal(&LitStr::new(path, Span::call_site()), &mut errors);
+            let reported = errors.to_compile_errors().to_string();
+            match expected {
+                Ok(expected) => {
+                    assert!(errors.is_empty(), "{path:?} refused: {reported}");
+                    assert_eq!(params, expected, "{path:?}");
+                }
+                Err(problems) => {
+                    assert_eq!(grammar::parse(path).problems, problems, "{path:?}");
+                    assert_eq!(
+                        reported.matches("compile_error").count(),
+                        problems.len(),
+                        "{path:?}: {reported}"
+                    );
+                    let mut rest = reported.as_str();
+                    for &problem in problems {
+                        let text = format!("{:?}", message(problem));
+                        let at = rest.find(&text).unwrap_or_else(|| {
+                            panic!("{path:?}: {text} missing or out of order in {reported}")
+                        });
+                        rest = &rest[at + text.len()..];
+                    }
+                }
+            }
         }
     }
 
     #[test]
-    fn parameter_names_must_be_identifiers() {
-        assert_eq!(check("/a/:1id").problems, [BadParamName("1id".into())]);
+    fn parameters_read_despite_problems_are_still_returned() {
+        let mut errors = Errors::default();
+        let literal = LitStr::new("/a/:id/b/{id}/:1x/:c", Span::call_site());
+        assert_eq!(check_literal(&literal, &mut errors), ["id", "c"]);
+        assert!(!errors.is_empty());
+    }
+
+    /// The wording the trybuild fixtures under `tests/ui` pin, for every problem.
+    #[test]
+    fn messages_name_the_offending_text() {
         assert_eq!(
-            check("/a/{item-id}").problems,
-            [BadParamName("item-id".into())]
+            message(NoLeadingSlash),
+            "route path must start with `/`, e.g. \"/items/:itemId\""
         );
-        assert_eq!(check("/a/:").problems, [MissingParamName(":".into())]);
-        assert_eq!(check("/a/{}").problems, [MissingParamName("{}".into())]);
-    }
-
-    #[test]
-    fn a_repeated_parameter_is_refused_whatever_the_syntax() {
-        let checked = check("/a/:id/b/{id}");
-        assert_eq!(checked.problems, [DuplicateParam("id".into())]);
-        assert_eq!(checked.params, ["id"]);
-    }
-
-    #[test]
-    fn every_problem_is_reported() {
         assert_eq!(
-            check("a//:1/{b/:c/:c").problems,
-            [
-                NoLeadingSlash,
-                EmptySegment,
-                BadParamName("1".into()),
-                UnbalancedBraces("{b".into()),
-                DuplicateParam("c".into()),
-            ]
+            message(EmptySegment),
+            "route path has an empty segment (`//`); put exactly one `/` between segments"
+        );
+        assert_eq!(
+            message(UnbalancedBraces("{id")),
+            "unbalanced braces in path segment `{id`: \
+             a `{name}` parameter must be the whole segment"
+        );
+        assert_eq!(
+            message(MissingParamName(":")),
+            "path parameter `:` has no name: write `:name` or `{name}`"
+        );
+        assert_eq!(
+            message(BadParamName("1st")),
+            "path parameter name `1st` is not an identifier: \
+             use ASCII letters, digits and `_`, not starting with a digit"
+        );
+        assert_eq!(
+            message(DuplicateParam("id")),
+            "path parameter `id` appears more than once; each name must be unique"
         );
     }
 }

@@ -1,7 +1,16 @@
 //! Route path templates: Mastra's `:name` syntax and the `{name}` syntax, checked once and
 //! rendered for actix-web's router and for OpenAPI.
+//!
+//! The grammar itself lives in `grammar.rs` next to this file, shared with `#[api_route]`
+//! (which includes the same file), so a path refused here is refused at compile time too.
 
 use std::fmt;
+
+#[path = "grammar.rs"]
+mod grammar;
+
+pub use self::grammar::is_param_name;
+use self::grammar::{Piece, Problem};
 
 /// One segment of a [`PathPattern`].
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -44,6 +53,14 @@ pub enum PathError {
         /// The offending segment.
         segment: String,
     },
+    /// A parameter with no name: `:` or `{}`.
+    #[error("path `{path}`: parameter `{segment}` has no name (write `:name` or `{{name}}`)")]
+    MissingParamName {
+        /// The whole path.
+        path: String,
+        /// The offending segment.
+        segment: String,
+    },
     /// A parameter whose name is not an identifier.
     #[error("path `{path}`: parameter name `{name}` is not an identifier (letters, digits, `_`; not starting with a digit)")]
     BadParamName {
@@ -62,11 +79,31 @@ pub enum PathError {
     },
 }
 
-/// Whether `name` is usable as a parameter name: an ASCII identifier.
-pub fn is_param_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+impl PathError {
+    /// The error for the grammar's `problem` in `path`.
+    fn new(path: &str, problem: Problem<'_>) -> Self {
+        let path = path.to_owned();
+        match problem {
+            Problem::NoLeadingSlash => Self::NoLeadingSlash(path),
+            Problem::EmptySegment => Self::EmptySegment(path),
+            Problem::UnbalancedBraces(segment) => Self::UnbalancedBraces {
+                path,
+                segment: segment.to_owned(),
+            },
+            Problem::MissingParamName(segment) => Self::MissingParamName {
+                path,
+                segment: segment.to_owned(),
+            },
+            Problem::BadParamName(name) => Self::BadParamName {
+                path,
+                name: name.to_owned(),
+            },
+            Problem::DuplicateParam(name) => Self::DuplicateParam {
+                path,
+                name: name.to_owned(),
+            },
+        }
+    }
 }
 
 impl PathPattern {
@@ -74,73 +111,26 @@ impl PathPattern {
     ///
     /// The root path `/` is allowed; otherwise every segment is non-empty, parameters are
     /// identifiers and appear once, and braces balance. A trailing slash (`/swagger-ui/`) makes
-    /// a distinct path, as in actix-web's router; it is kept as a final empty literal segment.
+    /// a distinct path, as in actix-web's router and Hono's default strict routing; it is kept
+    /// as a final empty literal segment. `#[api_route]` applies the same grammar at compile
+    /// time. When several things are wrong, the first in the path is reported.
     pub fn parse(path: &str) -> Result<Self, PathError> {
-        let Some(rest) = path.strip_prefix('/') else {
-            return Err(PathError::NoLeadingSlash(path.to_owned()));
-        };
-        let mut segments = Vec::new();
-        if !rest.is_empty() {
-            let (rest, trailing_slash) = match rest.strip_suffix('/') {
-                Some(rest) => (rest, true),
-                None => (rest, false),
-            };
-            for raw in rest.split('/') {
-                if raw.is_empty() {
-                    return Err(PathError::EmptySegment(path.to_owned()));
-                }
-                segments.push(Self::parse_segment(path, raw)?);
-            }
-            if trailing_slash {
-                segments.push(Segment::Static(String::new()));
-            }
+        let parsed = grammar::parse(path);
+        if let Some(&problem) = parsed.problems.first() {
+            return Err(PathError::new(path, problem));
         }
-        let mut seen: Vec<&str> = Vec::new();
-        for segment in &segments {
-            if let Segment::Param(name) = segment {
-                if seen.contains(&name.as_str()) {
-                    return Err(PathError::DuplicateParam {
-                        path: path.to_owned(),
-                        name: name.clone(),
-                    });
-                }
-                seen.push(name);
-            }
-        }
+        let segments = parsed
+            .segments
+            .iter()
+            .map(|piece| match *piece {
+                Piece::Static(text) => Segment::Static(text.to_owned()),
+                Piece::Param(name) => Segment::Param(name.to_owned()),
+            })
+            .collect();
         Ok(Self {
             original: path.to_owned(),
             segments,
         })
-    }
-
-    fn parse_segment(path: &str, raw: &str) -> Result<Segment, PathError> {
-        let name = if let Some(name) = raw.strip_prefix(':') {
-            name
-        } else if raw.starts_with('{') || raw.ends_with('}') {
-            match raw.strip_prefix('{').and_then(|r| r.strip_suffix('}')) {
-                Some(name) if !name.contains(['{', '}']) => name,
-                _ => {
-                    return Err(PathError::UnbalancedBraces {
-                        path: path.to_owned(),
-                        segment: raw.to_owned(),
-                    })
-                }
-            }
-        } else if raw.contains(['{', '}']) {
-            return Err(PathError::UnbalancedBraces {
-                path: path.to_owned(),
-                segment: raw.to_owned(),
-            });
-        } else {
-            return Ok(Segment::Static(raw.to_owned()));
-        };
-        if !is_param_name(name) {
-            return Err(PathError::BadParamName {
-                path: path.to_owned(),
-                name: name.to_owned(),
-            });
-        }
-        Ok(Segment::Param(name.to_owned()))
     }
 
     /// The path exactly as written.
@@ -254,20 +244,78 @@ mod tests {
         assert!(root.segments().is_empty());
     }
 
+    /// `PathPattern::parse` against the table shared with `#[api_route]`: the same parameters
+    /// for an accepted path, the first of the table's problems for a refused one.
     #[test]
-    fn every_bad_form_is_refused() {
+    fn parse_agrees_with_the_shared_table() {
+        for &(path, expected) in grammar::CASES {
+            match (PathPattern::parse(path), expected) {
+                (Ok(pattern), Ok(params)) => {
+                    assert_eq!(pattern.params().collect::<Vec<_>>(), params, "{path:?}");
+                    assert_eq!(pattern.as_str(), path);
+                }
+                (Err(error), Err(problems)) => {
+                    assert_eq!(error, PathError::new(path, problems[0]), "{path:?}");
+                    let text = error.to_string();
+                    assert!(text.contains(&format!("`{path}`")), "{path:?}: {text}");
+                }
+                (got, expected) => panic!("{path:?}: got {got:?}, the table says {expected:?}"),
+            }
+        }
+    }
+
+    /// Building a server with the path as a custom route: an accepted path mounts with its
+    /// parameters, a refused one is the single `RouteProblem::BadPath` of the build.
+    #[test]
+    fn the_route_table_agrees_with_the_shared_table() {
+        async fn ok() -> &'static str {
+            "ok"
+        }
+        for &(path, expected) in grammar::CASES {
+            let built = crate::Mastra::builder()
+                .without_annotated_routes()
+                // The built-in `/swagger-ui/` would collide with the table's own.
+                .server(crate::ServerConfig::default().swagger_ui(false))
+                .route(crate::route::ApiRoute::get(path).handler(ok))
+                .build();
+            match (built, expected) {
+                (Ok(mastra), Ok(params)) => {
+                    let route = mastra
+                        .routes()
+                        .iter()
+                        .find(|route| route.path() == path)
+                        .unwrap_or_else(|| panic!("{path:?} is not mounted"));
+                    assert_eq!(route.pattern().params().collect::<Vec<_>>(), params);
+                }
+                (Err(error), Err(problems)) => {
+                    let want = PathError::new(path, problems[0]);
+                    assert!(
+                        matches!(
+                            error.route_problems(),
+                            [crate::route::RouteProblem::BadPath { error, .. }] if *error == want
+                        ),
+                        "{path:?}: {error}"
+                    );
+                }
+                (Ok(_), Err(problems)) => panic!("{path:?} built despite {problems:?}"),
+                (Err(error), Ok(_)) => panic!("{path:?} should build: {error}"),
+            }
+        }
+    }
+
+    #[test]
+    fn every_message_says_what_is_wrong() {
         let cases = [
-            ("items", "must start with `/`"),
-            ("/items//x", "empty segment"),
-            ("/items//", "empty segment"),
-            ("/items/{id", "unbalanced"),
-            ("/items/id}", "unbalanced"),
-            ("/items/a{id}", "unbalanced"),
-            ("/items/:1id", "not an identifier"),
-            ("/items/:", "not an identifier"),
-            ("/items/{}", "not an identifier"),
-            ("/items/:id-x", "not an identifier"),
-            ("/a/:id/b/{id}", "more than once"),
+            ("items", "path `items` must start with `/`"),
+            ("/items//x", "empty segment (`//`)"),
+            ("/items/a{id}", "unbalanced braces in segment `a{id}`"),
+            (
+                "/items/:",
+                "parameter `:` has no name (write `:name` or `{name}`)",
+            ),
+            ("/items/{}", "parameter `{}` has no name"),
+            ("/items/:id-x", "parameter name `id-x` is not an identifier"),
+            ("/a/:id/b/{id}", "parameter `id` appears more than once"),
         ];
         for (path, needle) in cases {
             let err = PathPattern::parse(path).expect_err(path).to_string();
