@@ -105,20 +105,21 @@ pub(crate) struct GlobalMiddleware {
     pub(crate) after_auth: bool,
 }
 
-/// A configuration value that cannot be used.
+/// A configuration value that cannot be used. Its message starts with "invalid configuration:",
+/// as [`MastraError::Config`](crate::MastraError::Config) shows it.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// `PORT` is set to something that is not a port number.
-    #[error("PORT={text:?} is not a port number")]
+    #[error("invalid configuration: PORT={text:?} is not a port number")]
     BadPort {
         /// The variable's value.
         text: String,
     },
     /// The storage could not be opened, created or migrated when the server started.
-    #[error("{0}")]
+    #[error("invalid configuration: {0}")]
     Storage(#[from] StorageError),
     /// An agent names a model no provider serves, or a model name that does not parse.
-    #[error("agent {agent}: {error}")]
+    #[error("invalid configuration: agent {agent}: {error}")]
     AgentModel {
         /// The agent's id.
         agent: String,

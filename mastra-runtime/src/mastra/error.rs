@@ -19,7 +19,7 @@ pub enum MastraError {
     #[error("invalid auth configuration: {0}")]
     Auth(#[from] AuthConfigError),
     /// A configuration value is unusable.
-    #[error("invalid configuration: {0}")]
+    #[error(transparent)]
     Config(#[from] ConfigError),
     /// Two registry entries share an id.
     #[error("two {kind}s are registered with id `{id}`")]
