@@ -316,7 +316,7 @@ impl Storage for SqliteStorage {
             let total = all.len() as u64;
             let items = all
                 .into_iter()
-                .skip(page.offset() as usize)
+                .skip(usize::try_from(page.offset()).unwrap_or(usize::MAX))
                 .take(page.per_page.map_or(usize::MAX, |n| n as usize))
                 .collect();
             return Ok(Page::new(items, total, page));
@@ -331,7 +331,7 @@ impl Storage for SqliteStorage {
         let rows = sqlx::query(sql)
             .bind(&filter.resource_id)
             .bind(limit(page))
-            .bind(page.offset() as i64)
+            .bind(page.sql_offset())
             .fetch_all(pool)
             .await
             .map_err(query_error)?;
@@ -407,7 +407,7 @@ impl Storage for SqliteStorage {
         let rows = sqlx::query(sql)
             .bind(thread_id)
             .bind(limit(page))
-            .bind(page.offset() as i64)
+            .bind(page.sql_offset())
             .fetch_all(pool)
             .await
             .map_err(query_error)?;

@@ -174,7 +174,7 @@ impl SqliteStorage {
             .bind(from)
             .bind(to)
             .bind(limit(page))
-            .bind(page.offset() as i64)
+            .bind(page.sql_offset())
             .fetch_all(pool)
             .await
             .map_err(query_error)?;

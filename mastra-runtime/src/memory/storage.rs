@@ -57,10 +57,17 @@ pub struct PageRequest {
 }
 
 impl PageRequest {
-    /// Row offset of the page.
+    /// Row offset of the page. Cannot overflow: both factors are `u32`.
     pub fn offset(&self) -> u64 {
         self.per_page
             .map_or(0, |n| u64::from(self.page) * u64::from(n))
+    }
+
+    /// The offset as SQL binds it. An offset past `i64::MAX` (`page` and `perPage` both near
+    /// `u32::MAX`) is past every row, so it saturates there instead of wrapping negative, which
+    /// the database would read as 0 and answer the first page.
+    pub fn sql_offset(&self) -> i64 {
+        i64::try_from(self.offset()).unwrap_or(i64::MAX)
     }
 }
 
@@ -83,7 +90,7 @@ pub struct Page<T> {
 impl<T> Page<T> {
     /// A page of `items` out of `total`.
     pub fn new(items: Vec<T>, total: u64, request: PageRequest) -> Self {
-        let has_more = request.offset() + (items.len() as u64) < total;
+        let has_more = request.offset().saturating_add(items.len() as u64) < total;
         Self {
             items,
             total,
