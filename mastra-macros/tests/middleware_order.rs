@@ -1,7 +1,9 @@
 //! `middleware(a, b)` runs `a` outermost: a request passes `a`, then `b`, then the handler.
 //! Checked over HTTP against a real server on 127.0.0.1.
 
-use std::{cell::RefCell, net::TcpListener};
+mod support;
+
+use std::cell::RefCell;
 
 use mastra_runtime::{
     actix_web::{
@@ -12,7 +14,7 @@ use mastra_runtime::{
     },
     prelude::*,
 };
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use support::{get, serve};
 
 /// The names of the middleware a request went through, in order.
 #[derive(Clone, Default)]
@@ -61,24 +63,9 @@ async fn trail(req: HttpRequest) -> String {
     trail.into_inner().0.join(",")
 }
 
-async fn get(addr: std::net::SocketAddr, path: &str) -> String {
-    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.expect("send");
-    let mut response = String::new();
-    stream.read_to_string(&mut response).await.expect("read");
-    response
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn first_middleware_listed_is_outermost() {
-    let mastra = Mastra::builder()
-        .routes_from_module(module_path!())
-        .server(ServerConfig::default().install_logger(false).workers(1))
-        .build()
-        .expect("routes mount");
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let server = mastra.start_on(listener).expect("server starts");
+    let server = serve(module_path!());
     let response = get(server.local_addr(), "/trail").await;
     server.stop(false).await;
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");

@@ -3,10 +3,10 @@
 //! server answers `/slash` and `/slash/` from their own handlers. Checked over HTTP against a
 //! real server on 127.0.0.1.
 
-use std::net::TcpListener;
+mod support;
 
 use mastra_runtime::prelude::*;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use support::{get, serve};
 
 #[api_route("/slash", method = "GET", requires_auth = false)]
 async fn without_slash() -> &'static str {
@@ -23,24 +23,9 @@ async fn param_with_slash(Path(name): Path<String>) -> String {
     format!("named {name}")
 }
 
-async fn get(addr: std::net::SocketAddr, path: &str) -> String {
-    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.expect("send");
-    let mut response = String::new();
-    stream.read_to_string(&mut response).await.expect("read");
-    response
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_and_without_the_trailing_slash_are_two_routes() {
-    let mastra = Mastra::builder()
-        .routes_from_module(module_path!())
-        .server(ServerConfig::default().install_logger(false).workers(1))
-        .build()
-        .expect("routes mount");
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let server = mastra.start_on(listener).expect("server starts");
+    let server = serve(module_path!());
     let addr = server.local_addr();
     let responses = [
         get(addr, "/slash").await,
