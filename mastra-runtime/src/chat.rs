@@ -181,10 +181,7 @@ struct ChatHandler {
 
 impl ChatHandler {
     async fn handle(&self, req: HttpRequest, body: ChatRequest) -> Result<HttpResponse, ApiError> {
-        let mastra = req
-            .app_data::<Mastra>()
-            .cloned()
-            .ok_or_else(|| ApiError::internal("Internal Server Error"))?;
+        let mastra = Mastra::serving(&req)?.clone();
         let agent_id = match &self.agent {
             Some(id) => id.clone(),
             None => req

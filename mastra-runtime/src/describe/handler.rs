@@ -44,11 +44,6 @@ describe_handler! { A B C D E G H I J K }
 describe_handler! { A B C D E G H I J K L }
 describe_handler! { A B C D E G H I J K L M }
 
-/// The function that describes `handler`, to store with its route.
-pub fn describe_fn<F: DescribeHandler<Args>, Args>(_handler: &F) -> fn(&mut Inference) {
-    F::describe
-}
-
 /// The request says nothing about the operation through these: they are the request itself,
 /// or what the runtime keeps beside it.
 macro_rules! describes_nothing {
@@ -81,6 +76,11 @@ mod tests {
         fn describe_output(inference: &mut Inference) {
             inference.error_responses();
         }
+    }
+
+    /// The description `DescribeHandler` gives `handler`, as a route stores it.
+    fn describe_fn<F: DescribeHandler<Args>, Args>(_handler: &F) -> fn(&mut Inference) {
+        F::describe
     }
 
     async fn handler(_: actix_web::HttpRequest, _: Reads) -> Answers {

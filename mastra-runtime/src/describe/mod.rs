@@ -12,6 +12,6 @@ pub use fragment::{
     OperationFragment, ParamLocation, ParameterFragment, RequestBodyFragment, ResponseFragment,
     SchemaType,
 };
-pub use handler::{describe_fn, DescribeHandler};
+pub use handler::DescribeHandler;
 pub use infer::{DescribeInput, DescribeOutput, Inference};
 pub use path_params::{check_path_params, PathParamsMismatch};

@@ -171,17 +171,15 @@ impl FromRequest for Context {
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(match req.app_data::<Mastra>() {
-            Some(mastra) => Ok(Context {
-                req: req.clone(),
-                mastra: mastra.clone(),
-                request_context: RequestContext::of(req),
-            }),
-            None => {
-                tracing::error!("Context used on a route not served by Mastra");
-                Err(ApiError::internal("Internal Server Error").into())
-            }
-        })
+        ready(
+            Mastra::serving(req)
+                .map(|mastra| Context {
+                    req: req.clone(),
+                    mastra: mastra.clone(),
+                    request_context: RequestContext::of(req),
+                })
+                .map_err(Into::into),
+        )
     }
 }
 
