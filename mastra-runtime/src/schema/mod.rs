@@ -9,6 +9,7 @@
 //! silently left unchecked.
 
 mod compat;
+mod depth;
 pub mod generator;
 mod refs;
 mod request;
@@ -18,6 +19,7 @@ pub(crate) use compat::mismatches;
 pub(crate) use refs::inline_refs;
 pub(crate) use typed::{erase, CallError, ErasedFn};
 
+pub use depth::{check_depth, check_text_depth, nesting_depth, TooDeep, MAX_JSON_DEPTH};
 pub use generator::{document_generator, schema_fn, standalone, SchemaFn};
 pub use request::{is_json, Part, RequestSchemas, RequestValidator};
 
