@@ -5,6 +5,7 @@
 //! finishes, saves the user's input and the assistant's answer. SQLite ([`SqliteStorage`]) is
 //! the embedded default: a file (`./mastra.db` unless configured), or in memory for tests.
 
+mod limits;
 mod runs;
 mod sqlite;
 mod sqlite_runs;
@@ -13,6 +14,7 @@ mod types;
 
 use std::sync::Arc;
 
+pub use limits::{check_id, InvalidId, MAX_ID_BYTES};
 pub use runs::{WorkflowRunFilter, WorkflowRunRecord, WorkflowRunStatus};
 pub use sqlite::{SqliteStorage, DEFAULT_DATABASE_PATH};
 pub use storage::{
