@@ -17,6 +17,11 @@ const USAGE: &str = "usage: auth-example            serve on 127.0.0.1:4111 (POR
        auth-example --mint [CLAIMS_JSON]   print an HS256 token signed with MASTRA_JWT_SECRET
                                            (default claims: {\"sub\":\"user-1\"}; exp: in 1 hour)";
 
+/// mimalloc returns freed memory to the system, so the resident size falls back after a spike
+/// (a large request body); the library leaves the choice of allocator to the application.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
