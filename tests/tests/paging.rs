@@ -1,17 +1,24 @@
-//! Paging arithmetic cannot wrap: the largest `page` and `perPage` the API accepts point past
-//! every row, for threads, messages and workflow runs, instead of wrapping the SQL offset
-//! negative (which SQLite reads as 0, answering the first page).
+//! Paging arithmetic cannot wrap: the largest `page` with the largest `perPage` the API accepts
+//! points past every row, for threads, messages and workflow runs, instead of wrapping the SQL
+//! offset negative (which SQLite reads as 0, answering the first page); a `perPage` over
+//! `MAX_PER_PAGE` is refused, naming the limit.
 
 mod workflows_support;
 
 use std::time::Duration;
 
-use mastra_runtime::{model::EchoModel, prelude::*};
+use mastra_runtime::{memory::MAX_PER_PAGE, model::EchoModel, prelude::*};
 use mastra_tests::{test_config, TestServer};
 use serde_json::json;
 use workflows_support::arithmetic;
 
-const FAR: &str = "page=4294967295&perPage=4294967295";
+/// The largest page, of the largest page size.
+fn far() -> String {
+    format!("page={}&perPage={MAX_PER_PAGE}", u32::MAX)
+}
+
+/// Both at `u32::MAX`: before pages were capped, the offset that wrapped.
+const HUGE: &str = "page=4294967295&perPage=4294967295";
 
 #[tokio::test]
 async fn the_largest_page_is_past_every_row_not_the_first_page() {
@@ -55,7 +62,14 @@ async fn the_largest_page_is_past_every_row_not_the_first_page() {
             !first[list].as_array().expect(list).is_empty(),
             "{path}: the first page has items"
         );
-        let far = server.get(&format!("{path}&{FAR}")).await;
+        server
+            .get(&format!("{path}&{HUGE}"))
+            .await
+            .assert_error_contains(
+                400,
+                &format!("perPage must be at most {MAX_PER_PAGE}, got 4294967295"),
+            );
+        let far = server.get(&format!("{path}&{}", far())).await;
         far.assert_status(200);
         let far = far.json();
         assert_eq!(far[list], json!([]), "{path}: {far}");

@@ -15,7 +15,10 @@ use super::{
 };
 use crate::{
     app::AppHandle,
-    memory::{Message, MessageContent, MessagePart, MessageRole, Storage, Thread, ToolInvocation},
+    memory::{
+        check_id, Message, MessageContent, MessagePart, MessageRole, Storage, StorageError, Thread,
+        ToolInvocation,
+    },
     model::{
         FinishReason, ModelError, ModelEvent, ModelMessage, ModelRequest, ModelSettings, ToolCall,
         ToolOutcome, Usage,
@@ -155,23 +158,44 @@ fn history_to_model(messages: &[Message]) -> Vec<ModelMessage> {
     out
 }
 
+/// Reads the thread and its recent messages. Ids over their limit are refused here, before the
+/// model is called or anything stored. The owner is checked here too, so a sequential
+/// intruder is refused at once; the check that decides is the save's, in its transaction
+/// ([`Storage::append_messages`]), which also catches concurrent first writes.
 async fn load_memory(plan: &MemoryPlan) -> Result<(Thread, Vec<Message>), AgentError> {
-    let existing = plan.storage.get_thread(&plan.thread).await?;
-    let thread = match existing {
-        Some(thread) if thread.resource_id != plan.resource => {
-            return Err(AgentError::InvalidInput(format!(
-                "Thread with id {} is for resource with id {} but resource {} was queried",
-                thread.id, thread.resource_id, plan.resource
-            )))
+    for (field, id) in [("threadId", &plan.thread), ("resourceId", &plan.resource)] {
+        check_id(field, id).map_err(|e| AgentError::InvalidInput(e.to_string()))?;
+    }
+    let fresh = || Thread::new(plan.thread.clone(), plan.resource.clone());
+    let thread = match plan.storage.get_thread(&plan.thread).await {
+        Ok(Some(thread)) if thread.resource_id != plan.resource => {
+            return Err(refused(StorageError::NotOwner {
+                thread_id: thread.id,
+                owner: thread.resource_id,
+                resource: plan.resource.clone(),
+            }))
         }
-        Some(thread) => thread,
-        None => Thread::new(plan.thread.clone(), plan.resource.clone()),
+        Ok(Some(thread)) => thread,
+        Ok(None) => fresh(),
+        // Its title or metadata cannot be read; the save still checks its owner.
+        Err(StorageError::Unreadable { .. }) => fresh(),
+        Err(error) => return Err(error.into()),
     };
     let history = plan
         .storage
         .recent_messages(&plan.thread, plan.last_messages)
         .await?;
     Ok((thread, history))
+}
+
+/// A storage refusal as the run reports it: invalid input (`400`, an `InvalidInputError`
+/// chunk), like every other refusal of what the caller sent.
+fn refused(error: StorageError) -> AgentError {
+    if error.is_refusal() {
+        AgentError::InvalidInput(error.to_string())
+    } else {
+        AgentError::Storage(error)
+    }
 }
 
 async fn run_steps(plan: &RunPlan, rec: &Recorder) -> Result<AgentResult, Stop> {
@@ -333,7 +357,7 @@ async fn run_steps(plan: &RunPlan, rec: &Recorder) -> Result<AgentResult, Stop> 
         // Saved only once the run is complete; a run aborted before this line saves nothing.
         unless_aborted(abort, memory.storage.append_messages(thread, &messages))
             .await?
-            .map_err(AgentError::Storage)?;
+            .map_err(refused)?;
     }
 
     Ok(AgentResult {

@@ -14,12 +14,15 @@ mod types;
 
 use std::sync::Arc;
 
-pub use limits::{check_id, InvalidId, MAX_ID_BYTES};
+pub use limits::{
+    check_id, InvalidId, MAX_ID_BYTES, MAX_METADATA_BYTES, MAX_PER_PAGE, MAX_STORED_DEPTH,
+    MAX_THREAD_JSON_BYTES, MAX_TITLE_BYTES,
+};
 pub use runs::{WorkflowRunFilter, WorkflowRunRecord, WorkflowRunStatus};
 pub use sqlite::{SqliteStorage, DEFAULT_DATABASE_PATH};
 pub use storage::{
     Page, PageRequest, SortDirection, Storage, StorageError, ThreadFilter, ThreadOrderField,
-    ThreadUpdate,
+    ThreadUpdate, UnreadableItem,
 };
 pub use types::{
     Message, MessageContent, MessagePart, MessageRole, Thread, Timestamp, ToolInvocation,

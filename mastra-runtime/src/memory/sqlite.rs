@@ -3,6 +3,7 @@
 
 use std::{borrow::Cow, path::PathBuf, str::FromStr, time::Duration};
 
+use futures_util::TryStreamExt;
 use serde_json::{Map, Value};
 use sqlx::{
     migrate::{Migration, MigrationType, Migrator},
@@ -15,9 +16,10 @@ use sqlx::{
 use tokio::sync::OnceCell;
 
 use super::{
+    limits::{checked_message, checked_thread, checked_update},
     storage::{
         Page, PageRequest, SortDirection, Storage, StorageError, ThreadFilter, ThreadOrderField,
-        ThreadUpdate,
+        ThreadUpdate, UnreadableItem,
     },
     Message, MessageContent, MessageRole, Thread, Timestamp, WorkflowRunFilter, WorkflowRunRecord,
 };
@@ -159,55 +161,108 @@ pub(super) fn query_error(error: sqlx::Error) -> StorageError {
     StorageError::Query(error.to_string())
 }
 
-fn json_text(map: &Option<Map<String, Value>>) -> Option<String> {
-    map.as_ref().map(|m| Value::Object(m.clone()).to_string())
+/// The text in `column` of `row`, or why there is none.
+pub(super) fn text(row: &SqliteRow, column: &str) -> Result<String, String> {
+    row.try_get(column)
+        .map_err(|_| format!("column {column} does not hold text"))
+}
+
+/// The text or `NULL` in `column` of `row`, or why it is neither.
+pub(super) fn optional_text(row: &SqliteRow, column: &str) -> Result<Option<String>, String> {
+    row.try_get(column)
+        .map_err(|_| format!("column {column} does not hold text"))
+}
+
+/// The integer in `column` of `row`, or why there is none.
+pub(super) fn integer(row: &SqliteRow, column: &str) -> Result<i64, String> {
+    row.try_get(column)
+        .map_err(|_| format!("column {column} does not hold an integer"))
+}
+
+/// Decodes `row` with `decode`, or says which item (`kind`, its id from `id_column`) cannot be
+/// read and why.
+pub(super) fn decode<T>(
+    row: &SqliteRow,
+    kind: &'static str,
+    id_column: &str,
+    decode: impl FnOnce(&SqliteRow) -> Result<T, String>,
+) -> Result<T, StorageError> {
+    decode(row).map_err(|reason| StorageError::Unreadable {
+        kind,
+        id: text(row, id_column).unwrap_or_default(),
+        reason,
+    })
+}
+
+/// Decodes every row, setting aside (and logging) those that cannot be read, so one bad row
+/// never fails a listing.
+pub(super) fn decode_all<T>(
+    rows: &[SqliteRow],
+    decode: impl Fn(&SqliteRow) -> Result<T, StorageError>,
+) -> (Vec<T>, Vec<UnreadableItem>) {
+    let mut items = Vec::with_capacity(rows.len());
+    let mut unreadable = Vec::new();
+    for row in rows {
+        match decode(row) {
+            Ok(item) => items.push(item),
+            Err(error) => {
+                tracing::warn!(%error, "a stored item cannot be read; listed as unreadable");
+                let id = match &error {
+                    StorageError::Unreadable { id, .. } => id.clone(),
+                    _ => String::new(),
+                };
+                unreadable.push(UnreadableItem {
+                    id,
+                    error: error.to_string(),
+                });
+            }
+        }
+    }
+    (items, unreadable)
 }
 
 fn thread_from_row(row: &SqliteRow) -> Result<Thread, StorageError> {
-    let get = |e: sqlx::Error| StorageError::Corrupt(e.to_string());
-    let metadata: Option<String> = row.try_get("metadata").map_err(get)?;
-    let metadata = match metadata {
-        Some(text) => match serde_json::from_str::<Value>(&text) {
-            Ok(Value::Object(map)) => Some(map),
-            Ok(Value::Null) => None,
-            _ => {
-                return Err(StorageError::Corrupt(format!(
-                    "thread metadata {text:.100}"
-                )))
-            }
-        },
-        None => None,
-    };
-    Ok(Thread {
-        id: row.try_get("id").map_err(get)?,
-        resource_id: row.try_get("resource_id").map_err(get)?,
-        title: row.try_get("title").map_err(get)?,
-        metadata,
-        created_at: Timestamp(row.try_get("created_at").map_err(get)?),
-        updated_at: Timestamp(row.try_get("updated_at").map_err(get)?),
+    decode(row, "thread", "id", |row| {
+        let metadata = match optional_text(row, "metadata")? {
+            None => None,
+            Some(text) => match serde_json::from_str::<Value>(&text) {
+                Ok(Value::Object(map)) => Some(map),
+                Ok(Value::Null) => None,
+                Ok(_) => return Err("metadata is not a JSON object".to_owned()),
+                Err(e) => return Err(format!("metadata: {e}")),
+            },
+        };
+        Ok(Thread {
+            id: text(row, "id")?,
+            resource_id: text(row, "resource_id")?,
+            title: optional_text(row, "title")?,
+            metadata,
+            created_at: Timestamp(integer(row, "created_at")?),
+            updated_at: Timestamp(integer(row, "updated_at")?),
+        })
     })
 }
 
 fn message_from_row(row: &SqliteRow) -> Result<Message, StorageError> {
-    let get = |e: sqlx::Error| StorageError::Corrupt(e.to_string());
-    let role: String = row.try_get("role").map_err(get)?;
-    let content: String = row.try_get("content").map_err(get)?;
-    Ok(Message {
-        id: row.try_get("id").map_err(get)?,
-        thread_id: row.try_get("thread_id").map_err(get)?,
-        resource_id: row.try_get("resource_id").map_err(get)?,
-        role: MessageRole::parse(&role)
-            .ok_or_else(|| StorageError::Corrupt(format!("message role {role:?}")))?,
-        content: serde_json::from_str::<MessageContent>(&content)
-            .map_err(|e| StorageError::Corrupt(format!("message content: {e}")))?,
-        created_at: Timestamp(row.try_get("created_at").map_err(get)?),
-        kind: "v2".to_owned(),
+    decode(row, "message", "id", |row| {
+        let role = text(row, "role")?;
+        let content = text(row, "content")?;
+        Ok(Message {
+            id: text(row, "id")?,
+            thread_id: text(row, "thread_id")?,
+            resource_id: optional_text(row, "resource_id")?,
+            role: MessageRole::parse(&role).ok_or_else(|| format!("unknown role {role:?}"))?,
+            content: serde_json::from_str::<MessageContent>(&content)
+                .map_err(|e| format!("content: {e}"))?,
+            created_at: Timestamp(integer(row, "created_at")?),
+            kind: "v2".to_owned(),
+        })
     })
 }
 
-/// `LIMIT` of a page; SQLite reads -1 as "no limit".
+/// `LIMIT` of a page.
 pub(super) fn limit(page: PageRequest) -> i64 {
-    page.per_page.map_or(-1, i64::from)
+    i64::from(page.limit())
 }
 
 fn metadata_matches(thread: &Thread, wanted: &Map<String, Value>) -> bool {
@@ -242,6 +297,7 @@ impl Storage for SqliteStorage {
     }
 
     async fn create_thread(&self, thread: &Thread) -> Result<(), StorageError> {
+        let metadata = checked_thread(thread)?;
         let result = sqlx::query(
             "INSERT INTO mastra_threads (id, resource_id, title, metadata, created_at, updated_at) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -249,7 +305,7 @@ impl Storage for SqliteStorage {
         .bind(&thread.id)
         .bind(&thread.resource_id)
         .bind(&thread.title)
-        .bind(json_text(&thread.metadata))
+        .bind(metadata)
         .bind(thread.created_at.millis())
         .bind(thread.updated_at.millis())
         .execute(self.pool().await?)
@@ -282,6 +338,7 @@ impl Storage for SqliteStorage {
         filter: &ThreadFilter,
         page: PageRequest,
     ) -> Result<Page<Thread>, StorageError> {
+        page.check()?;
         let pool = self.pool().await?;
         let sql = match (filter.order_by, filter.direction) {
             (ThreadOrderField::CreatedAt, SortDirection::Desc) => {
@@ -299,26 +356,29 @@ impl Storage for SqliteStorage {
         };
         if let Some(wanted) = &filter.metadata {
             // Metadata filters match in Rust, so JSON equality means the same in every store.
-            let rows = sqlx::query(sql)
+            // Rows stream through: only the page's threads are kept, however many match.
+            let mut rows = sqlx::query(sql)
                 .bind(&filter.resource_id)
                 .bind(-1_i64)
                 .bind(0_i64)
-                .fetch_all(pool)
-                .await
-                .map_err(query_error)?;
-            let all: Vec<Thread> = rows
-                .iter()
-                .map(thread_from_row)
-                .collect::<Result<Vec<_>, _>>()?
-                .into_iter()
-                .filter(|t| metadata_matches(t, wanted))
-                .collect();
-            let total = all.len() as u64;
-            let items = all
-                .into_iter()
-                .skip(usize::try_from(page.offset()).unwrap_or(usize::MAX))
-                .take(page.per_page.map_or(usize::MAX, |n| n as usize))
-                .collect();
+                .fetch(pool);
+            let (skip, take) = (page.offset(), u64::from(page.limit()));
+            let mut total = 0_u64;
+            let mut items = Vec::new();
+            while let Some(row) = rows.try_next().await.map_err(query_error)? {
+                match thread_from_row(&row) {
+                    Ok(thread) if metadata_matches(&thread, wanted) => {
+                        if total >= skip && total - skip < take {
+                            items.push(thread);
+                        }
+                        total += 1;
+                    }
+                    Ok(_) => {}
+                    Err(error) => {
+                        tracing::warn!(%error, "left out of a metadata-filtered thread listing");
+                    }
+                }
+            }
             return Ok(Page::new(items, total, page));
         }
         let total: i64 = sqlx::query_scalar(
@@ -335,8 +395,13 @@ impl Storage for SqliteStorage {
             .fetch_all(pool)
             .await
             .map_err(query_error)?;
-        let items = rows.iter().map(thread_from_row).collect::<Result<_, _>>()?;
-        Ok(Page::new(items, total.max(0) as u64, page))
+        let (items, unreadable) = decode_all(&rows, thread_from_row);
+        Ok(Page::with_unreadable(
+            items,
+            unreadable,
+            total.max(0) as u64,
+            page,
+        ))
     }
 
     async fn update_thread(
@@ -344,6 +409,7 @@ impl Storage for SqliteStorage {
         id: &str,
         update: &ThreadUpdate,
     ) -> Result<Option<Thread>, StorageError> {
+        let metadata = checked_update(update)?;
         let pool = self.pool().await?;
         let done = sqlx::query(
             "UPDATE mastra_threads SET title = COALESCE(?2, title), \
@@ -352,7 +418,7 @@ impl Storage for SqliteStorage {
         )
         .bind(id)
         .bind(&update.title)
-        .bind(json_text(&update.metadata))
+        .bind(metadata)
         .bind(&update.resource_id)
         .bind(Timestamp::now().millis())
         .execute(pool)
@@ -387,6 +453,7 @@ impl Storage for SqliteStorage {
         page: PageRequest,
         direction: SortDirection,
     ) -> Result<Page<Message>, StorageError> {
+        page.check()?;
         let pool = self.pool().await?;
         let total: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM mastra_messages WHERE thread_id = ?1")
@@ -411,11 +478,13 @@ impl Storage for SqliteStorage {
             .fetch_all(pool)
             .await
             .map_err(query_error)?;
-        let items = rows
-            .iter()
-            .map(message_from_row)
-            .collect::<Result<_, _>>()?;
-        Ok(Page::new(items, total.max(0) as u64, page))
+        let (items, unreadable) = decode_all(&rows, message_from_row);
+        Ok(Page::with_unreadable(
+            items,
+            unreadable,
+            total.max(0) as u64,
+            page,
+        ))
     }
 
     async fn recent_messages(
@@ -435,10 +504,9 @@ impl Storage for SqliteStorage {
         .fetch_all(self.pool().await?)
         .await
         .map_err(query_error)?;
-        let mut messages: Vec<Message> = rows
-            .iter()
-            .map(message_from_row)
-            .collect::<Result<_, _>>()?;
+        // A message that cannot be read is logged (by `decode_all`) and left out of the
+        // history, so one bad row does not stop every later run on the thread.
+        let (mut messages, _unreadable) = decode_all(&rows, message_from_row);
         messages.reverse();
         Ok(messages)
     }
@@ -448,27 +516,47 @@ impl Storage for SqliteStorage {
         thread: &Thread,
         messages: &[Message],
     ) -> Result<(), StorageError> {
+        let metadata = checked_thread(thread)?;
+        let contents = messages
+            .iter()
+            .map(checked_message)
+            .collect::<Result<Vec<_>, _>>()?;
         let pool = self.pool().await?;
+        // The upsert is the transaction's first statement, so it takes the write lock before
+        // reading: the owner it compares is the committed one, and a concurrent first write
+        // waits for this one to commit.
         let mut tx = pool.begin().await.map_err(query_error)?;
         let now = Timestamp::now().millis();
-        sqlx::query(
+        let saved = sqlx::query(
             "INSERT INTO mastra_threads (id, resource_id, title, metadata, created_at, updated_at) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
-             ON CONFLICT (id) DO UPDATE SET updated_at = excluded.updated_at",
+             ON CONFLICT (id) DO UPDATE SET updated_at = excluded.updated_at \
+             WHERE mastra_threads.resource_id = excluded.resource_id",
         )
         .bind(&thread.id)
         .bind(&thread.resource_id)
         .bind(&thread.title)
-        .bind(json_text(&thread.metadata))
+        .bind(metadata)
         .bind(thread.created_at.millis())
         .bind(now)
         .execute(&mut *tx)
         .await
         .map_err(query_error)?;
-        for message in messages {
-            let content = serde_json::to_string(&message.content)
-                .map_err(|e| StorageError::Query(format!("message content: {e}")))?;
-            sqlx::query(
+        if saved.rows_affected() == 0 {
+            let owner: String =
+                sqlx::query_scalar("SELECT resource_id FROM mastra_threads WHERE id = ?1")
+                    .bind(&thread.id)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(query_error)?;
+            return Err(StorageError::NotOwner {
+                thread_id: thread.id.clone(),
+                owner,
+                resource: thread.resource_id.clone(),
+            });
+        }
+        for (message, content) in messages.iter().zip(contents) {
+            let inserted = sqlx::query(
                 "INSERT INTO mastra_messages (id, thread_id, resource_id, role, content, created_at) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )
@@ -479,8 +567,17 @@ impl Storage for SqliteStorage {
             .bind(content)
             .bind(message.created_at.millis())
             .execute(&mut *tx)
-            .await
-            .map_err(query_error)?;
+            .await;
+            match inserted {
+                Ok(_) => {}
+                Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                    return Err(StorageError::Conflict(format!(
+                        "Message with id {} already exists",
+                        message.id
+                    )))
+                }
+                Err(e) => return Err(query_error(e)),
+            }
         }
         tx.commit().await.map_err(query_error)
     }
@@ -511,5 +608,161 @@ impl Storage for SqliteStorage {
         page: PageRequest,
     ) -> Result<Page<WorkflowRunRecord>, StorageError> {
         self.select_workflow_runs(filter, page).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::{
+        error::ApiError,
+        memory::{MessagePart, ToolInvocation, WorkflowRunStatus, MAX_PER_PAGE, MAX_STORED_DEPTH},
+    };
+
+    fn nested(levels: usize) -> Value {
+        let mut value = json!(1);
+        for _ in 0..levels {
+            value = Value::Array(vec![value]);
+        }
+        value
+    }
+
+    fn call_with_args(thread: &Thread, args: Value) -> Message {
+        Message::new(
+            thread,
+            MessageRole::Assistant,
+            MessageContent::from_parts(vec![MessagePart::ToolInvocation {
+                tool_invocation: ToolInvocation {
+                    state: "result".to_owned(),
+                    step: 0,
+                    tool_call_id: "c".to_owned(),
+                    tool_name: "t".to_owned(),
+                    args,
+                    result: Value::Null,
+                    is_error: false,
+                },
+            }]),
+        )
+    }
+
+    #[tokio::test]
+    async fn a_value_storage_could_not_read_back_is_refused_before_writing() {
+        let storage = SqliteStorage::in_memory();
+        let thread = Thread::new("t", "r");
+        // Content wraps the arguments in four levels: at the limit it is written and reads back.
+        let fits = call_with_args(&thread, nested(MAX_STORED_DEPTH - 4));
+        storage.append_messages(&thread, &[fits]).await.unwrap();
+        let deep = call_with_args(&thread, nested(124));
+        let refused = storage.append_messages(&thread, &[deep]).await.unwrap_err();
+        assert_eq!(
+            refused,
+            StorageError::TooDeep {
+                field: "message content",
+                limit: MAX_STORED_DEPTH
+            }
+        );
+        assert_eq!(ApiError::from(refused).status().as_u16(), 400);
+        let page = PageRequest {
+            page: 0,
+            per_page: None,
+        };
+        let listed = storage
+            .list_messages("t", page, SortDirection::Asc)
+            .await
+            .unwrap();
+        assert_eq!(
+            (listed.items.len(), listed.total),
+            (1, 1),
+            "nothing of the refused write"
+        );
+
+        let mut run = WorkflowRunRecord {
+            workflow_name: "w".to_owned(),
+            run_id: "run".to_owned(),
+            resource_id: None,
+            status: WorkflowRunStatus::Running,
+            snapshot: json!({ "context": { "input": nested(124) } }),
+            created_at: Timestamp::now(),
+            updated_at: Timestamp::now(),
+        };
+        assert!(matches!(
+            storage.save_workflow_run(&run).await,
+            Err(StorageError::TooDeep { .. })
+        ));
+        run.snapshot = json!({ "context": { "input": nested(64) } });
+        storage.save_workflow_run(&run).await.unwrap();
+        assert!(storage
+            .get_workflow_run("w", "run")
+            .await
+            .unwrap()
+            .is_some());
+
+        let mut metadata = Map::new();
+        metadata.insert("k".to_owned(), nested(MAX_STORED_DEPTH));
+        let mut deep_thread = Thread::new("m", "r");
+        deep_thread.metadata = Some(metadata);
+        assert!(matches!(
+            storage.create_thread(&deep_thread).await,
+            Err(StorageError::TooDeep {
+                field: "metadata",
+                ..
+            })
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_save_to_a_thread_of_another_owner_saves_nothing() {
+        let storage = SqliteStorage::in_memory();
+        let mine = Thread::new("t", "alice");
+        let message = Message::new(&mine, MessageRole::User, MessageContent::text("hi"));
+        storage.append_messages(&mine, &[message]).await.unwrap();
+        let theirs = Thread::new("t", "mallory");
+        let intrusion = Message::new(&theirs, MessageRole::User, MessageContent::text("boo"));
+        let refused = storage
+            .append_messages(&theirs, &[intrusion])
+            .await
+            .unwrap_err();
+        assert_eq!(
+            refused.to_string(),
+            "Thread with id t is for resource with id alice but resource mallory was queried"
+        );
+        let recent = storage.recent_messages("t", 10).await.unwrap();
+        assert_eq!(recent.len(), 1);
+        assert_eq!(recent[0].content.plain_text(), "hi");
+    }
+
+    #[tokio::test]
+    async fn pages_over_the_maximum_are_refused_and_every_item_is_capped() {
+        let storage = SqliteStorage::in_memory();
+        let over = PageRequest {
+            page: 0,
+            per_page: Some(MAX_PER_PAGE + 1),
+        };
+        let refused = storage
+            .list_threads(&ThreadFilter::default(), over)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            refused,
+            StorageError::PageTooLarge {
+                requested: MAX_PER_PAGE + 1,
+                limit: MAX_PER_PAGE
+            }
+        );
+        assert!(storage
+            .list_messages("t", over, SortDirection::Asc)
+            .await
+            .is_err());
+        assert!(storage
+            .list_workflow_runs(&WorkflowRunFilter::new("w"), over)
+            .await
+            .is_err());
+        let every = PageRequest {
+            page: 0,
+            per_page: None,
+        };
+        assert_eq!(every.limit(), MAX_PER_PAGE);
     }
 }

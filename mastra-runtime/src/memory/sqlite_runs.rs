@@ -3,10 +3,11 @@
 //! numbered parameters), so a PostgreSQL store can share them.
 
 use serde_json::Value;
-use sqlx::{sqlite::SqliteRow, Row};
+use sqlx::sqlite::SqliteRow;
 
 use super::{
-    sqlite::{limit, query_error},
+    limits::checked_run,
+    sqlite::{decode, decode_all, integer, limit, optional_text, query_error, text},
     storage::{Page, PageRequest, StorageError},
     SqliteStorage, Timestamp, WorkflowRunFilter, WorkflowRunRecord, WorkflowRunStatus,
 };
@@ -74,19 +75,20 @@ const LIST: &str = concat!(
 );
 
 fn run_from_row(row: &SqliteRow) -> Result<WorkflowRunRecord, StorageError> {
-    let get = |e: sqlx::Error| StorageError::Corrupt(e.to_string());
-    let status: String = row.try_get("status").map_err(get)?;
-    let snapshot: String = row.try_get("snapshot").map_err(get)?;
-    Ok(WorkflowRunRecord {
-        workflow_name: row.try_get("workflow_name").map_err(get)?,
-        run_id: row.try_get("run_id").map_err(get)?,
-        resource_id: row.try_get("resource_id").map_err(get)?,
-        status: WorkflowRunStatus::parse(&status)
-            .ok_or_else(|| StorageError::Corrupt(format!("workflow run status {status:?}")))?,
-        snapshot: serde_json::from_str::<Value>(&snapshot)
-            .map_err(|e| StorageError::Corrupt(format!("workflow run snapshot: {e}")))?,
-        created_at: Timestamp(row.try_get("created_at").map_err(get)?),
-        updated_at: Timestamp(row.try_get("updated_at").map_err(get)?),
+    decode(row, "workflow run", "run_id", |row| {
+        let status = text(row, "status")?;
+        let snapshot = text(row, "snapshot")?;
+        Ok(WorkflowRunRecord {
+            workflow_name: text(row, "workflow_name")?,
+            run_id: text(row, "run_id")?,
+            resource_id: optional_text(row, "resource_id")?,
+            status: WorkflowRunStatus::parse(&status)
+                .ok_or_else(|| format!("unknown status {status:?}"))?,
+            snapshot: serde_json::from_str::<Value>(&snapshot)
+                .map_err(|e| format!("snapshot: {e}"))?,
+            created_at: Timestamp(integer(row, "created_at")?),
+            updated_at: Timestamp(integer(row, "updated_at")?),
+        })
     })
 }
 
@@ -96,8 +98,7 @@ async fn write(
     sql: &'static str,
     run: &WorkflowRunRecord,
 ) -> Result<u64, StorageError> {
-    let snapshot = serde_json::to_string(&run.snapshot)
-        .map_err(|e| StorageError::Query(format!("workflow run snapshot: {e}")))?;
+    let snapshot = checked_run(run)?;
     let done = sqlx::query(sql)
         .bind(&run.workflow_name)
         .bind(&run.run_id)
@@ -152,6 +153,7 @@ impl SqliteStorage {
         filter: &WorkflowRunFilter,
         page: PageRequest,
     ) -> Result<Page<WorkflowRunRecord>, StorageError> {
+        page.check()?;
         let pool = self.pool().await?;
         let status = filter.status.map(WorkflowRunStatus::as_str);
         let (from, to) = (
@@ -178,7 +180,12 @@ impl SqliteStorage {
             .fetch_all(pool)
             .await
             .map_err(query_error)?;
-        let items = rows.iter().map(run_from_row).collect::<Result<_, _>>()?;
-        Ok(Page::new(items, total.max(0) as u64, page))
+        let (items, unreadable) = decode_all(&rows, run_from_row);
+        Ok(Page::with_unreadable(
+            items,
+            unreadable,
+            total.max(0) as u64,
+            page,
+        ))
     }
 }

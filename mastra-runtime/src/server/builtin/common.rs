@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 use crate::{
     describe::{DescribeOutput, Inference},
     extract::Json,
+    memory::MAX_PER_PAGE,
     route::RequestContext,
 };
 
@@ -63,7 +64,11 @@ pub(crate) fn merge_client_context(
     ctx
 }
 
-/// `perPage`: a count, or `false` for every item (Mastra's spelling).
+/// `perPage`: a count, at most [`MAX_PER_PAGE`], or `false` for every item (Mastra's
+/// spelling), which answers the first [`MAX_PER_PAGE`] items with `hasMore` saying whether more
+/// remain. A larger count is refused as the query is read, with a 400 naming the limit (the
+/// schema says it in its description: a `maximum` inside the `oneOf` would be refused by the
+/// validator with a message that names neither).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum PerPage {
     Count(u32),
@@ -75,9 +80,15 @@ impl<'de> Deserialize<'de> for PerPage {
         let text = String::deserialize(d)?;
         match text.as_str() {
             "false" => Ok(PerPage::All),
-            n => n.parse::<u32>().map(PerPage::Count).map_err(|_| {
-                serde::de::Error::custom(format!("perPage must be a number or false, got {n:?}"))
-            }),
+            n => match n.parse::<u32>() {
+                Ok(count) if count > MAX_PER_PAGE => Err(serde::de::Error::custom(format!(
+                    "perPage must be at most {MAX_PER_PAGE}, got {count}"
+                ))),
+                Ok(count) => Ok(PerPage::Count(count)),
+                Err(_) => Err(serde::de::Error::custom(format!(
+                    "perPage must be a number or false, got {n:?}"
+                ))),
+            },
         }
     }
 }
@@ -98,7 +109,10 @@ impl JsonSchema for PerPage {
 
     fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
         schemars::json_schema!({
-            "description": "Items per page, or false for every item",
+            "description": format!(
+                "Items per page (at most {MAX_PER_PAGE}), or false for every item (the first \
+                 {MAX_PER_PAGE}, hasMore telling whether more remain)"
+            ),
             "oneOf": [{ "type": "integer", "minimum": 0 }, { "const": false }]
         })
     }

@@ -12,8 +12,8 @@ use crate::{
     extract::{Json, Path, Query},
     mastra::Mastra,
     memory::{
-        Message, Page, PageRequest, SortDirection, Storage, Thread, ThreadFilter, ThreadOrderField,
-        ThreadUpdate,
+        Message, Page, PageRequest, SortDirection, Storage, StorageError, Thread, ThreadFilter,
+        ThreadOrderField, ThreadUpdate, UnreadableItem,
     },
     openapi::{OperationFragment, ResponseFragment},
     route::{ApiRoute, RouteOrigin},
@@ -119,6 +119,9 @@ pub(crate) struct UpdateThreadBody {
 #[serde(rename_all = "camelCase")]
 pub(crate) struct ThreadList {
     threads: Vec<Thread>,
+    /// Threads of this page that are stored but cannot be read, with why (only when some).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    unreadable: Vec<UnreadableItem>,
     total: u64,
     page: u32,
     per_page: PerPage,
@@ -131,6 +134,9 @@ pub(crate) struct ThreadList {
 pub(crate) struct MessageList {
     messages: Vec<Message>,
     ui_messages: Vec<Value>,
+    /// Messages of this page that are stored but cannot be read, with why (only when some).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    unreadable: Vec<UnreadableItem>,
     total: u64,
     page: u32,
     per_page: PerPage,
@@ -196,6 +202,7 @@ async fn list_threads(
         total: page.total,
         page: page.page,
         has_more: page.has_more,
+        unreadable: page.unreadable,
         threads: page.items,
     }))
 }
@@ -282,8 +289,12 @@ async fn list_messages(
             .direction
             .unwrap_or(SortDirection::Asc),
     };
-    if storage.get_thread(&thread_id).await?.is_none() {
-        return Err(thread_not_found(&thread_id));
+    match storage.get_thread(&thread_id).await {
+        Ok(Some(_)) => {}
+        Ok(None) => return Err(thread_not_found(&thread_id)),
+        // The thread's own fields are unreadable, not its messages: they are still listed.
+        Err(StorageError::Unreadable { .. }) => {}
+        Err(error) => return Err(error.into()),
     }
     let request = PageRequest {
         page: q.page.unwrap_or(0),
@@ -298,6 +309,7 @@ async fn list_messages(
         total: page.total,
         page: page.page,
         has_more: page.has_more,
+        unreadable: page.unreadable,
         messages: page.items,
     }))
 }
