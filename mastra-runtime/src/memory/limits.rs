@@ -16,7 +16,7 @@ use crate::schema::{check_text_depth, TooDeep};
 /// Longest id accepted for a thread, resource, message or workflow run, in bytes. An id is
 /// refused when it is created, never stored and then found unreachable: percent-encoded (at
 /// most three bytes per byte) inside the longest route that carries it, it stays far below the
-/// request-target limit ([`DEFAULT_MAX_URL_BYTES`](crate::config::DEFAULT_MAX_URL_BYTES)).
+/// request-target limit ([`DEFAULT_MAX_URL_BYTES`](crate::config::limits::DEFAULT_MAX_URL_BYTES)).
 pub const MAX_ID_BYTES: usize = 256;
 
 /// Largest thread metadata, in bytes of its JSON text (as stored and as listed). Sixteen KiB
