@@ -115,6 +115,30 @@ async fn ids_longer_than_a_url_can_carry_are_refused_when_created() {
     );
     let listed = server.get("/api/memory/threads").await.json();
     assert_eq!(listed["total"], 1, "only the thread at the limit: {listed}");
+
+    // Workflow runs are stored through the same checks.
+    for route in ["create-run", "start-async"] {
+        assert_refused(
+            &server
+                .post_json(
+                    &format!("/api/workflows/arithmetic/{route}?runId={over}"),
+                    &json!({ "inputData": { "a": 1, "b": 2 }, "resourceId": "r" }),
+                )
+                .await,
+            &["runId", &limit],
+        );
+        assert_refused(
+            &server
+                .post_json(
+                    &format!("/api/workflows/arithmetic/{route}"),
+                    &json!({ "inputData": { "a": 1, "b": 2 }, "resourceId": over }),
+                )
+                .await,
+            &["resourceId", &limit],
+        );
+    }
+    let runs = server.get("/api/workflows/arithmetic/runs").await.json();
+    assert_eq!(runs["total"], 0, "no run was recorded: {runs}");
 }
 
 #[tokio::test]
