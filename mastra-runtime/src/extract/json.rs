@@ -22,7 +22,10 @@ use serde::{de::DeserializeOwned, Serialize};
 use crate::{
     describe::{DescribeInput, DescribeOutput, Inference},
     error::ApiError,
-    schema::{invalid_body, serde_issue, RequestValidator},
+    schema::{
+        check_text_depth, invalid_body, serde_issue, short_message, RequestValidator, TooDeep,
+        MAX_JSON_DEPTH,
+    },
 };
 
 /// A JSON request body or response.
@@ -109,9 +112,11 @@ fn json_error(error: &serde_json::Error) -> ApiError {
     use serde_json::error::Category;
     match error.classify() {
         Category::Syntax | Category::Eof | Category::Io => {
-            ApiError::bad_request(format!("Malformed JSON body: {error}"))
+            ApiError::bad_request(format!("Malformed JSON body: {}", short_message(error)))
         }
-        Category::Data => ApiError::bad_request(format!("Invalid request body: {error}")),
+        Category::Data => {
+            ApiError::bad_request(format!("Invalid request body: {}", short_message(error)))
+        }
     }
 }
 
@@ -148,12 +153,21 @@ fn body_validator(req: &HttpRequest) -> Option<Arc<RequestValidator>> {
         .cloned()
 }
 
+/// 400 naming the nesting limit: `{"error": "JSON nested deeper than 64 levels of arrays and
+/// objects", "limit": 64}`.
+fn too_deep(error: TooDeep) -> ApiError {
+    ApiError::bad_request(error.to_string())
+        .with_field("limit", serde_json::Value::from(error.limit))
+}
+
 /// Parses a JSON body, checks it against the route's schema when there is one, and
-/// deserializes it.
+/// deserializes it. Its nesting is measured on the text first, so a body too deep is refused
+/// before any value is built.
 fn decode<T: DeserializeOwned>(
     body: &[u8],
     validator: Option<&RequestValidator>,
 ) -> Result<T, actix_web::Error> {
+    check_text_depth(body, MAX_JSON_DEPTH).map_err(too_deep)?;
     let Some(validator) = validator else {
         return serde_json::from_slice(body).map_err(|e| json_error(&e).into());
     };

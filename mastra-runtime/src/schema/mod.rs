@@ -8,6 +8,7 @@
 //! the build fails naming what declared it (a route, a tool, a workflow step); nothing is
 //! silently left unchecked.
 
+mod bounded;
 mod compat;
 mod depth;
 pub mod generator;
@@ -19,11 +20,13 @@ pub(crate) use compat::mismatches;
 pub(crate) use refs::inline_refs;
 pub(crate) use typed::{erase, CallError, ErasedFn};
 
+pub(crate) use bounded::{short_message, CheckedSchema};
+
+pub use bounded::{MAX_EXCERPT_BYTES, MAX_ISSUES, MAX_MESSAGE_BYTES, SMALL_VALUE_NODES};
 pub use depth::{check_depth, check_text_depth, nesting_depth, TooDeep, MAX_JSON_DEPTH};
 pub use generator::{document_generator, schema_fn, standalone, SchemaFn};
 pub use request::{is_json, Part, RequestSchemas, RequestValidator};
 
-use jsonschema::{error::ValidationErrorKind, paths::LocationSegment, ValidationError};
 use schemars::{JsonSchema, Schema};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -108,37 +111,6 @@ pub(crate) fn compile(
         })
 }
 
-/// Every issue of `value` against `validator`, or `Ok`. The one place a validation error
-/// becomes an [`Issue`], for routes, tools and workflows alike.
-pub(crate) fn check(validator: &jsonschema::Validator, value: &Value) -> Result<(), Vec<Issue>> {
-    // The quick test first: valid values, the common case, skip collecting errors.
-    if validator.is_valid(value) {
-        return Ok(());
-    }
-    Err(validator.iter_errors(value).map(|e| issue(&e)).collect())
-}
-
-/// One validation error as an issue: the instance path, dotted; a missing property is reported
-/// at its own field (`city`), not at the object that lacks it.
-fn issue(error: &ValidationError<'_>) -> Issue {
-    let mut segments: Vec<String> = error
-        .instance_path()
-        .segments()
-        .map(|segment| match segment {
-            LocationSegment::Property(name) => name.into_owned(),
-            LocationSegment::Index(index) => index.to_string(),
-        })
-        .collect();
-    if let ValidationErrorKind::Required { property } = error.kind() {
-        segments.push(
-            property
-                .as_str()
-                .map_or_else(|| property.to_string(), str::to_owned),
-        );
-    }
-    Issue::new(segments.join("."), error.to_string())
-}
-
 /// A compiled JSON Schema. Build it once (at startup) and validate many values.
 ///
 /// ```
@@ -160,7 +132,7 @@ fn issue(error: &ValidationError<'_>) -> Issue {
 #[derive(Debug)]
 pub struct SchemaValidator {
     schema: Value,
-    compiled: Result<jsonschema::Validator, SchemaError>,
+    compiled: Result<CheckedSchema, SchemaError>,
 }
 
 impl SchemaValidator {
@@ -173,8 +145,8 @@ impl SchemaValidator {
     pub fn try_new(schema: Value) -> Result<Self, SchemaError> {
         let compiled = compile(&schema, "input")?;
         Ok(Self {
+            compiled: Ok(CheckedSchema::new(compiled, schema.clone())),
             schema,
-            compiled: Ok(compiled),
         })
     }
 
@@ -189,7 +161,8 @@ impl SchemaValidator {
     /// would let values through that break the declared constraints. Earlier versions accepted
     /// everything; use [`SchemaValidator::try_new`] to find out at construction.
     pub fn new(schema: Value) -> Self {
-        let compiled = compile(&schema, "input");
+        let compiled = compile(&schema, "input")
+            .map(|validator| CheckedSchema::new(validator, schema.clone()));
         Self { schema, compiled }
     }
 
@@ -203,10 +176,11 @@ impl SchemaValidator {
         self.compiled.as_ref().err()
     }
 
-    /// Every issue of `value`, or `Ok`.
+    /// Every issue of `value`, or `Ok`: at most [`MAX_ISSUES`], then one issue saying how many
+    /// more values fail; messages quote at most [`MAX_EXCERPT_BYTES`] of the value.
     pub fn validate(&self, value: &Value) -> Result<(), Vec<Issue>> {
         match &self.compiled {
-            Ok(validator) => check(validator, value),
+            Ok(checked) => checked.check(value),
             Err(error) => Err(vec![Issue::new("", error.to_string())]),
         }
     }
@@ -218,7 +192,8 @@ pub fn schema_of<T: JsonSchema>() -> Value {
     schema.to_value()
 }
 
-/// A deserialization error as one issue (serde reports only the first problem).
+/// A deserialization error as one issue (serde reports only the first problem), its message
+/// cut to [`MAX_MESSAGE_BYTES`].
 pub fn serde_issue(error: &serde_json::Error) -> Issue {
-    Issue::new("", error.to_string())
+    Issue::new("", short_message(error))
 }

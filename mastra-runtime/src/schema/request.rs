@@ -7,13 +7,12 @@
 //! every problem listed and never reaches the handler. A route with nothing to check gets no
 //! validator and pays nothing.
 
-use jsonschema::Validator;
 use serde_json::{Map, Value};
 
 use super::{
     compile,
     generator::{self as schema, ParamKind, SchemaFn, DEFS_PATH},
-    Issue, SchemaError, INVALID_BODY_MESSAGE,
+    CheckedSchema, Issue, SchemaError, INVALID_BODY_MESSAGE,
 };
 use crate::error::ApiError;
 
@@ -74,14 +73,14 @@ enum Shape {
 /// A compiled schema for query or path parameters.
 #[derive(Debug)]
 struct ParamsValidator {
-    validator: Validator,
+    validator: CheckedSchema,
     shape: Shape,
 }
 
 /// The compiled validators of one route.
 #[derive(Debug)]
 pub struct RequestValidator {
-    body: Option<Validator>,
+    body: Option<CheckedSchema>,
     query: Option<ParamsValidator>,
     path: Option<ParamsValidator>,
 }
@@ -91,7 +90,10 @@ impl RequestValidator {
     /// only path parameters that any text satisfies.
     pub fn compile(schemas: &RequestSchemas) -> Result<Option<Self>, SchemaError> {
         let body = match schemas.json_body {
-            Some(schema_fn) => Some(compile(&schema::standalone(schema_fn), "body")?),
+            Some(schema_fn) => {
+                let schema = schema::standalone(schema_fn);
+                Some(CheckedSchema::new(compile(&schema, "body")?, schema))
+            }
             None => None,
         };
         let query = match schemas.query {
@@ -208,7 +210,7 @@ fn params(root: Value, part: Part) -> Result<Option<ParamsValidator>, SchemaErro
     if trivial {
         return Ok(None);
     }
-    let validator = compile(&root, part_name(part))?;
+    let validator = CheckedSchema::new(compile(&root, part_name(part))?, root);
     Ok(Some(ParamsValidator { validator, shape }))
 }
 
@@ -270,8 +272,8 @@ impl ParamsValidator {
     }
 }
 
-fn check(validator: &Validator, value: &Value, part: Part) -> Result<(), ApiError> {
-    super::check(validator, value).map_err(|issues| part.error(issues))
+fn check(validator: &CheckedSchema, value: &Value, part: Part) -> Result<(), ApiError> {
+    validator.check(value).map_err(|issues| part.error(issues))
 }
 
 #[cfg(test)]

@@ -7,9 +7,12 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::common::{merge_client_context, Precomputed};
+use super::{
+    common::{merge_client_context, Precomputed},
+    found::Found,
+};
 use crate::{
-    agent::{AgentInput, AgentResult, AgentSummary, Chunk, GenerateOptions},
+    agent::{Agent, AgentInput, AgentResult, AgentSummary, Chunk, GenerateOptions},
     disconnect::abort_signal,
     error::ApiError,
     extract::{Json, Path},
@@ -106,13 +109,13 @@ fn options(
     (body.messages, options)
 }
 
+// `Found<Agent>` before `Json`: an unknown agent is 404 before the body is read.
 async fn generate(
     req: HttpRequest,
     mastra: Mastra,
-    Path(agent_id): Path<String>,
+    Found(agent): Found<Agent>,
     Json(body): Json<GenerateBody>,
 ) -> Result<Json<AgentResult>, ApiError> {
-    let agent = mastra.agent(&agent_id)?;
     let (input, options) = options(&mastra, &req, body);
     Ok(Json(agent.generate(input, options).await?))
 }
@@ -120,10 +123,9 @@ async fn generate(
 async fn stream(
     req: HttpRequest,
     mastra: Mastra,
-    Path(agent_id): Path<String>,
+    Found(agent): Found<Agent>,
     Json(body): Json<GenerateBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let agent = mastra.agent(&agent_id)?;
     let (input, options) = options(&mastra, &req, body);
     Ok(agent.stream(input, options).await?.to_sse_response())
 }

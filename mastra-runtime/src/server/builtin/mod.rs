@@ -2,6 +2,7 @@
 
 pub(crate) mod agents;
 pub(crate) mod common;
+mod found;
 mod health;
 mod memory;
 mod openapi;

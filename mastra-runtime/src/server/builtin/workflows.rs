@@ -9,7 +9,10 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::common::{merge_client_context, PerPage, Precomputed};
+use super::{
+    common::{merge_client_context, PerPage, Precomputed},
+    found::Found,
+};
 use crate::{
     error::ApiError,
     extract::{Json, OptionalJson, Path, Query},
@@ -185,13 +188,13 @@ async fn start_run(
     Ok(run)
 }
 
+// `Found<Workflow>` comes before the body in each handler that reads one: an unknown
+// workflow is 404 before the body is read.
 async fn create_run(
-    mastra: Mastra,
-    Path(workflow_id): Path<String>,
+    Found(workflow): Found<Workflow>,
     Query(query): Query<OptionalRunId>,
     OptionalJson(body): OptionalJson<CreateRunBody>,
 ) -> Result<Json<RunCreated>, ApiError> {
-    let workflow = mastra.workflow(&workflow_id)?;
     let mut options = CreateRunOptions::new();
     if let Some(run_id) = query.run_id.filter(|id| !id.is_empty()) {
         options = options.run_id(run_id);
@@ -208,12 +211,10 @@ async fn create_run(
 
 async fn start_async(
     req: HttpRequest,
-    mastra: Mastra,
-    Path(workflow_id): Path<String>,
+    Found(workflow): Found<Workflow>,
     Query(query): Query<OptionalRunId>,
     OptionalJson(body): OptionalJson<StartBody>,
 ) -> Result<Json<RunResult>, ApiError> {
-    let workflow = mastra.workflow(&workflow_id)?;
     let run_id = query.run_id.filter(|id| !id.is_empty());
     let run = start_run(&req, &workflow, run_id, body).await?;
     Ok(Json(run.result().await?))
@@ -222,11 +223,10 @@ async fn start_async(
 async fn start(
     req: HttpRequest,
     mastra: Mastra,
-    Path(workflow_id): Path<String>,
+    Found(workflow): Found<Workflow>,
     Query(query): Query<RequiredRunId>,
     OptionalJson(body): OptionalJson<StartBody>,
 ) -> Result<Json<Message>, ApiError> {
-    let workflow = mastra.workflow(&workflow_id)?;
     // Present and non-empty: the route's query validator checked `RequiredRunId`'s schema.
     let run_id = query.run_id;
     // As in Mastra, `start` runs a run made by `create-run`.
@@ -243,12 +243,10 @@ async fn start(
 
 async fn stream(
     req: HttpRequest,
-    mastra: Mastra,
-    Path(workflow_id): Path<String>,
+    Found(workflow): Found<Workflow>,
     Query(query): Query<RequiredRunId>,
     OptionalJson(body): OptionalJson<StartBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let workflow = mastra.workflow(&workflow_id)?;
     // Present and non-empty: the route's query validator checked `RequiredRunId`'s schema.
     let run_id = query.run_id;
     let run = start_run(&req, &workflow, Some(run_id), body).await?;
