@@ -141,6 +141,7 @@ impl MastraBuilder {
         } = self;
         let mut registry = registry(agents, workflows, tools, storage, config)?;
         registry.config.check_auth()?;
+        registry.config.check_limits()?;
         let global = std::mem::take(&mut registry.config.middleware);
         routes.extend(annotated_routes(&inventory));
         let mastra = Mastra::assemble(registry);

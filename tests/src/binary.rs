@@ -48,12 +48,32 @@ impl BinaryServer {
     /// Starts binary `name` with `PORT` set, in a fresh directory, without model API keys, and
     /// waits for `/health`.
     pub async fn start(name: &str, envs: &[(&str, &str)]) -> BinaryServer {
+        Self::spawn(name, Command::new(workspace_binary(name)), envs).await
+    }
+
+    /// [`BinaryServer::start`] with the process's open-file limit (`RLIMIT_NOFILE`, soft and
+    /// hard) set to `open_files`, as a container's `ulimit -n` would (through `sh`'s `ulimit`,
+    /// which then `exec`s the binary, so the process id is the server's).
+    pub async fn start_with_open_files(
+        name: &str,
+        envs: &[(&str, &str)],
+        open_files: u64,
+    ) -> BinaryServer {
+        let mut command = Command::new("sh");
+        command
+            .arg("-c")
+            .arg(format!("ulimit -n {open_files} && exec \"$0\""))
+            .arg(workspace_binary(name));
+        Self::spawn(name, command, envs).await
+    }
+
+    async fn spawn(name: &str, mut command: Command, envs: &[(&str, &str)]) -> BinaryServer {
         let port = free_port();
         let dir = temp_dir(name);
         let log = dir.join("server.log");
         let out = File::create(&log).expect("log file");
         let err = out.try_clone().expect("log file");
-        let child = Command::new(workspace_binary(name))
+        let child = command
             .current_dir(&dir)
             .env("PORT", port.to_string())
             .env("NO_COLOR", "1")

@@ -17,7 +17,8 @@ use crate::{
     },
 };
 use limits::{
-    HeadLimits, DEFAULT_CLIENT_REQUEST_TIMEOUT, DEFAULT_MAX_HEADER_BYTES, DEFAULT_MAX_URL_BYTES,
+    BodyLimits, HeadLimits, DEFAULT_BODY_MIN_RATE, DEFAULT_BODY_READ_TIMEOUT,
+    DEFAULT_CLIENT_REQUEST_TIMEOUT, DEFAULT_MAX_HEADER_BYTES, DEFAULT_MAX_URL_BYTES,
 };
 
 /// Port when neither the config nor `PORT` says otherwise (Mastra's default).
@@ -127,6 +128,14 @@ pub enum ConfigError {
         #[source]
         error: ModelError,
     },
+    /// A limit set to a value the server cannot work with.
+    #[error("invalid configuration: {setting} {problem}")]
+    Limit {
+        /// The [`ServerConfig`] setting.
+        setting: &'static str,
+        /// What is wrong with its value.
+        problem: &'static str,
+    },
 }
 
 /// The docs default: on in debug builds and when `MASTRA_DEV` is `true` (or `1`).
@@ -157,9 +166,10 @@ pub struct ServerConfig {
     pub(crate) api_prefix: String,
     pub(crate) timeout: Duration,
     pub(crate) workers: Option<usize>,
-    pub(crate) body_limit: usize,
+    pub(crate) body_limits: BodyLimits,
     pub(crate) head_limits: HeadLimits,
     pub(crate) client_request_timeout: Duration,
+    pub(crate) max_connections: Option<usize>,
     pub(crate) cors: CorsConfig,
     pub(crate) drain_timeout: Duration,
     pub(crate) middleware: Vec<GlobalMiddleware>,
@@ -181,10 +191,13 @@ impl fmt::Debug for ServerConfig {
             .field("api_prefix", &self.api_prefix)
             .field("timeout", &self.timeout)
             .field("workers", &self.workers)
-            .field("body_limit", &self.body_limit)
+            .field("body_limit", &self.body_limits.max_bytes)
+            .field("body_read_timeout", &self.body_limits.read_timeout)
+            .field("body_min_rate", &self.body_limits.min_rate)
             .field("max_url_bytes", &self.head_limits.max_url_bytes)
             .field("max_header_bytes", &self.head_limits.max_header_bytes)
             .field("client_request_timeout", &self.client_request_timeout)
+            .field("max_connections", &self.max_connections)
             .field("cors", &self.cors)
             .field("drain_timeout", &self.drain_timeout)
             .field("middleware", &self.middleware.len())
@@ -203,12 +216,17 @@ impl Default for ServerConfig {
             api_prefix: DEFAULT_API_PREFIX.to_owned(),
             timeout: DEFAULT_TIMEOUT,
             workers: None,
-            body_limit: DEFAULT_BODY_LIMIT,
+            body_limits: BodyLimits {
+                max_bytes: DEFAULT_BODY_LIMIT,
+                read_timeout: DEFAULT_BODY_READ_TIMEOUT,
+                min_rate: DEFAULT_BODY_MIN_RATE,
+            },
             head_limits: HeadLimits {
                 max_url_bytes: DEFAULT_MAX_URL_BYTES,
                 max_header_bytes: DEFAULT_MAX_HEADER_BYTES,
             },
             client_request_timeout: DEFAULT_CLIENT_REQUEST_TIMEOUT,
+            max_connections: None,
             cors: CorsConfig::default(),
             drain_timeout: DEFAULT_DRAIN_TIMEOUT,
             middleware: Vec::new(),
@@ -262,7 +280,42 @@ impl ServerConfig {
 
     /// Sets the largest accepted request body, in bytes.
     pub fn body_limit(mut self, bytes: usize) -> Self {
-        self.body_limit = bytes;
+        self.body_limits.max_bytes = bytes;
+        self
+    }
+
+    /// Sets the longest a request body may take to arrive, counted from the application's first
+    /// read of it; a slower body is answered `408 {"error":"Request body timed out"}` and its
+    /// connection closed (default [`DEFAULT_BODY_READ_TIMEOUT`](limits::DEFAULT_BODY_READ_TIMEOUT)).
+    /// Must be more than zero.
+    ///
+    /// ```
+    /// use mastra_runtime::ServerConfig;
+    /// use std::time::Duration;
+    /// let config = ServerConfig::default().body_read_timeout(Duration::from_secs(10));
+    /// # let _ = config;
+    /// ```
+    pub fn body_read_timeout(mut self, timeout: Duration) -> Self {
+        self.body_limits.read_timeout = timeout;
+        self
+    }
+
+    /// Sets the slowest average rate, in bytes per second, at which a request body may arrive
+    /// once its first [`BODY_MIN_RATE_GRACE`](limits::BODY_MIN_RATE_GRACE) has passed; a slower
+    /// body is answered like one past [`ServerConfig::body_read_timeout`]. `0` turns the check
+    /// off (default [`DEFAULT_BODY_MIN_RATE`](limits::DEFAULT_BODY_MIN_RATE)).
+    pub fn body_min_rate(mut self, bytes_per_second: u64) -> Self {
+        self.body_limits.min_rate = bytes_per_second;
+        self
+    }
+
+    /// Sets the most connections one worker keeps open at once (actix-web's `max_connections`).
+    /// Connections past it wait in the listen backlog until one closes, so the server never
+    /// runs out of file descriptors (`EMFILE`), however many clients connect. By default it is
+    /// half the process's open-file limit shared between the workers (see
+    /// [`ServerConfig::resolved_max_connections`]). Must be at least 1.
+    pub fn max_connections(mut self, per_worker: usize) -> Self {
+        self.max_connections = Some(per_worker);
         self
     }
 
@@ -482,6 +535,40 @@ impl ServerConfig {
         }
     }
 
+    /// The number of worker threads: as configured, else one per available core (actix-web's
+    /// default).
+    pub fn resolved_workers(&self) -> usize {
+        self.workers.unwrap_or_else(|| {
+            std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
+        })
+    }
+
+    /// The cap of concurrent connections per worker: as configured, else half the process's
+    /// open-file limit (`RLIMIT_NOFILE`, soft) shared between the
+    /// [workers](ServerConfig::resolved_workers), at most actix-web's own 25 600.
+    pub fn resolved_max_connections(&self) -> usize {
+        self.max_connections
+            .unwrap_or_else(|| limits::default_max_connections(self.resolved_workers()))
+    }
+
+    /// Refuses limits the server cannot work with: a zero body read timeout would cut every
+    /// body, a zero connection cap would serve nobody.
+    pub(crate) fn check_limits(&self) -> Result<(), ConfigError> {
+        if self.body_limits.read_timeout.is_zero() {
+            return Err(ConfigError::Limit {
+                setting: "body_read_timeout",
+                problem: "must be more than zero",
+            });
+        }
+        if self.max_connections == Some(0) {
+            return Err(ConfigError::Limit {
+                setting: "max_connections",
+                problem: "must be at least 1",
+            });
+        }
+        Ok(())
+    }
+
     /// The prefix of built-in routes.
     pub fn prefix(&self) -> &str {
         &self.api_prefix
@@ -535,7 +622,29 @@ impl ServerConfig {
 
 #[cfg(test)]
 mod tests {
-    use super::docs_default;
+    use super::{docs_default, ServerConfig};
+    use std::time::Duration;
+
+    #[test]
+    fn limits_the_server_cannot_work_with_are_refused() {
+        assert!(ServerConfig::default().check_limits().is_ok());
+        let zero_timeout = ServerConfig::default().body_read_timeout(Duration::ZERO);
+        assert_eq!(
+            zero_timeout.check_limits().unwrap_err().to_string(),
+            "invalid configuration: body_read_timeout must be more than zero"
+        );
+        let no_connections = ServerConfig::default().max_connections(0);
+        assert_eq!(
+            no_connections.check_limits().unwrap_err().to_string(),
+            "invalid configuration: max_connections must be at least 1"
+        );
+        assert_eq!(
+            ServerConfig::default()
+                .max_connections(7)
+                .resolved_max_connections(),
+            7
+        );
+    }
 
     #[test]
     fn docs_are_on_in_debug_builds_and_with_mastra_dev() {

@@ -8,7 +8,6 @@ use std::{
 use actix_web::{
     body::BoxBody,
     dev::Payload,
-    error::PayloadError,
     http::{
         header::{self, HeaderValue},
         StatusCode,
@@ -89,20 +88,18 @@ fn is_json_content_type(req: &HttpRequest) -> bool {
     }
 }
 
-/// Reads the whole body under the server's limit, mapping failures to JSON errors.
+/// Reads the whole body under the server's limits, mapping failures to JSON errors in plain
+/// words: `413` past the size limit, `408` past the body read timeout, `400` otherwise.
 async fn read_body(bytes: Result<Bytes, actix_web::Error>) -> Result<Bytes, ApiError> {
-    bytes.map_err(|error| {
-        let too_large = error
-            .as_error::<PayloadError>()
-            .is_some_and(|e| matches!(e, PayloadError::Overflow))
-            || error
-                .as_error::<actix_web::error::JsonPayloadError>()
-                .is_some()
-            || error.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE;
-        if too_large {
+    use super::payload::{body_read_refusal, payload_error};
+    bytes.map_err(|error| match payload_error(&error) {
+        Some(payload) => body_read_refusal(payload),
+        None if error.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE => {
             ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "Request body too large")
-        } else {
-            ApiError::bad_request(format!("Failed to read request body: {error}"))
+        }
+        None => {
+            tracing::debug!(%error, "request body could not be read");
+            ApiError::bad_request("Failed to read request body")
         }
     })
 }

@@ -4,6 +4,7 @@
 
 mod json;
 mod path_query;
+pub(crate) mod payload;
 
 pub use json::{Created, Json, OptionalJson};
 pub use path_query::{Path, Query};

@@ -32,9 +32,9 @@ pub(super) fn build_app(
     >,
 > {
     let config = mastra.config();
-    let limit = config.body_limit;
+    let limit = config.body_limits.max_bytes;
     let envelope = RequestEnvelope {
-        body_limit: limit,
+        body_limits: config.body_limits,
         head_limits: config.head_limits,
     };
     let cors = cors_middleware(&config.cors, mastra.is_auth_configured());

@@ -1,11 +1,13 @@
 //! [`RequestEnvelope`], the app-wide layer around every request, routed or not: request id,
-//! head and body-size limits, JSON error bodies, streamed bodies isolated from panics, and the
-//! access log line.
+//! head limits, the body's size and time limits, JSON error bodies, streamed bodies isolated from
+//! panics, and the access log line.
 
 use std::{
+    cell::{Cell, RefCell},
     future::{ready, Future, Ready},
     panic::AssertUnwindSafe,
     pin::Pin,
+    rc::Rc,
     sync::atomic::{AtomicU64, Ordering},
     task::{Context as TaskContext, Poll},
     time::Instant,
@@ -24,8 +26,14 @@ use actix_web::{
 use bytes::Bytes;
 use futures_util::Stream;
 
-use super::{limits::HeadLimits, route_guard::panic_message};
-use crate::error::ApiError;
+use super::{
+    limits::{BodyLimits, HeadLimits},
+    route_guard::panic_message,
+};
+use crate::{
+    error::ApiError,
+    extract::payload::{body_read_refusal, body_timed_out, payload_error, BODY_TIMED_OUT},
+};
 
 /// Header carrying the request id, echoed when the client sends a sane one.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
@@ -35,10 +43,11 @@ const REQUEST_ID: HeaderName = HeaderName::from_static(REQUEST_ID_HEADER);
 
 static NEXT_REQUEST_ID: AtomicU64 = AtomicU64::new(1);
 
-/// The outermost layer: request id, head and body-size limits, JSON error bodies, the log line.
+/// The outermost layer: request id, head limits, the body's size and time limits, JSON error
+/// bodies, the log line.
 #[derive(Clone)]
 pub(crate) struct RequestEnvelope {
-    pub(crate) body_limit: usize,
+    pub(crate) body_limits: BodyLimits,
     pub(crate) head_limits: HeadLimits,
 }
 
@@ -84,42 +93,66 @@ where
         // Note: nothing here may keep a clone of the `HttpRequest` while the inner service
         // runs; the router needs the only reference to record path parameters.
         if let Some(refusal) = self.config.head_limits.check(&req) {
-            let res = req.into_response(refusal.error_response());
-            return finish(res, started, request_id);
+            return refuse(req, refusal, started, request_id);
         }
-        match declared_length(&req) {
-            Some(Ok(length)) if length > self.config.body_limit => {
-                let res = req.into_response(
-                    ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "Request body too large")
-                        .error_response(),
-                );
-                return finish(res, started, request_id);
+        let has_body = match declared_length(&req) {
+            Some(Ok(length)) if length > self.config.body_limits.max_bytes => {
+                let refusal =
+                    ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "Request body too large");
+                return refuse(req, refusal, started, request_id);
             }
-            Some(Ok(_)) => {}
+            Some(Ok(length)) => length > 0,
             Some(Err(())) => {
-                let res = req.into_response(
-                    ApiError::bad_request("Invalid Content-Length header").error_response(),
-                );
-                return finish(res, started, request_id);
+                let refusal = ApiError::bad_request("Invalid Content-Length header");
+                return refuse(req, refusal, started, request_id);
             }
-            // HTTP/1.x with neither Content-Length nor Transfer-Encoding has no body at all.
-            None if !may_stream_body(&req) => {}
-            // No declared length: the body is chunked, so count it as it arrives.
-            None => {
-                let payload = req.take_payload();
-                req.set_payload(Payload::from(Box::pin(Limited {
-                    inner: payload,
-                    remaining: self.config.body_limit,
-                })
-                    as Pin<Box<dyn Stream<Item = Result<Bytes, PayloadError>>>>));
-            }
-        }
+            // HTTP/1.x with neither Content-Length nor Transfer-Encoding has no body at all;
+            // without a declared length the body is chunked (or HTTP/2 frames).
+            None => may_stream_body(&req),
+        };
+        let body = has_body.then(|| {
+            let watch = Rc::new(BodyWatch::default());
+            let payload = req.take_payload();
+            req.set_payload(Payload::from(Box::pin(GuardedBody {
+                inner: payload,
+                limits: self.config.body_limits,
+                remaining: self.config.body_limits.max_bytes,
+                received: 0,
+                first_read: None,
+                deadline: None,
+                ended: false,
+                complete: false,
+                watch: Rc::clone(&watch),
+            })
+                as Pin<Box<dyn Stream<Item = Result<Bytes, PayloadError>>>>));
+            watch
+        });
 
         EnvelopeFuture::Call {
             call: self.service.call(req),
             started,
             request_id: Some(request_id),
+            body,
         }
+    }
+}
+
+/// Answers `refusal` without calling the application. A body the request still carries is kept
+/// with the response, so the connection is closed after it rather than drained.
+fn refuse<F>(
+    mut req: ServiceRequest,
+    refusal: ApiError,
+    started: Instant,
+    request_id: HeaderValue,
+) -> EnvelopeFuture<F> {
+    let watch = may_stream_body(&req).then(|| {
+        let watch = BodyWatch::default();
+        *watch.unfinished.borrow_mut() = Some(req.take_payload());
+        Rc::new(watch)
+    });
+    let res = req.into_response(refusal.error_response());
+    EnvelopeFuture::Refused {
+        response: Some(complete(res, started, request_id, watch.as_deref())),
     }
 }
 
@@ -133,6 +166,7 @@ pin_project_lite::pin_project! {
             call: F,
             started: Instant,
             request_id: Option<HeaderValue>,
+            body: Option<Rc<BodyWatch>>,
         },
         Refused {
             response: Option<ServiceResponse<BoxBody>>,
@@ -153,12 +187,13 @@ where
                 call,
                 started,
                 request_id,
+                body,
             } => {
                 let res = std::task::ready!(call.poll(cx))?.map_into_boxed_body();
                 let request_id = request_id
                     .take()
                     .expect("EnvelopeFuture polled after completion");
-                Poll::Ready(Ok(complete(res, *started, request_id)))
+                Poll::Ready(Ok(complete(res, *started, request_id, body.as_deref())))
             }
             EnvelopeFutureProj::Refused { response } => Poll::Ready(Ok(response
                 .take()
@@ -230,22 +265,17 @@ impl MessageBody for PanicSafeBody {
     }
 }
 
-fn finish<F>(
-    res: ServiceResponse<BoxBody>,
-    started: Instant,
-    request_id: HeaderValue,
-) -> EnvelopeFuture<F> {
-    EnvelopeFuture::Refused {
-        response: Some(complete(res, started, request_id)),
-    }
-}
-
 fn complete(
     res: ServiceResponse<BoxBody>,
     started: Instant,
     request_id: HeaderValue,
+    body: Option<&BodyWatch>,
 ) -> ServiceResponse<BoxBody> {
-    let mut res = isolate_stream_panics(json_error_body(res));
+    let mut res = json_error_body(res);
+    if let Some(body) = body {
+        res = body.settle(res);
+    }
+    let mut res = isolate_stream_panics(res);
     let latency = started.elapsed();
     tracing::info!(
         target: "mastra::http",
@@ -307,33 +337,164 @@ fn declared_length(req: &ServiceRequest) -> Option<Result<usize, ()>> {
     )
 }
 
-pin_project_lite::pin_project! {
-    /// A request body that fails with `Overflow` once it exceeds the limit.
-    struct Limited {
-        #[pin]
-        inner: Payload,
-        remaining: usize,
+/// What a request's [`GuardedBody`] leaves for the envelope once the application is done with
+/// it.
+#[derive(Default)]
+struct BodyWatch {
+    /// The body outlasted its read timeout.
+    timed_out: Cell<bool>,
+    /// The body, when the application let go of it before its end. It is kept until the
+    /// response has been written: actix-http then closes the connection, as it does for an
+    /// unread body of declared length, instead of reading and discarding a chunked body for as
+    /// long as the client keeps sending it (which would hold the connection, and a file
+    /// descriptor, indefinitely).
+    unfinished: RefCell<Option<Payload>>,
+}
+
+impl BodyWatch {
+    /// The response as the body's fate requires: a failure answered while the body timed out is
+    /// the `408` (whatever the handler made of the read error), and an unfinished body rides
+    /// along with the response so the connection closes after it.
+    fn settle(&self, res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
+        let timed_out = self.timed_out.get() && res.status().as_u16() >= 400;
+        let res = if timed_out && res.status() != StatusCode::REQUEST_TIMEOUT {
+            replace_error(
+                res,
+                &ApiError::new(StatusCode::REQUEST_TIMEOUT, BODY_TIMED_OUT),
+            )
+        } else {
+            res
+        };
+        match self.unfinished.borrow_mut().take() {
+            None => res,
+            Some(unread) => res.map_body(|_, body| {
+                BoxBody::new(WithUnreadBody {
+                    inner: body,
+                    _unread: unread,
+                })
+            }),
+        }
     }
 }
 
-impl Stream for Limited {
+/// A response body carrying the request body nobody read to its end (see
+/// [`BodyWatch::unfinished`]).
+struct WithUnreadBody {
+    inner: BoxBody,
+    _unread: Payload,
+}
+
+impl MessageBody for WithUnreadBody {
+    type Error = Box<dyn std::error::Error>;
+
+    fn size(&self) -> BodySize {
+        self.inner.size()
+    }
+
+    fn poll_next(
+        mut self: Pin<&mut Self>,
+        cx: &mut TaskContext<'_>,
+    ) -> Poll<Option<Result<Bytes, Self::Error>>> {
+        Pin::new(&mut self.inner).poll_next(cx)
+    }
+}
+
+/// The request body as the application reads it: it fails with `Overflow` past the size limit
+/// (a chunked body is counted as it arrives; a declared length was checked from the head), and
+/// with the body read timeout's error once it has taken longer than
+/// [`BodyLimits::allowed`] for what it delivered, counted from the first read.
+///
+/// The timer is armed only when a read has to wait: a body already buffered with the head, the
+/// common case, costs no timer at all.
+struct GuardedBody {
+    inner: Payload,
+    limits: BodyLimits,
+    remaining: usize,
+    received: u64,
+    first_read: Option<Instant>,
+    deadline: Option<Pin<Box<tokio::time::Sleep>>>,
+    /// Nothing more will be yielded (the end, an error, or the timeout).
+    ended: bool,
+    /// The body was read to its end.
+    complete: bool,
+    watch: Rc<BodyWatch>,
+}
+
+impl Stream for GuardedBody {
     type Item = Result<Bytes, PayloadError>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Option<Self::Item>> {
-        let this = self.project();
-        match this.inner.poll_next(cx) {
-            Poll::Ready(Some(Ok(chunk))) => {
-                if chunk.len() > *this.remaining {
-                    *this.remaining = 0;
-                    Poll::Ready(Some(Err(PayloadError::Overflow)))
-                } else {
-                    *this.remaining -= chunk.len();
-                    Poll::Ready(Some(Ok(chunk)))
-                }
+        let this = self.get_mut();
+        if this.ended {
+            return Poll::Ready(None);
+        }
+        let first_read = *this.first_read.get_or_insert_with(Instant::now);
+        match Pin::new(&mut this.inner).poll_next(cx) {
+            Poll::Ready(Some(Ok(chunk))) if chunk.len() > this.remaining => {
+                this.ended = true;
+                Poll::Ready(Some(Err(PayloadError::Overflow)))
             }
-            other => other,
+            Poll::Ready(Some(Ok(chunk))) => {
+                this.remaining -= chunk.len();
+                this.received += chunk.len() as u64;
+                Poll::Ready(Some(Ok(chunk)))
+            }
+            Poll::Ready(Some(Err(error))) => {
+                this.ended = true;
+                Poll::Ready(Some(Err(error)))
+            }
+            Poll::Ready(None) => {
+                this.ended = true;
+                this.complete = true;
+                Poll::Ready(None)
+            }
+            Poll::Pending => {
+                let deadline =
+                    tokio::time::Instant::from_std(first_read + this.limits.allowed(this.received));
+                let timer = this
+                    .deadline
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+                if timer.deadline() != deadline {
+                    timer.as_mut().reset(deadline);
+                }
+                if timer.as_mut().poll(cx).is_pending() {
+                    return Poll::Pending;
+                }
+                this.ended = true;
+                this.watch.timed_out.set(true);
+                tracing::info!(
+                    received_bytes = this.received,
+                    waited_ms = first_read.elapsed().as_millis() as u64,
+                    "request body too slow; answering 408 and closing the connection"
+                );
+                Poll::Ready(Some(Err(body_timed_out())))
+            }
         }
     }
+}
+
+impl Drop for GuardedBody {
+    fn drop(&mut self) {
+        if !self.complete {
+            *self.watch.unfinished.borrow_mut() =
+                Some(std::mem::replace(&mut self.inner, Payload::None));
+        }
+    }
+}
+
+/// `res` with `error`'s status and JSON body, keeping its other headers (CORS among them).
+fn replace_error(res: ServiceResponse<BoxBody>, error: &ApiError) -> ServiceResponse<BoxBody> {
+    let (req, response) = res.into_parts();
+    let (mut head, _) = response.into_parts();
+    *head.status_mut() = error.status();
+    let headers = head.headers_mut();
+    headers.remove(header::CONTENT_LENGTH);
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    let response = head.set_body(BoxBody::new(error.body().to_string()));
+    ServiceResponse::new(req, response)
 }
 
 /// Gives every error response the JSON body `{"error": "..."}`, keeping its status and headers.
@@ -344,6 +505,15 @@ fn json_error_body(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
     let status = res.status();
     if status.as_u16() < 400 || is_json(res.headers()) {
         return res;
+    }
+    // A body actix-web's own extractors failed to read: its text is Rust debug output.
+    if let Some(refusal) = res
+        .response()
+        .error()
+        .and_then(payload_error)
+        .map(body_read_refusal)
+    {
+        return replace_error(res, &refusal);
     }
     let (req, response) = res.into_parts();
     let (mut head, body) = response.into_parts();

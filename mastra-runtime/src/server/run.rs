@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 use super::assemble::build_app;
 use crate::{
     background::BackgroundTasks,
-    config::ConfigError,
+    config::{limits::LISTEN_BACKLOG, ConfigError},
     disconnect,
     mastra::{Mastra, MastraError},
 };
@@ -55,22 +55,29 @@ impl Mastra {
     }
 
     /// Binds the configured host and port and starts serving in the background.
+    ///
+    /// The listen backlog is [`LISTEN_BACKLOG`](crate::server::limits::LISTEN_BACKLOG): connections past the
+    /// [connection cap](crate::ServerConfig::max_connections) wait there, in the order they
+    /// came, until a slot frees.
     pub fn start(&self) -> Result<RunningServer, MastraError> {
         let host = self.config().resolved_host();
         let port = self.config().resolved_port()?;
-        let listener = std::net::TcpListener::bind((host.as_str(), port)).map_err(|source| {
-            MastraError::Bind {
-                addr: format!("{host}:{port}"),
-                source,
-            }
-        })?;
+        let bind_error = |source| MastraError::Bind {
+            addr: format!("{host}:{port}"),
+            source,
+        };
+        let listener = std::net::TcpListener::bind((host.as_str(), port)).map_err(bind_error)?;
+        set_backlog(&listener, LISTEN_BACKLOG).map_err(bind_error)?;
         self.start_on(listener)
     }
 
-    /// Starts serving on an already bound listener (tests bind `127.0.0.1:0`).
+    /// Starts serving on an already bound listener (tests bind `127.0.0.1:0`); its backlog is
+    /// left as the caller made it.
     pub fn start_on(&self, listener: std::net::TcpListener) -> Result<RunningServer, MastraError> {
         let addr = listener.local_addr()?;
         let config = self.config();
+        let workers = config.resolved_workers();
+        let max_connections = config.resolved_max_connections();
         let app_mastra = self.clone();
         // Background work runs here, on the runtime that serves, not on a worker's.
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
@@ -79,20 +86,22 @@ impl Mastra {
         let signalled = Arc::new(OnceLock::new());
         let force = CancellationToken::new();
         let handle_slot = Arc::new(OnceLock::new());
-        let mut server = HttpServer::new(move || build_app(app_mastra.clone()))
+        let server = HttpServer::new(move || build_app(app_mastra.clone()))
             .on_connect(disconnect::on_connect)
             // actix-web counts its drain in whole seconds: round up, so requests get at least the
             // configured time. Background work is drained after it, to the same deadline.
             .shutdown_timeout(config.drain_timeout.as_secs_f64().ceil().max(1.0) as u64)
             .client_request_timeout(config.client_request_timeout)
+            .workers(workers)
+            // Past the cap a worker stops taking connections and they wait in the backlog, so
+            // a flood of clients cannot run the process out of file descriptors (`EMFILE`);
+            // the body read timeout frees the slots slow bodies hold.
+            .max_connections(max_connections)
             .shutdown_signal(stop_signal(
                 Arc::clone(&signalled),
                 force.clone(),
                 Arc::clone(&handle_slot),
             ));
-        if let Some(workers) = config.workers {
-            server = server.workers(workers);
-        }
         let server = server
             .listen(listener)
             .map_err(|source| MastraError::Bind {
@@ -107,6 +116,14 @@ impl Mastra {
             target: "mastra::server",
             "Mastra server listening on http://{addr} ({} routes)",
             self.routes().len()
+        );
+        tracing::debug!(
+            target: "mastra::server",
+            workers,
+            max_connections_per_worker = max_connections,
+            body_read_timeout_ms = config.body_limits.read_timeout.as_millis() as u64,
+            body_min_rate = config.body_limits.min_rate,
+            "connection and body limits"
         );
         Ok(RunningServer {
             addr,
@@ -183,6 +200,26 @@ impl RunningServer {
     pub fn handle(&self) -> ServerHandle {
         self.handle.clone()
     }
+}
+
+/// Sets the backlog of an already listening socket (listening again only changes it).
+#[cfg(unix)]
+fn set_backlog(listener: &std::net::TcpListener, backlog: i32) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: `listen` only reads its arguments; the descriptor belongs to `listener`, which is
+    // borrowed, so it is open for the whole call.
+    #[allow(unsafe_code)]
+    let status = unsafe { libc::listen(listener.as_raw_fd(), backlog) };
+    if status == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+#[cfg(not(unix))]
+fn set_backlog(_listener: &std::net::TcpListener, _backlog: i32) -> std::io::Result<()> {
+    Ok(())
 }
 
 fn log_abandoned(background: &BackgroundTasks) {
