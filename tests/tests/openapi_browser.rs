@@ -1,7 +1,9 @@
 //! Swagger UI in a real browser: Debian's headless Chromium, driven over the DevTools protocol,
 //! against the running quickstart. It must list every operation of the document, make no
 //! request to any host but 127.0.0.1, and "Try it out" -> "Execute" on `GET /items/{itemId}` must
-//! show a 200. A screenshot is saved to `tests/artifacts/swagger-ui.png`.
+//! show a 200, all under the page's Content-Security-Policy with no violation reported (and an
+//! inline script injected at the end must be refused, so the policy is known to be enforced). A
+//! screenshot is saved to `tests/artifacts/swagger-ui.png`.
 //!
 //! `tests/run.sh` installs Chromium (`apt-get install chromium`) when it is missing.
 
@@ -16,7 +18,13 @@ use std::{
 
 use chromiumoxide::{
     browser::{Browser, BrowserConfig},
-    cdp::browser_protocol::network::{EnableParams, EventRequestWillBeSent},
+    cdp::{
+        browser_protocol::{
+            log::EventEntryAdded,
+            network::{EnableParams, EventRequestWillBeSent},
+        },
+        js_protocol::runtime::EventConsoleApiCalled,
+    },
     page::ScreenshotParams,
     Page,
 };
@@ -94,6 +102,147 @@ impl Chromium {
         let _ = self.browser.wait().await;
         self.handler.abort();
         let _ = std::fs::remove_dir_all(&self.profile);
+    }
+}
+
+/// Runs in every document before its own scripts: records each Content-Security-Policy
+/// violation the page reports, with the directive and what was blocked.
+const CSP_RECORDER: &str = "window.__cspViolations = []; \
+    document.addEventListener('securitypolicyviolation', e => window.__cspViolations.push(\
+      e.effectiveDirective + ' blocked ' + (e.blockedURI || 'inline') + ' in ' + \
+      (e.sourceFile || e.documentURI) + ':' + e.lineNumber));";
+
+/// What the browser's console said, and the page's own record of policy violations.
+struct CspWatch {
+    console: Arc<Mutex<Vec<String>>>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl CspWatch {
+    /// Starts recording `page`'s console (log entries and console calls) and its policy
+    /// violations; call before loading anything.
+    async fn start(page: &Page) -> CspWatch {
+        page.evaluate_on_new_document(CSP_RECORDER)
+            .await
+            .expect("install the violation recorder");
+        page.enable_log().await.expect("log events");
+        let console: Arc<Mutex<Vec<String>>> = Arc::default();
+        let mut entries = page
+            .event_listener::<EventEntryAdded>()
+            .await
+            .expect("log entries");
+        let mut calls = page
+            .event_listener::<EventConsoleApiCalled>()
+            .await
+            .expect("console calls");
+        let seen = Arc::clone(&console);
+        let log_task = tokio::spawn(async move {
+            while let Some(event) = entries.next().await {
+                let entry = &event.entry;
+                seen.lock().unwrap().push(format!(
+                    "{:?} {:?}: {} ({})",
+                    entry.source,
+                    entry.level,
+                    entry.text,
+                    entry.url.as_deref().unwrap_or("")
+                ));
+            }
+        });
+        let seen = Arc::clone(&console);
+        let call_task = tokio::spawn(async move {
+            while let Some(event) = calls.next().await {
+                let args: Vec<String> = event
+                    .args
+                    .iter()
+                    .map(|arg| {
+                        arg.value.as_ref().map_or_else(
+                            || arg.description.clone().unwrap_or_default(),
+                            |v| v.to_string(),
+                        )
+                    })
+                    .collect();
+                seen.lock().unwrap().push(format!(
+                    "console.{:?}: {}",
+                    event.r#type,
+                    args.join(" ")
+                ));
+            }
+        });
+        CspWatch {
+            console,
+            tasks: vec![log_task, call_task],
+        }
+    }
+
+    /// The violations the page recorded.
+    async fn violations(page: &Page) -> Vec<String> {
+        page.evaluate("window.__cspViolations")
+            .await
+            .expect("read the violations")
+            .into_value()
+            .expect("a list of strings")
+    }
+
+    /// Asserts that neither the page nor the console reported a policy violation.
+    async fn assert_no_violation(&self, page: &Page) {
+        let violations = Self::violations(page).await;
+        let console = self.console.lock().unwrap().clone();
+        let reported: Vec<&String> = console
+            .iter()
+            .filter(|line| line.contains("Content Security Policy") || line.contains("Refused to"))
+            .collect();
+        assert!(
+            violations.is_empty() && reported.is_empty(),
+            "the page broke its Content-Security-Policy: {violations:#?}\nconsole: {console:#?}"
+        );
+    }
+
+    /// Injects an inline script and asserts the policy refused it: the check above is only
+    /// worth something while a policy is enforced.
+    async fn assert_inline_scripts_are_refused(&self, page: &Page) {
+        let before = Self::violations(page).await.len();
+        let ran: bool = page
+            .evaluate(
+                "(() => { window.__inlineRan = false; const s = document.createElement('script'); \
+                   s.textContent = 'window.__inlineRan = true'; document.head.appendChild(s); \
+                   return window.__inlineRan; })()",
+            )
+            .await
+            .expect("inject an inline script")
+            .into_value()
+            .expect("a boolean");
+        assert!(
+            !ran,
+            "an injected inline script ran: no Content-Security-Policy is enforced"
+        );
+        wait_until(
+            page,
+            &format!("window.__cspViolations.length > {before}"),
+            "the refused inline script to be reported",
+        )
+        .await;
+        // The console reports it too, so its silence earlier was not a deaf listener.
+        let deadline = tokio::time::Instant::now() + STEP_TIMEOUT;
+        while !self
+            .console
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|line| line.contains("Content Security Policy"))
+        {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the console never reported the refused inline script: {:#?}",
+                self.console.lock().unwrap()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    fn stop(self) {
+        for task in self.tasks {
+            task.abort();
+        }
     }
 }
 
@@ -210,6 +359,7 @@ async fn swagger_ui_lists_every_operation_stays_on_loopback_and_try_it_out_gets_
             seen.lock().unwrap().push(event.request.url.clone());
         }
     });
+    let csp = CspWatch::start(&page).await;
 
     open_swagger_ui(&page, &server).await;
     wait_until(
@@ -259,6 +409,7 @@ async fn swagger_ui_lists_every_operation_stays_on_loopback_and_try_it_out_gets_
     execute(&page, op, 200).await;
     let body = live_response_body(&page, op).await;
     assert!(body.contains("Sample Item"), "response body shown: {body}");
+    csp.assert_no_violation(&page).await;
 
     let shot = screenshot(&page, "swagger-ui.png").await;
     assert!(std::fs::metadata(&shot)
@@ -284,6 +435,8 @@ async fn swagger_ui_lists_every_operation_stays_on_loopback_and_try_it_out_gets_
         assert!(local, "the page requested {url}, which is not on 127.0.0.1");
     }
 
+    csp.assert_inline_scripts_are_refused(&page).await;
+    csp.stop();
     recorder.abort();
     browser.close().await;
 }
@@ -354,6 +507,7 @@ async fn swagger_ui_authorize_sends_the_bearer_token_to_protected_routes() {
 
     let browser = Chromium::launch("swagger-auth").await;
     let page = browser.new_tab().await;
+    let csp = CspWatch::start(&page).await;
     open_swagger_ui(&page, &server).await;
     wait_until(
         &page,
@@ -394,6 +548,8 @@ async fn swagger_ui_authorize_sends_the_bearer_token_to_protected_routes() {
     try_it_out(&page, &op, 200).await;
     let body = live_response_body(&page, &op).await;
     assert!(body.contains("swagger-user"), "response body shown: {body}");
+    csp.assert_no_violation(&page).await;
+    csp.stop();
 
     screenshot(&page, "swagger-ui-authorized.png").await;
 

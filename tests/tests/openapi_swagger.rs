@@ -101,3 +101,88 @@ async fn an_unknown_swagger_ui_file_is_a_json_404() {
         .await
         .assert_error(404, "Not Found");
 }
+
+/// The directives of a `Content-Security-Policy` header, by name.
+fn directives(policy: &str) -> std::collections::BTreeMap<String, Vec<String>> {
+    policy
+        .split(';')
+        .filter_map(|directive| {
+            let mut words = directive.split_whitespace().map(str::to_owned);
+            Some((words.next()?, words.collect()))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn docs_responses_forbid_sniffing_framing_and_anything_but_their_own_files() {
+    let server = TestServer::start(quickstart()).await;
+    let etag = server
+        .get("/api/openapi.json")
+        .await
+        .header("etag")
+        .expect("an ETag")
+        .to_owned();
+    let not_modified = server
+        .get_with_header("/api/openapi.json", "if-none-match", &etag)
+        .await;
+    assert_eq!(not_modified.status, 304);
+    let mut replies = vec![("/api/openapi.json (304)".to_owned(), not_modified)];
+    for path in [
+        "/swagger-ui",
+        "/swagger-ui/",
+        "/swagger-ui/swagger-initializer.js",
+        "/swagger-ui/swagger-ui-bundle.js",
+        "/swagger-ui/swagger-ui.css",
+        "/swagger-ui/index.css",
+        "/swagger-ui/favicon-32x32.png",
+        "/swagger-ui/nope.js",
+        "/api/openapi.json",
+    ] {
+        replies.push((path.to_owned(), server.get(path).await));
+    }
+    for (path, reply) in &replies {
+        assert_eq!(
+            reply.header("x-content-type-options"),
+            Some("nosniff"),
+            "{path}"
+        );
+        assert_eq!(reply.header("x-frame-options"), Some("DENY"), "{path}");
+        let policy = directives(reply.header("content-security-policy").unwrap_or_default());
+        assert_eq!(
+            policy.get("frame-ancestors").map(Vec::as_slice),
+            Some(&["'none'".to_owned()][..]),
+            "{path}: {policy:?}"
+        );
+        assert_eq!(
+            policy.get("default-src").map(Vec::as_slice),
+            Some(&["'none'".to_owned()][..]),
+            "{path}: {policy:?}"
+        );
+        // Nothing may run or load from anywhere but this server: no inline code, no eval.
+        for (directive, sources) in &policy {
+            for source in sources {
+                assert!(
+                    ["'none'", "'self'", "data:"].contains(&source.as_str()),
+                    "{path}: {directive} allows {source}"
+                );
+            }
+        }
+    }
+
+    // The page itself has no inline script or style for the policy to refuse.
+    let page = &replies[1].1.text;
+    assert!(!page.contains("<style"), "{page}");
+    for script in page.split("<script").skip(1) {
+        let tag = &script[..script.find('>').expect("a whole tag")];
+        assert!(
+            tag.contains("src=\"/swagger-ui/"),
+            "an inline script: {script}"
+        );
+        assert!(
+            script[tag.len() + 1..]
+                .trim_start()
+                .starts_with("</script>"),
+            "a script with inline code: {script}"
+        );
+    }
+}

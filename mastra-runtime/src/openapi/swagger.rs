@@ -4,6 +4,10 @@
 //! `utoipa-swagger-ui` crate, which embeds them (feature `vendored`: nothing is downloaded at
 //! build time and no third-party file lives in this repository). The page and the script that
 //! starts Swagger UI are ours, so the title is configurable and nothing refers to another host.
+//!
+//! The page has no inline script or style (the distribution's `index.css` and our initializer
+//! are files), so it runs under [`SWAGGER_UI_CSP`], which allows nothing but this server's own
+//! files.
 
 use std::{borrow::Cow, sync::Arc};
 
@@ -18,6 +22,17 @@ pub const SWAGGER_UI_PATH: &str = "/swagger-ui";
 
 /// Name of the script that starts Swagger UI; ours, not the distribution's.
 pub const INITIALIZER: &str = "swagger-initializer.js";
+
+/// The Content-Security-Policy of the Swagger UI page and its files: scripts, styles, fonts
+/// and requests only from this server (no inline code, no `eval`), images also as `data:` URLs
+/// (Swagger UI's icons), no plugins, no `<base>`, no form posts, and never inside a frame.
+pub const SWAGGER_UI_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+     img-src 'self' data:; font-src 'self'; connect-src 'self'; base-uri 'none'; \
+     form-action 'none'; frame-ancestors 'none'";
+
+/// The Content-Security-Policy of the OpenAPI document: a JSON file loads and runs nothing,
+/// and is never framed.
+pub const DOCUMENT_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
 
 /// One file of the UI.
 #[derive(Debug, Clone)]
@@ -66,8 +81,8 @@ impl SwaggerUi {
   <meta name="viewport" content="width=device-width, initial-scale=1" />
   <title>{title}</title>
   <link rel="stylesheet" href="{base}/swagger-ui.css" />
+  <link rel="stylesheet" href="{base}/index.css" />
   <link rel="icon" type="image/png" href="{base}/favicon-32x32.png" sizes="32x32" />
-  <style>body {{ margin: 0; background: #fafafa; }}</style>
 </head>
 <body>
   <div id="swagger-ui"></div>
@@ -153,6 +168,7 @@ mod tests {
     fn the_page_loads_only_files_under_the_ui_path() {
         let ui = SwaggerUi::new("API", "/api/openapi.json");
         let page = std::str::from_utf8(ui.page()).unwrap();
+        assert!(!page.contains("<style"), "inline style: {page}");
         for src in page
             .split(['"'])
             .filter(|s| s.ends_with(".js") || s.ends_with(".css"))

@@ -3,11 +3,15 @@
 //! document). Which of them exist is decided by [`ServerConfig`]'s docs switches; they require a
 //! token only when [`ServerConfig::protect_docs`] says so and auth is configured, except the
 //! UI's files, which are the same public Swagger UI distribution for everyone.
+//!
+//! Every answer of these routes (the 304 and the 404 of an unknown file included) carries
+//! `X-Content-Type-Options: nosniff`, `X-Frame-Options: DENY` and a Content-Security-Policy
+//! ([`SWAGGER_UI_CSP`], [`DOCUMENT_CSP`]) that also forbids framing.
 
 use std::sync::Arc;
 
 use actix_web::{
-    http::header::{self, EntityTag, Header, HeaderValue, IfNoneMatch},
+    http::header::{self, EntityTag, Header, HeaderName, HeaderValue, IfNoneMatch},
     HttpRequest, HttpResponse, ResponseError,
 };
 
@@ -16,7 +20,7 @@ use crate::{
     extract::Path,
     mastra::Mastra,
     openapi::{
-        swagger::{SwaggerUi, SWAGGER_UI_PATH},
+        swagger::{SwaggerUi, DOCUMENT_CSP, SWAGGER_UI_CSP, SWAGGER_UI_PATH},
         OperationFragment, ResponseFragment,
     },
     route::{ApiRoute, RouteOrigin},
@@ -28,6 +32,22 @@ const TAG: &str = "System";
 
 /// `Cache-Control` of Swagger UI's files: they change only with the crate's version.
 const ASSET_CACHE_CONTROL: &str = "public, max-age=3600";
+
+/// `res` with the docs' protective headers: no content sniffing, no framing, and `policy` as
+/// its Content-Security-Policy.
+fn protected(mut res: HttpResponse, policy: &'static str) -> HttpResponse {
+    let headers = res.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        HeaderName::from_static("content-security-policy"),
+        HeaderValue::from_static(policy),
+    );
+    res
+}
 
 /// Whether `If-None-Match` names the current `etag` (weak comparison, RFC 9110 13.1.2).
 fn not_modified(req: &HttpRequest, etag: &EntityTag) -> bool {
@@ -41,7 +61,11 @@ fn not_modified(req: &HttpRequest, etag: &EntityTag) -> bool {
 /// Borrows the application rather than taking the `Mastra` extractor: this is the most
 /// requested built-in and a copy of bytes, so it skips the extractor's clone.
 async fn openapi_json(req: HttpRequest) -> HttpResponse {
-    let mastra = match Mastra::serving(&req) {
+    protected(document_response(&req), DOCUMENT_CSP)
+}
+
+fn document_response(req: &HttpRequest) -> HttpResponse {
+    let mastra = match Mastra::serving(req) {
         Ok(mastra) => mastra,
         Err(error) => return error.error_response(),
     };
@@ -49,7 +73,7 @@ async fn openapi_json(req: HttpRequest) -> HttpResponse {
     let etag = document.etag_header().clone();
     if req.headers().contains_key(header::IF_NONE_MATCH)
         && not_modified(
-            &req,
+            req,
             &EntityTag::new_strong(document.etag().trim_matches('"').to_owned()),
         )
     {
@@ -68,20 +92,22 @@ async fn openapi_json(req: HttpRequest) -> HttpResponse {
 }
 
 fn page(ui: &SwaggerUi) -> HttpResponse {
-    HttpResponse::Ok()
+    let res = HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "no-cache"))
-        .body(ui.page().clone())
+        .body(ui.page().clone());
+    protected(res, SWAGGER_UI_CSP)
 }
 
 fn asset(ui: &SwaggerUi, file: &str) -> HttpResponse {
-    match ui.asset(file) {
+    let res = match ui.asset(file) {
         Some(asset) => HttpResponse::Ok()
             .content_type(asset.content_type)
             .insert_header((header::CACHE_CONTROL, ASSET_CACHE_CONTROL))
             .body(asset.bytes),
         None => ApiError::not_found("Not Found").error_response(),
-    }
+    };
+    protected(res, SWAGGER_UI_CSP)
 }
 
 /// The routes `config` turns on.
