@@ -22,8 +22,8 @@ use crate::{
     describe::{DescribeInput, DescribeOutput, Inference},
     error::ApiError,
     schema::{
-        check_text_depth, invalid_body, serde_issue, short_message, RequestValidator, TooDeep,
-        MAX_JSON_DEPTH,
+        check_text_depth, check_text_items, invalid_body, serde_issue, short_message,
+        RequestValidator, TooDeep, TooManyItems, MAX_JSON_DEPTH, MAX_JSON_ITEMS,
     },
 };
 
@@ -157,14 +157,22 @@ fn too_deep(error: TooDeep) -> ApiError {
         .with_field("limit", serde_json::Value::from(error.limit))
 }
 
+/// 400 naming the item limit: `{"error": "JSON with more than 100000 items (...)", "limit":
+/// 100000}`.
+fn too_many_items(error: TooManyItems) -> ApiError {
+    ApiError::bad_request(error.to_string())
+        .with_field("limit", serde_json::Value::from(error.limit))
+}
+
 /// Parses a JSON body, checks it against the route's schema when there is one, and
-/// deserializes it. Its nesting is measured on the text first, so a body too deep is refused
-/// before any value is built.
+/// deserializes it. Its nesting and its number of items are measured on the text first, so a
+/// body too deep or too large to hold in memory is refused before any value is built.
 fn decode<T: DeserializeOwned>(
     body: &[u8],
     validator: Option<&RequestValidator>,
 ) -> Result<T, actix_web::Error> {
     check_text_depth(body, MAX_JSON_DEPTH).map_err(too_deep)?;
+    check_text_items(body, MAX_JSON_ITEMS).map_err(too_many_items)?;
     let Some(validator) = validator else {
         return serde_json::from_slice(body).map_err(|e| json_error(&e).into());
     };

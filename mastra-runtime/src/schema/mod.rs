@@ -12,6 +12,7 @@ mod bounded;
 mod compat;
 mod depth;
 pub mod generator;
+mod items;
 mod refs;
 mod request;
 mod typed;
@@ -25,6 +26,7 @@ pub(crate) use bounded::{short_message, CheckedSchema};
 pub use bounded::{MAX_EXCERPT_BYTES, MAX_ISSUES, MAX_MESSAGE_BYTES, SMALL_VALUE_NODES};
 pub use depth::{check_depth, check_text_depth, nesting_depth, TooDeep, MAX_JSON_DEPTH};
 pub use generator::{document_generator, schema_fn, standalone, SchemaFn};
+pub use items::{check_text_items, TooManyItems, MAX_JSON_ITEMS};
 pub use request::{is_json, Part, RequestSchemas, RequestValidator};
 
 use schemars::{JsonSchema, Schema};
