@@ -470,3 +470,236 @@ async fn a_cors_preflight_is_answered_and_a_refused_one_is_json() {
     assert_eq!(reply.status, 200);
     assert_eq!(reply.header("access-control-allow-origin"), Some("*"));
 }
+
+/// What a body read that fails may never show: Rust's debug formatting of errors.
+const DEBUG_TEXT: [&str; 5] = ["Some(", "None", "Custom {", "kind:", "Error {"];
+
+/// A gzip member header with no compressed data after it.
+const GZIP_HEADER_ONLY: &[u8] = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff";
+
+#[tokio::test]
+async fn bodies_that_cannot_be_read_get_plain_words_never_rust_debug_text() {
+    let server =
+        TestServer::start(
+            quickstart::app()
+                .storage(SqliteStorage::in_memory())
+                .server(test_config())
+                .route(
+                    // A handler on actix-web's own body extractor: its errors are answered by the
+                    // app-wide layer, not by `Json`.
+                    mastra_runtime::ApiRoute::post("/raw").handler(
+                        |body: mastra_runtime::actix_web::web::Bytes| async move {
+                            body.len().to_string()
+                        },
+                    ),
+                ),
+        )
+        .await;
+    let garbage_gzip = [GZIP_HEADER_ONLY, b"\xff\xff\xff\xff"].concat();
+    let mut replies = Vec::new();
+    for target in [
+        "/items",
+        "/raw",
+        "/api/agents/my-agent/generate",
+        "/api/workflows/trip-planner/start-async",
+    ] {
+        for (encoding, body) in [
+            ("gzip", GZIP_HEADER_ONLY),
+            ("gzip", &garbage_gzip[..]),
+            ("gzip", b"not gzip at all"),
+            ("deflate", b"not deflate at all"),
+        ] {
+            let reply = exchange(
+                server.base(),
+                &request(
+                    server.base(),
+                    "POST",
+                    target,
+                    &[
+                        "content-type: application/json",
+                        &format!("content-encoding: {encoding}"),
+                    ],
+                    body,
+                ),
+            )
+            .await;
+            replies.push((format!("{target}, {encoding} {:?}", lossy(body)), reply));
+        }
+        // Declared 60 bytes, 24 sent, then the client half-closes.
+        let mut stream = wire::connect(server.base()).await;
+        let head = request(
+            server.base(),
+            "POST",
+            target,
+            &["content-type: application/json", "content-length: 60"],
+            b"",
+        );
+        stream.write_all(&head).await.unwrap();
+        stream
+            .write_all(b"{\"messages\":\"hi\",\"x\":")
+            .await
+            .unwrap();
+        stream.shutdown().await.unwrap();
+        replies.push((
+            format!("{target}, cut short"),
+            wire::read_reply(&mut stream).await,
+        ));
+        // Chunked framing broken mid-body.
+        let reply = exchange(
+            server.base(),
+            &[
+                request(
+                    server.base(),
+                    "POST",
+                    target,
+                    &[
+                        "content-type: application/json",
+                        "transfer-encoding: chunked",
+                    ],
+                    b"",
+                ),
+                b"5\r\n{\"mes\r\nzz\r\n".to_vec(),
+            ]
+            .concat(),
+        )
+        .await;
+        replies.push((format!("{target}, broken chunks"), reply));
+    }
+    for (what, reply) in &replies {
+        reply.assert_not_5xx();
+        let message = reply.assert_json_error(reply.status);
+        for debug in DEBUG_TEXT {
+            assert!(!reply.text().contains(debug), "{what}: {}", reply.text());
+        }
+        assert!(
+            message.starts_with("Failed to read request body: ") || reply.status == 404,
+            "{what}: {message}"
+        );
+    }
+    assert_healthy(&server).await;
+}
+
+fn lossy(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Writes `request` on a new connection and reads everything until the server closes it
+/// (within [`wire::EXCHANGE_TIMEOUT`]); returns what was read without the `date` line, and
+/// whether it closed.
+async fn raw_answer(base: &str, request: &[u8]) -> (String, bool) {
+    use tokio::io::AsyncReadExt;
+    let mut stream = wire::connect(base).await;
+    let _ = stream.write_all(request).await;
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    let deadline = tokio::time::Instant::now() + wire::EXCHANGE_TIMEOUT;
+    let closed = loop {
+        match tokio::time::timeout_at(deadline, stream.read(&mut buf)).await {
+            Err(_) => break false,
+            Ok(Ok(0)) | Ok(Err(_)) => break true,
+            Ok(Ok(n)) => answer.extend_from_slice(&buf[..n]),
+        }
+    };
+    let text = lossy(&answer)
+        .split("\r\n")
+        .filter(|line| !line.starts_with("date: "))
+        .collect::<Vec<_>>()
+        .join("\r\n");
+    (text, closed)
+}
+
+/// actix-http's own answer to a head it refuses before any application code runs: no body, and
+/// the connection closed. It offers no hook to give these a JSON body.
+const PARSER_431: &str =
+    "HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: 0\r\nconnection: close\r\n\r\n";
+/// See [`PARSER_431`].
+const PARSER_400: &str =
+    "HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n";
+/// actix-http's answer to a head not complete within the client request timeout.
+const PARSER_408: &str =
+    "HTTP/1.1 408 Request Timeout\r\ncontent-length: 0\r\nconnection: close\r\n\r\n";
+
+#[tokio::test]
+async fn parser_level_refusals_are_bodiless_and_close_the_connection() {
+    use mastra_runtime::server::limits::{HTTP_PARSER_HEAD_BUFFER, HTTP_PARSER_MAX_HEADERS};
+    let server = quickstart().await;
+    // `host` and 96 more: one field past the parser's bound.
+    let fields: String = (0..HTTP_PARSER_MAX_HEADERS)
+        .map(|i| format!("x-field-{i}: v\r\n"))
+        .collect();
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "97 header fields",
+            format!("GET /health HTTP/1.1\r\nhost: x\r\n{fields}\r\n").into_bytes(),
+            PARSER_431,
+        ),
+        (
+            "a head past 128 KiB",
+            format!(
+                "GET /health HTTP/1.1\r\nhost: x\r\nx-big: {}\r\n\r\n",
+                "a".repeat(HTTP_PARSER_HEAD_BUFFER)
+            )
+            .into_bytes(),
+            PARSER_431,
+        ),
+        (
+            "a raw byte that is not ASCII in the request line",
+            b"GET /items/\xff HTTP/1.1\r\nhost: x\r\n\r\n".to_vec(),
+            PARSER_400,
+        ),
+        (
+            "a control byte in a header value",
+            b"GET /health HTTP/1.1\r\nhost: x\r\nx-a: \x01\r\n\r\n".to_vec(),
+            PARSER_400,
+        ),
+        (
+            "a Content-Length that is not a number",
+            b"POST /items HTTP/1.1\r\nhost: x\r\ncontent-length: abc\r\n\r\n".to_vec(),
+            PARSER_400,
+        ),
+        (
+            "Content-Length and Transfer-Encoding together",
+            b"POST /items HTTP/1.1\r\nhost: x\r\ncontent-length: 2\r\ntransfer-encoding: chunked\r\n\r\n{}"
+                .to_vec(),
+            PARSER_400,
+        ),
+        (
+            "a Transfer-Encoding that does not end in chunked",
+            b"POST /items HTTP/1.1\r\nhost: x\r\ntransfer-encoding: gzip\r\n\r\n".to_vec(),
+            PARSER_400,
+        ),
+    ];
+    for (what, request, expected) in cases {
+        let (answer, closed) = raw_answer(server.base(), &request).await;
+        assert_eq!(answer, expected, "{what}");
+        assert!(closed, "{what}: the connection stayed open");
+    }
+    // 96 fields in all is still the application's, and answered.
+    let fits: String = (1..HTTP_PARSER_MAX_HEADERS)
+        .map(|i| format!("x-field-{i}: v\r\n"))
+        .collect();
+    let reply = exchange(
+        server.base(),
+        format!("GET /health HTTP/1.1\r\nhost: x\r\n{fits}\r\n").as_bytes(),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+
+    // A head still incomplete after the client request timeout.
+    let slow =
+        quickstart_with(test_config().client_request_timeout(std::time::Duration::from_secs(1)))
+            .await;
+    let (answer, closed) = raw_answer(slow.base(), b"GET /health HTTP/1.1\r\nhost: x\r\n").await;
+    assert_eq!(answer, PARSER_408);
+    assert!(closed, "the slow head's connection stayed open");
+    assert_healthy(&server).await;
+}
+
+async fn quickstart_with(config: ServerConfig) -> TestServer {
+    TestServer::start(
+        quickstart::app()
+            .storage(SqliteStorage::in_memory())
+            .server(config),
+    )
+    .await
+}
