@@ -11,6 +11,7 @@
 mod bounded;
 mod compat;
 mod depth;
+mod finite;
 pub mod generator;
 mod items;
 mod refs;

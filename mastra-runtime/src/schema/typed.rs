@@ -25,7 +25,8 @@ pub(crate) enum CallError<E> {
     Input(Vec<Issue>),
     /// The function ran and failed.
     Failed(E),
-    /// The function's output could not be serialized as JSON.
+    /// The function's output could not be serialized as JSON (a non-finite number included:
+    /// serde_json would have written it as `null`).
     Output(serde_json::Error),
 }
 
@@ -56,7 +57,7 @@ where
             let typed: I = serde_json::from_value(input)
                 .map_err(|error| CallError::Input(vec![serde_issue(&error)]))?;
             let output = f(typed, ctx).await.map_err(CallError::Failed)?;
-            serde_json::to_value(output).map_err(CallError::Output)
+            super::finite::to_value(&output).map_err(CallError::Output)
         })
     })
 }
