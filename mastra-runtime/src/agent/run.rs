@@ -246,9 +246,17 @@ async fn run_steps(plan: &RunPlan, rec: &Recorder) -> Result<AgentResult, Stop> 
         let text_id = format!("{message_id}-text");
         let mut text = String::new();
         let mut calls: Vec<ToolCall> = Vec::new();
+        // Per call, why it was refused before running (its arguments nested too deeply).
+        let mut refusals: Vec<Option<String>> = Vec::new();
         let mut finish: Option<(FinishReason, Usage)> = None;
         while let Some(event) = unless_aborted(abort, stream.next()).await? {
-            match event.map_err(AgentError::Model)? {
+            let event = match event.map_err(AgentError::Model)? {
+                // The wire providers check depth as they parse; a model of the application's
+                // own may hand over arguments of any depth, which memory could not read back.
+                ModelEvent::ToolCall(call) => call.into_event(),
+                other => other,
+            };
+            match event {
                 ModelEvent::TextDelta(delta) => {
                     if text.is_empty() {
                         rec.emit(ChunkType::TextStart, json!({ "id": text_id }));
@@ -265,6 +273,22 @@ async fn run_steps(plan: &RunPlan, rec: &Recorder) -> Result<AgentResult, Stop> 
                         json!({ "toolCallId": call.id, "toolName": call.name, "args": call.args }),
                     ));
                     calls.push(call);
+                    refusals.push(None);
+                }
+                ModelEvent::InvalidToolCall { call, error } => {
+                    tracing::warn!(
+                        agent = agent.id(),
+                        run_id = rec.run_id(),
+                        tool = %call.name,
+                        %error,
+                        "tool call refused"
+                    );
+                    call_chunks.push(rec.emit(
+                        ChunkType::ToolCall,
+                        json!({ "toolCallId": call.id, "toolName": call.name, "args": call.args }),
+                    ));
+                    calls.push(call);
+                    refusals.push(Some(error));
                 }
                 ModelEvent::Finish { reason, usage } => finish = Some((reason, usage)),
             }
@@ -285,8 +309,11 @@ async fn run_steps(plan: &RunPlan, rec: &Recorder) -> Result<AgentResult, Stop> 
         finish_reason = reason;
 
         let mut outcomes = Vec::with_capacity(calls.len());
-        for call in &calls {
-            let outcome = unless_aborted(abort, run_tool(plan, call)).await?;
+        for (call, refusal) in calls.iter().zip(refusals) {
+            let outcome = match refusal {
+                Some(error) => refused_call(call, error),
+                None => unless_aborted(abort, run_tool(plan, call)).await?,
+            };
             result_chunks.push(rec.emit(
                 ChunkType::ToolResult,
                 json!({
@@ -371,6 +398,16 @@ async fn run_steps(plan: &RunPlan, rec: &Recorder) -> Result<AgentResult, Stop> 
     })
 }
 
+/// The error result of a call refused before running, as for a tool that fails.
+fn refused_call(call: &ToolCall, error: String) -> ToolOutcome {
+    ToolOutcome {
+        call_id: call.id.clone(),
+        name: call.name.clone(),
+        result: json!({ "error": error }),
+        is_error: true,
+    }
+}
+
 /// Runs one tool call; unknown tools, invalid input and tool failures become error results the
 /// model can read and correct.
 async fn run_tool(plan: &RunPlan, call: &ToolCall) -> ToolOutcome {
@@ -397,6 +434,9 @@ async fn run_tool(plan: &RunPlan, call: &ToolCall) -> ToolOutcome {
         ),
         Err(ToolFailure::Failed { error, .. }) => {
             outcome(json!({ "error": error.to_string() }), true)
+        }
+        Err(failure @ ToolFailure::InputTooDeep { .. }) => {
+            outcome(json!({ "error": failure.to_string() }), true)
         }
     }
 }

@@ -61,9 +61,7 @@ impl Anthropic {
                     if !text.is_empty() {
                         blocks.push(json!({ "type": "text", "text": text }));
                     }
-                    blocks.extend(tool_calls.iter().map(|c| {
-                        json!({ "type": "tool_use", "id": c.id, "name": c.name, "input": c.args })
-                    }));
+                    blocks.extend(tool_calls.iter().map(tool_use));
                     ("assistant", blocks)
                 }
                 ModelMessage::Tool(results) => (
@@ -117,6 +115,17 @@ impl Anthropic {
         }
         body
     }
+}
+
+/// A tool call as a `tool_use` block. The API takes only an object as `input`: a call refused
+/// for its arguments keeps them as text, and is replayed with none (its result says why).
+fn tool_use(call: &ToolCall) -> Value {
+    let input = if call.args.is_object() {
+        call.args.clone()
+    } else {
+        json!({})
+    };
+    json!({ "type": "tool_use", "id": call.id, "name": call.name, "input": input })
 }
 
 #[derive(Deserialize)]
@@ -261,14 +270,9 @@ impl SseDecoder for Decoder {
             },
             WireEvent::ContentBlockStop { index } => match self.tools.remove(&index) {
                 Some(tool) => {
-                    let args = t.tool_args(&tool.json, || {
-                        format!("input of tool_use `{}` is not valid JSON", tool.name)
-                    })?;
-                    vec![ModelEvent::ToolCall(ToolCall {
-                        id: tool.id,
-                        name: tool.name,
-                        args,
-                    })]
+                    let invalid =
+                        |name: &str| format!("input of tool_use `{name}` is not valid JSON");
+                    vec![t.tool_call(tool.id, tool.name, &tool.json, invalid)?]
                 }
                 None => Vec::new(),
             },

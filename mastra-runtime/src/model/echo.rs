@@ -10,6 +10,7 @@ use super::{
     FinishReason, LanguageModel, ModelError, ModelEvent, ModelMessage, ModelRequest, ModelStream,
     ToolCall, Usage,
 };
+use crate::schema::{check_text_depth, MAX_JSON_DEPTH};
 
 /// Pause between two tokens of the offline model: long enough that streaming is visible in a
 /// terminal, short enough that tests stay fast.
@@ -76,7 +77,7 @@ impl EchoModel {
         let output_tokens = events.len() as u64 + u64::from(call.is_some());
         let reason = match call {
             Some(call) => {
-                events.push(ModelEvent::ToolCall(call));
+                events.push(call);
                 FinishReason::ToolCalls
             }
             None => FinishReason::Stop,
@@ -116,8 +117,10 @@ fn count_words(message: &ModelMessage) -> u64 {
     }
 }
 
-/// `@tool {"json": "input"}` in a user message, for a tool on offer.
-fn tool_request(text: &str, request: &ModelRequest) -> Option<ToolCall> {
+/// `@tool {"json": "input"}` in a user message, for a tool on offer: the call, refused when
+/// the JSON is nested deeper than [`MAX_JSON_DEPTH`] (checked on the text, which may be deeper
+/// than the parser reads).
+fn tool_request(text: &str, request: &ModelRequest) -> Option<ModelEvent> {
     let (at, tool) = request.tools.iter().find_map(|tool| {
         let needle = format!("@{}", tool.name);
         text.find(&needle).and_then(|at| {
@@ -129,26 +132,29 @@ fn tool_request(text: &str, request: &ModelRequest) -> Option<ToolCall> {
             boundary.then_some((end, tool))
         })
     })?;
-    let rest = text[at..].trim_start();
-    let args = if rest.starts_with('{') {
-        let mut values = serde_json::Deserializer::from_str(rest).into_iter::<Value>();
-        match values.next() {
-            Some(Ok(value)) => value,
-            _ => json!({}),
-        }
-    } else {
-        json!({})
-    };
     let turn = request
         .messages
         .iter()
         .filter(|m| matches!(m, ModelMessage::User(_)))
         .count();
-    Some(ToolCall {
+    let call = ToolCall {
         id: format!("call_echo_{turn}_{}", tool.name),
         name: tool.name.clone(),
-        args,
-    })
+        args: json!({}),
+    };
+    let rest = text[at..].trim_start();
+    if !rest.starts_with('{') {
+        return Some(ModelEvent::ToolCall(call));
+    }
+    if let Err(error) = check_text_depth(rest.as_bytes(), MAX_JSON_DEPTH) {
+        return Some(call.with_args_text(rest).refused(error));
+    }
+    let mut values = serde_json::Deserializer::from_str(rest).into_iter::<Value>();
+    let args = match values.next() {
+        Some(Ok(value)) => value,
+        _ => json!({}),
+    };
+    Some(ModelEvent::ToolCall(ToolCall { args, ..call }))
 }
 
 #[async_trait::async_trait]
@@ -225,6 +231,22 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn a_mentioned_tool_with_arguments_nested_too_deep_is_refused_as_text() {
+        let deep = format!(r#"{{"a": {}0{}}}"#, "[".repeat(200), "]".repeat(200));
+        let events = EchoModel::new().answer(&request(
+            vec![ModelMessage::User(format!("@add {deep}"))],
+            &["add"],
+        ));
+        match &events[0] {
+            ModelEvent::InvalidToolCall { call, error } => {
+                assert_eq!(call.args, Value::String(deep));
+                assert!(error.contains("64"), "{error}");
+            }
+            other => panic!("expected a refused call, got {other:?}"),
+        }
     }
 
     #[test]

@@ -8,7 +8,8 @@ use futures_util::{Stream, StreamExt};
 use reqwest::{header::HeaderMap, RequestBuilder, Response, StatusCode};
 use serde_json::Value;
 
-use super::{ModelError, ModelEvent, ModelStream};
+use super::{ModelError, ModelEvent, ModelStream, ToolCall};
+use crate::schema::{check_text_depth, MAX_JSON_DEPTH};
 
 /// Turns a provider's SSE events into [`ModelEvent`]s.
 pub(crate) trait SseDecoder: Send + 'static {
@@ -240,17 +241,32 @@ impl Transport {
         }
     }
 
-    /// The arguments of a tool call from the JSON text streamed for them (none means `{}`);
-    /// text that does not parse is malformed, as `invalid` (which the parse error follows) says.
-    pub(crate) fn tool_args(
+    /// The tool call `id`/`name` with the arguments streamed for it as JSON text (none means
+    /// `{}`). Arguments nested deeper than [`MAX_JSON_DEPTH`] are refused before they are
+    /// parsed (an [`ModelEvent::InvalidToolCall`], which the agent answers with a tool error);
+    /// text that does not parse is malformed, as `invalid` says of the tool's name (the parse
+    /// error follows).
+    pub(crate) fn tool_call(
         &self,
+        id: String,
+        name: String,
         json: &str,
-        invalid: impl FnOnce() -> String,
-    ) -> Result<Value, ModelError> {
+        invalid: impl FnOnce(&str) -> String,
+    ) -> Result<ModelEvent, ModelError> {
+        let call = ToolCall {
+            id,
+            name,
+            args: Value::Object(serde_json::Map::new()),
+        };
         if json.trim().is_empty() {
-            return Ok(Value::Object(serde_json::Map::new()));
+            return Ok(ModelEvent::ToolCall(call));
         }
-        serde_json::from_str(json).map_err(|e| self.malformed(format!("{} ({e})", invalid())))
+        if let Err(error) = check_text_depth(json.as_bytes(), MAX_JSON_DEPTH) {
+            return Ok(call.with_args_text(json).refused(error));
+        }
+        let args = serde_json::from_str(json)
+            .map_err(|e| self.malformed(format!("{} ({e})", invalid(&call.name))))?;
+        Ok(ModelEvent::ToolCall(ToolCall { args, ..call }))
     }
 
     /// The response body as Server-Sent Events.

@@ -33,6 +33,8 @@ pub use echo::{EchoModel, ECHO_TOKEN_DELAY};
 pub use http::RetryPolicy;
 pub use openai::OpenAiCompatible;
 
+use crate::schema::{check_depth, TooDeep, MAX_JSON_DEPTH};
+
 /// The offline model's `provider/model` name.
 pub const ECHO_MODEL: &str = "mastra/echo";
 
@@ -64,6 +66,34 @@ pub struct ToolCall {
     pub name: String,
     /// The arguments, parsed from the model's JSON.
     pub args: Value,
+}
+
+impl ToolCall {
+    /// This call as a model event: [`ModelEvent::ToolCall`], or [`ModelEvent::InvalidToolCall`]
+    /// (its arguments kept as JSON text) when they are nested deeper than [`MAX_JSON_DEPTH`].
+    pub fn into_event(self) -> ModelEvent {
+        match check_depth(&self.args, MAX_JSON_DEPTH) {
+            Ok(()) => ModelEvent::ToolCall(self),
+            Err(error) => {
+                let text = self.args.to_string();
+                self.with_args_text(text).refused(error)
+            }
+        }
+    }
+
+    /// The call with its arguments replaced by their JSON text, as a string.
+    pub(crate) fn with_args_text(self, text: impl Into<String>) -> ToolCall {
+        ToolCall {
+            args: Value::String(text.into()),
+            ..self
+        }
+    }
+
+    /// The call refused for arguments nested too deeply.
+    pub(crate) fn refused(self, error: TooDeep) -> ModelEvent {
+        let error = format!("invalid arguments for tool {}: {error}", self.name);
+        ModelEvent::InvalidToolCall { call: self, error }
+    }
 }
 
 /// The result of running one tool call, sent back to the model.
@@ -173,6 +203,16 @@ pub enum ModelEvent {
     TextDelta(String),
     /// A complete tool call (streamed argument fragments already joined and parsed).
     ToolCall(ToolCall),
+    /// A tool call refused before any tool ran, because its arguments are nested deeper than
+    /// [`MAX_JSON_DEPTH`] (they could not be stored and read back): `call.args` holds their
+    /// JSON text as a string. The agent answers it with a tool error, as for a tool that
+    /// fails, and the run goes on.
+    InvalidToolCall {
+        /// The call, its arguments as text.
+        call: ToolCall,
+        /// Why it was refused, naming the limit.
+        error: String,
+    },
     /// The end of the step.
     Finish {
         /// Why it ended.

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use super::{
     http::{SseDecoder, Transport},
     provider::{http_provider, ApiKeyAuth, HttpProvider},
-    FinishReason, ModelError, ModelEvent, ModelMessage, ModelRequest, ToolCall, Usage,
+    FinishReason, ModelError, ModelEvent, ModelMessage, ModelRequest, Usage,
 };
 
 /// OpenAI's API root, used when `OPENAI_BASE_URL` is not set.
@@ -258,19 +258,14 @@ impl Decoder {
             if call.name.is_empty() {
                 return Err(t.malformed(format!("tool call #{index} has no function name")));
             }
-            let args = t.tool_args(&call.arguments, || {
-                format!("arguments of tool call `{}` are not valid JSON", call.name)
-            })?;
             let id = if call.id.is_empty() {
                 format!("call_{index}")
             } else {
                 call.id
             };
-            events.push(ModelEvent::ToolCall(ToolCall {
-                id,
-                name: call.name,
-                args,
-            }));
+            let invalid =
+                |name: &str| format!("arguments of tool call `{name}` are not valid JSON");
+            events.push(t.tool_call(id, call.name, &call.arguments, invalid)?);
         }
         let reason = match self.finish {
             Some(reason) => reason,

@@ -13,7 +13,10 @@ use crate::{
     app::AppHandle,
     model::ToolSpec,
     route::RequestContext,
-    schema::{erase, schema_of, CallError, ErasedFn, Issue, SchemaError, SchemaValidator},
+    schema::{
+        check_depth, erase, schema_of, CallError, ErasedFn, Issue, SchemaError, SchemaValidator,
+        TooDeep, MAX_JSON_DEPTH,
+    },
 };
 
 /// A tool as `GET /api/tools` lists it. The schemas are superjson strings: the JSON text of
@@ -118,7 +121,16 @@ pub enum ToolFailure {
         /// What is wrong.
         issues: Vec<Issue>,
     },
-    /// The tool ran and failed.
+    /// The input is nested deeper than [`MAX_JSON_DEPTH`]; nothing ran.
+    #[error("invalid input for tool {tool}: {error}")]
+    InputTooDeep {
+        /// The tool.
+        tool: String,
+        /// The limit it broke.
+        error: TooDeep,
+    },
+    /// The tool ran and failed (its output included: a non-finite number, or nesting deeper
+    /// than [`MAX_JSON_DEPTH`], which could not be stored and read back).
     #[error("tool {tool} failed: {error}")]
     Failed {
         /// The tool.
@@ -304,14 +316,20 @@ impl Tool {
         self.inner.validator.validate(input)
     }
 
-    /// Validates `input`, then runs the tool.
+    /// Validates `input`, then runs the tool. Input and output nested deeper than
+    /// [`MAX_JSON_DEPTH`] are refused, so what a tool takes and gives can always be stored.
     pub async fn execute(&self, input: Value, ctx: ToolContext) -> Result<Value, ToolFailure> {
+        let tool = || self.inner.id.clone();
+        check_depth(&input, MAX_JSON_DEPTH).map_err(|error| ToolFailure::InputTooDeep {
+            tool: tool(),
+            error,
+        })?;
         let result = match self.validate(&input) {
             Ok(()) => (self.inner.execute)(input, ctx).await,
             Err(issues) => Err(CallError::Input(issues)),
         };
-        result.map_err(|error| {
-            let tool = self.inner.id.clone();
+        let output = result.map_err(|error| {
+            let tool = tool();
             match error {
                 // The schema, or serde after it (a custom `Deserialize`), refused the input.
                 CallError::Input(issues) => ToolFailure::InvalidInput { tool, issues },
@@ -321,6 +339,11 @@ impl Tool {
                     error: ToolError::new(format!("output could not be serialized: {error}")),
                 },
             }
-        })
+        })?;
+        check_depth(&output, MAX_JSON_DEPTH).map_err(|error| ToolFailure::Failed {
+            tool: tool(),
+            error: ToolError::new(format!("output: {error}")),
+        })?;
+        Ok(output)
     }
 }

@@ -55,7 +55,7 @@ pub use step::{Step, StepBuilder, StepError};
 
 pub use crate::memory::WorkflowRunStatus;
 
-use crate::schema::{Issue, SchemaValidator};
+use crate::schema::{check_depth, Issue, SchemaValidator, MAX_JSON_DEPTH};
 use builder::Node;
 pub(crate) use host::WorkflowHost;
 
@@ -123,6 +123,27 @@ impl Workflow {
     /// Checks `input` against the input schema without running anything.
     pub fn validate_input(&self, input: &Value) -> Result<(), Vec<Issue>> {
         self.inner.validator.validate(input)
+    }
+
+    /// Checks what a run would start with, without creating or running anything: the input,
+    /// the state and the request context are nested no deeper than
+    /// [`MAX_JSON_DEPTH`](crate::schema::MAX_JSON_DEPTH) (every snapshot keeps them, and must
+    /// read back), and the input matches the input schema.
+    pub fn check_start(&self, input: &Value, options: &RunOptions) -> Result<(), WorkflowError> {
+        let too_deep = |field, error| WorkflowError::TooDeep {
+            workflow: self.id().to_owned(),
+            field,
+            error,
+        };
+        check_depth(input, MAX_JSON_DEPTH).map_err(|error| too_deep("inputData", error))?;
+        if let Some((field, error)) = options.too_deep() {
+            return Err(too_deep(field, error));
+        }
+        self.validate_input(input)
+            .map_err(|issues| WorkflowError::InvalidInput {
+                workflow: self.id().to_owned(),
+                issues,
+            })
     }
 
     pub(crate) fn validator(&self) -> &SchemaValidator {

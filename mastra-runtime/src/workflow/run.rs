@@ -21,9 +21,9 @@ use super::{
 };
 use crate::{
     error::ApiError,
-    memory::{Storage, StorageError, Timestamp, WorkflowRunStatus},
+    memory::{check_id, InvalidId, Storage, StorageError, Timestamp, WorkflowRunStatus},
     route::RequestContext,
-    schema::Issue,
+    schema::{check_depth, Issue, TooDeep, MAX_JSON_DEPTH},
 };
 
 /// Why a run could not be created, started or read. A step's failure is not one of these: it
@@ -38,6 +38,22 @@ pub enum WorkflowError {
         /// What is wrong.
         issues: Vec<Issue>,
     },
+    /// A value the run would start with (`inputData`, `initialState`, `requestContext`) is
+    /// nested deeper than [`MAX_JSON_DEPTH`], so its snapshots could not be read back; nothing
+    /// ran and nothing was stored.
+    #[error("{field} of workflow {workflow}: {error}")]
+    TooDeep {
+        /// The workflow.
+        workflow: String,
+        /// Which value, in Mastra's spelling.
+        field: &'static str,
+        /// The limit it broke.
+        error: TooDeep,
+    },
+    /// The run's id or owner is empty or longer than
+    /// [`MAX_ID_BYTES`](crate::memory::MAX_ID_BYTES); nothing was stored.
+    #[error(transparent)]
+    InvalidId(#[from] InvalidId),
     /// The run was already started (here, or by another server sharing the store).
     #[error("workflow run {run_id} was already started (status {status})")]
     AlreadyStarted {
@@ -58,6 +74,12 @@ impl From<WorkflowError> for ApiError {
     fn from(error: WorkflowError) -> Self {
         match error {
             WorkflowError::InvalidInput { issues, .. } => crate::schema::invalid_body(issues),
+            WorkflowError::TooDeep { field, error, .. } => {
+                ApiError::bad_request(format!("{field}: {error}"))
+                    .with_field("limit", Value::from(error.limit))
+            }
+            WorkflowError::InvalidId(error) => ApiError::bad_request(error.to_string())
+                .with_field("limit", Value::from(error.limit)),
             WorkflowError::AlreadyStarted { .. } | WorkflowError::NotStarted(_) => {
                 ApiError::conflict(error.to_string())
             }
@@ -117,6 +139,23 @@ impl RunOptions {
         self.initial_state = state;
         self
     }
+
+    /// The first of the state and the request context nested deeper than [`MAX_JSON_DEPTH`]
+    /// (each is kept in every snapshot), named as Mastra spells it.
+    pub(super) fn too_deep(&self) -> Option<(&'static str, TooDeep)> {
+        // The state is an object: one level, then its values.
+        let state = self
+            .initial_state
+            .values()
+            .try_for_each(|value| check_depth(value, MAX_JSON_DEPTH - 1))
+            .map_err(|_| TooDeep {
+                limit: MAX_JSON_DEPTH,
+            });
+        let context = check_depth(&self.request_context.to_json(), MAX_JSON_DEPTH);
+        [("initialState", state), ("requestContext", context)]
+            .into_iter()
+            .find_map(|(field, checked)| checked.err().map(|error| (field, error)))
+    }
 }
 
 struct RunShared {
@@ -155,6 +194,12 @@ impl Run {
         workflow: Workflow,
         options: CreateRunOptions,
     ) -> Result<Run, WorkflowError> {
+        if let Some(run_id) = &options.run_id {
+            check_id("runId", run_id)?;
+        }
+        if let Some(resource_id) = &options.resource_id {
+            check_id("resourceId", resource_id)?;
+        }
         let host = workflow.app();
         let storage = host.as_ref().map(|host| host.storage());
         let run_id = options
@@ -234,12 +279,7 @@ impl Run {
             workflow: workflow.id().to_owned(),
             issues: vec![Issue::new("", e.to_string())],
         })?;
-        workflow
-            .validate_input(&input)
-            .map_err(|issues| WorkflowError::InvalidInput {
-                workflow: workflow.id().to_owned(),
-                issues,
-            })?;
+        workflow.check_start(&input, &options)?;
         if shared.started.swap(true, Ordering::SeqCst) {
             return Err(WorkflowError::AlreadyStarted {
                 run_id: shared.run_id.clone(),

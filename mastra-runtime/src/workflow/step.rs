@@ -13,7 +13,9 @@ use crate::{
     agent::AgentError,
     error::NotFound,
     memory::StorageError,
-    schema::{self, inline_refs, schema_of, CallError, SchemaValidator},
+    schema::{
+        self, check_depth, inline_refs, schema_of, CallError, SchemaValidator, MAX_JSON_DEPTH,
+    },
     tool::ToolFailure,
 };
 
@@ -201,7 +203,8 @@ impl StepBuilder {
 }
 
 /// `f` as a step's function: the shared typed erasure, with its failures worded as step errors
-/// (an input error names the step).
+/// (an input error names the step). An output nested deeper than [`MAX_JSON_DEPTH`] fails the
+/// step: the run's snapshots keep every output, and must read back.
 pub(crate) fn erase<I, O, F, Fut>(f: F) -> Box<ExecuteFn>
 where
     I: DeserializeOwned + Send + 'static,
@@ -214,7 +217,13 @@ where
         // The context goes to the function; the id (a cheap `Arc` clone) stays to word errors.
         let step = Arc::clone(&ctx.step_id);
         let call = erased(input, ctx);
-        Box::pin(async move { call.await.map_err(|error| step_error(error, &step)) })
+        Box::pin(async move {
+            let output = call.await.map_err(|error| step_error(error, &step))?;
+            check_depth(&output, MAX_JSON_DEPTH).map_err(|error| {
+                StepError::named("ValidationError", format!("output of step {step}: {error}"))
+            })?;
+            Ok(output)
+        })
     })
 }
 

@@ -43,6 +43,10 @@ async fn execute(
         Err(ToolFailure::InvalidInput { issues, .. }) => Err(invalid_body(
             issues.into_iter().map(|i| i.under("data")).collect(),
         )),
+        Err(ToolFailure::InputTooDeep { error, .. }) => {
+            Err(ApiError::bad_request(format!("data: {error}"))
+                .with_field("limit", Value::from(error.limit)))
+        }
         Err(failure @ ToolFailure::Failed { .. }) => {
             tracing::warn!(tool = %tool_id, error = %failure, "tool failed");
             Err(ApiError::internal(failure.to_string()))
@@ -108,7 +112,8 @@ pub(super) fn routes(prefix: &str) -> Vec<ApiRoute> {
                     .summary("Execute a tool")
                     .description(
                         "Validates `data` against the tool's input schema (400 with `issues` \
-                         otherwise), runs the tool and answers with its output.",
+                         otherwise; 400 with `limit` when it is nested deeper than that many \
+                         arrays and objects), runs the tool and answers with its output.",
                     )
                     .tag("tools")
                     .response(ResponseFragment::new(404).description("Tool not found")),

@@ -17,13 +17,15 @@ use crate::{
     error::ApiError,
     extract::{Json, OptionalJson, Path, Query},
     mastra::Mastra,
-    memory::{PageRequest, Timestamp, WorkflowRunFilter, WorkflowRunRecord, WorkflowRunStatus},
+    memory::{
+        check_id, PageRequest, Timestamp, WorkflowRunFilter, WorkflowRunRecord, WorkflowRunStatus,
+    },
     openapi::{OperationFragment, ResponseFragment},
     route::{ApiRoute, RouteOrigin},
     schema::invalid_body,
     workflow::{
-        CreateRunOptions, Run, RunDetails, RunOptions, RunResult, Workflow, WorkflowEvent,
-        WorkflowSummary,
+        CreateRunOptions, Run, RunDetails, RunOptions, RunResult, Workflow, WorkflowError,
+        WorkflowEvent, WorkflowSummary,
     },
 };
 
@@ -169,10 +171,18 @@ async fn start_run(
     body: StartBody,
 ) -> Result<Run, ApiError> {
     let input = body.input_data.unwrap_or(Value::Null);
-    // Checked before the run is recorded, so a refused input leaves nothing behind.
-    workflow.validate_input(&input).map_err(|issues| {
-        invalid_body(issues.into_iter().map(|i| i.under("inputData")).collect())
-    })?;
+    let options = RunOptions::new()
+        .request_context(merge_client_context(req, body.request_context))
+        .initial_state(body.initial_state.unwrap_or_default());
+    // Checked before the run is recorded, so a refused start leaves nothing behind.
+    workflow
+        .check_start(&input, &options)
+        .map_err(|error| match error {
+            WorkflowError::InvalidInput { issues, .. } => {
+                invalid_body(issues.into_iter().map(|i| i.under("inputData")).collect())
+            }
+            other => other.into(),
+        })?;
     let mut create = CreateRunOptions::new();
     if let Some(run_id) = run_id {
         create = create.run_id(run_id);
@@ -181,9 +191,6 @@ async fn start_run(
         create = create.resource_id(resource_id);
     }
     let run = workflow.create_run_with(create).await?;
-    let options = RunOptions::new()
-        .request_context(merge_client_context(req, body.request_context))
-        .initial_state(body.initial_state.unwrap_or_default());
     run.start_background(input, options).await?;
     Ok(run)
 }
@@ -229,6 +236,8 @@ async fn start(
 ) -> Result<Json<Message>, ApiError> {
     // Present and non-empty: the route's query validator checked `RequiredRunId`'s schema.
     let run_id = query.run_id;
+    // An id too long to have been created is refused as such, not looked up and not found.
+    check_id("runId", &run_id).map_err(WorkflowError::from)?;
     // As in Mastra, `start` runs a run made by `create-run`.
     mastra
         .storage()
