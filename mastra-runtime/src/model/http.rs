@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use eventsource_stream::{Event, Eventsource};
+use eventsource_stream::{Event, EventStreamError, Eventsource};
 use futures_util::{Stream, StreamExt};
 use reqwest::{header::HeaderMap, RequestBuilder, Response, StatusCode};
 use serde_json::Value;
@@ -276,15 +276,23 @@ impl Transport {
     ) -> impl Stream<Item = Result<Event, ModelError>> + Send + 'static {
         let provider = self.provider;
         response.bytes_stream().eventsource().map(move |item| {
-            item.map_err(|error| match error {
-                eventsource_stream::EventStreamError::Transport(e) => ModelError::Transport {
+            item.map_err(|error| {
+                let detail = match error {
+                    EventStreamError::Transport(e) => {
+                        return ModelError::Transport {
+                            provider: provider.to_owned(),
+                            message: describe_reqwest(&e),
+                        }
+                    }
+                    EventStreamError::Utf8(e) => format!("the event stream is not UTF-8: {e}"),
+                    // nom's message is its error kind in debug form followed by all the
+                    // unparsed input: neither belongs in an answer.
+                    EventStreamError::Parser(_) => "an event could not be parsed".to_owned(),
+                };
+                ModelError::Malformed {
                     provider: provider.to_owned(),
-                    message: describe_reqwest(&e),
-                },
-                other => ModelError::Malformed {
-                    provider: provider.to_owned(),
-                    detail: other.to_string(),
-                },
+                    detail,
+                }
             })
         })
     }
