@@ -137,22 +137,22 @@ where
     }
 }
 
-/// Answers `refusal` without calling the application. A body the request still carries is kept
-/// with the response, so the connection is closed after it rather than drained.
+/// Answers `refusal` without calling the application. A chunked body is kept with the response,
+/// so the connection is closed after it rather than drained (actix-http already closes one of
+/// declared length).
 fn refuse<F>(
     mut req: ServiceRequest,
     refusal: ApiError,
     started: Instant,
     request_id: HeaderValue,
 ) -> EnvelopeFuture<F> {
-    let watch = may_stream_body(&req).then(|| {
-        let watch = BodyWatch::default();
-        *watch.unfinished.borrow_mut() = Some(req.take_payload());
-        Rc::new(watch)
-    });
+    let mut watch = BodyWatch::default();
+    if may_stream_body(&req) {
+        *watch.unfinished.get_mut() = Some(req.take_payload());
+    }
     let res = req.into_response(refusal.error_response());
     EnvelopeFuture::Refused {
-        response: Some(complete(res, started, request_id, watch.as_deref())),
+        response: Some(complete(res, started, request_id, Some(&watch))),
     }
 }
 
