@@ -286,7 +286,7 @@ impl ServerConfig {
 
     /// Sets the longest a request body may take to arrive, counted from the application's first
     /// read of it; a slower body is answered `408 {"error":"Request body timed out"}` and its
-    /// connection closed (default [`DEFAULT_BODY_READ_TIMEOUT`](limits::DEFAULT_BODY_READ_TIMEOUT)).
+    /// connection closed (default [`DEFAULT_BODY_READ_TIMEOUT`]).
     /// Must be more than zero.
     ///
     /// ```
@@ -303,7 +303,7 @@ impl ServerConfig {
     /// Sets the slowest average rate, in bytes per second, at which a request body may arrive
     /// once its first [`BODY_MIN_RATE_GRACE`](limits::BODY_MIN_RATE_GRACE) has passed; a slower
     /// body is answered like one past [`ServerConfig::body_read_timeout`]. `0` turns the check
-    /// off (default [`DEFAULT_BODY_MIN_RATE`](limits::DEFAULT_BODY_MIN_RATE)).
+    /// off (default [`DEFAULT_BODY_MIN_RATE`]).
     pub fn body_min_rate(mut self, bytes_per_second: u64) -> Self {
         self.body_limits.min_rate = bytes_per_second;
         self
