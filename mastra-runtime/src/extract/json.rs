@@ -138,7 +138,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
             if body.is_empty() {
                 return Err(ApiError::bad_request("Malformed JSON body: the body is empty").into());
             }
-            decode(&body, validator.as_deref()).map(Json)
+            decode(body, validator).await.map(Json)
         })
     }
 }
@@ -164,23 +164,49 @@ fn too_many_items(error: TooManyItems) -> ApiError {
         .with_field("limit", serde_json::Value::from(error.limit))
 }
 
+/// Bodies at least this large are parsed and checked against their schema on a blocking
+/// thread, so the worker goes on answering other requests (`/health` among them) meanwhile.
+const OFF_WORKER_BYTES: usize = 64 * 1024;
+
 /// Parses a JSON body, checks it against the route's schema when there is one, and
 /// deserializes it. Its nesting and its number of items are measured on the text first, so a
-/// body too deep or too large to hold in memory is refused before any value is built.
-fn decode<T: DeserializeOwned>(
-    body: &[u8],
-    validator: Option<&RequestValidator>,
+/// body too deep or too large to hold in memory is refused before any value is built. A large
+/// body is parsed and checked off the worker.
+async fn decode<T: DeserializeOwned>(
+    body: Bytes,
+    validator: Option<Arc<RequestValidator>>,
 ) -> Result<T, actix_web::Error> {
-    check_text_depth(body, MAX_JSON_DEPTH).map_err(too_deep)?;
-    check_text_items(body, MAX_JSON_ITEMS).map_err(too_many_items)?;
     let Some(validator) = validator else {
-        return serde_json::from_slice(body).map_err(|e| json_error(&e).into());
+        check_text(&body)?;
+        return serde_json::from_slice(&body).map_err(|e| json_error(&e).into());
     };
-    let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| json_error(&e))?;
-    validator.check_body(&value)?;
+    let value = if body.len() < OFF_WORKER_BYTES {
+        checked_value(&body, &validator)?
+    } else {
+        actix_web::web::block(move || checked_value(&body, &validator))
+            .await
+            .map_err(|error| {
+                tracing::error!(%error, "a request body could not be checked off the worker");
+                ApiError::internal("Internal Server Error")
+            })??
+    };
     // The schema passed, so what is left is what it cannot say (a custom `Deserialize`):
     // still one issue in the same 400 shape.
     serde_json::from_value(value).map_err(|e| invalid_body(vec![serde_issue(&e)]).into())
+}
+
+/// The checks on the text: nesting, then the number of items.
+fn check_text(body: &[u8]) -> Result<(), ApiError> {
+    check_text_depth(body, MAX_JSON_DEPTH).map_err(too_deep)?;
+    check_text_items(body, MAX_JSON_ITEMS).map_err(too_many_items)
+}
+
+/// The body parsed and checked against the route's schema.
+fn checked_value(body: &[u8], validator: &RequestValidator) -> Result<serde_json::Value, ApiError> {
+    check_text(body)?;
+    let value = serde_json::from_slice(body).map_err(|e| json_error(&e))?;
+    validator.check_body(&value)?;
+    Ok(value)
 }
 
 /// A JSON body the client may leave out: no body, or only whitespace, reads as
@@ -222,7 +248,7 @@ impl<T: DeserializeOwned + Default + 'static> FromRequest for OptionalJson<T> {
                 )
                 .into());
             }
-            decode(&body, validator.as_deref()).map(OptionalJson)
+            decode(body, validator).await.map(OptionalJson)
         })
     }
 }
