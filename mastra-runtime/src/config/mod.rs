@@ -15,6 +15,7 @@ use crate::{
     route::{
         ConstructorError, Middleware, MiddlewareFn, MiddlewareFuture, MiddlewareSlot, RouteScope,
     },
+    schema::MAX_JSON_ITEMS,
 };
 use limits::{
     BodyLimits, HeadLimits, DEFAULT_BODY_MIN_RATE, DEFAULT_BODY_READ_TIMEOUT,
@@ -167,6 +168,7 @@ pub struct ServerConfig {
     pub(crate) timeout: Duration,
     pub(crate) workers: Option<usize>,
     pub(crate) body_limits: BodyLimits,
+    pub(crate) max_json_items: usize,
     pub(crate) head_limits: HeadLimits,
     pub(crate) client_request_timeout: Duration,
     pub(crate) max_connections: Option<usize>,
@@ -194,6 +196,7 @@ impl fmt::Debug for ServerConfig {
             .field("body_limit", &self.body_limits.max_bytes)
             .field("body_read_timeout", &self.body_limits.read_timeout)
             .field("body_min_rate", &self.body_limits.min_rate)
+            .field("max_json_items", &self.max_json_items)
             .field("max_url_bytes", &self.head_limits.max_url_bytes)
             .field("max_header_bytes", &self.head_limits.max_header_bytes)
             .field("client_request_timeout", &self.client_request_timeout)
@@ -221,6 +224,7 @@ impl Default for ServerConfig {
                 read_timeout: DEFAULT_BODY_READ_TIMEOUT,
                 min_rate: DEFAULT_BODY_MIN_RATE,
             },
+            max_json_items: MAX_JSON_ITEMS,
             head_limits: HeadLimits {
                 max_url_bytes: DEFAULT_MAX_URL_BYTES,
                 max_header_bytes: DEFAULT_MAX_HEADER_BYTES,
@@ -281,6 +285,23 @@ impl ServerConfig {
     /// Sets the largest accepted request body, in bytes.
     pub fn body_limit(mut self, bytes: usize) -> Self {
         self.body_limits.max_bytes = bytes;
+        self
+    }
+
+    /// Sets the most items (array elements and object members, at every depth together) a JSON
+    /// request body may hold (default [`MAX_JSON_ITEMS`], 100 000); a body with more is
+    /// answered `400 {"error":"JSON with more than N items ...","limit":N}` before it is parsed.
+    /// A parsed value takes tens of times its text, so this, not the byte limit, bounds what a
+    /// JSON body costs in memory: raise it with [`ServerConfig::body_limit`] only when large
+    /// arrays are expected. Must be at least 1.
+    ///
+    /// ```
+    /// use mastra_runtime::ServerConfig;
+    /// let config = ServerConfig::default().body_limit(16 << 20).max_json_items(400_000);
+    /// # let _ = config;
+    /// ```
+    pub fn max_json_items(mut self, items: usize) -> Self {
+        self.max_json_items = items;
         self
     }
 
@@ -558,6 +579,12 @@ impl ServerConfig {
             return Err(ConfigError::Limit {
                 setting: "body_read_timeout",
                 problem: "must be more than zero",
+            });
+        }
+        if self.max_json_items == 0 {
+            return Err(ConfigError::Limit {
+                setting: "max_json_items",
+                problem: "must be at least 1",
             });
         }
         if self.max_connections == Some(0) {

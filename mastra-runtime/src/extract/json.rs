@@ -133,14 +133,26 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
         }
         let bytes = Bytes::from_request(req, payload);
         let validator = body_validator(req);
+        let item_limit = item_limit(req);
         Box::pin(async move {
             let body = read_body(bytes.await).await?;
             if body.is_empty() {
                 return Err(ApiError::bad_request("Malformed JSON body: the body is empty").into());
             }
-            decode(body, validator).await.map(Json)
+            decode(body, validator, item_limit).await.map(Json)
         })
     }
+}
+
+/// The most items a JSON request body may hold, when the application set its own
+/// ([`ServerConfig::max_json_items`](crate::ServerConfig::max_json_items)); app data.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct JsonItemLimit(pub(crate) usize);
+
+/// The item limit of JSON bodies on this request's application.
+fn item_limit(req: &HttpRequest) -> usize {
+    req.app_data::<JsonItemLimit>()
+        .map_or(MAX_JSON_ITEMS, |limit| limit.0)
 }
 
 /// The route's body validator, when its schema constrains anything.
@@ -175,15 +187,16 @@ const OFF_WORKER_BYTES: usize = 64 * 1024;
 async fn decode<T: DeserializeOwned>(
     body: Bytes,
     validator: Option<Arc<RequestValidator>>,
+    item_limit: usize,
 ) -> Result<T, actix_web::Error> {
     let Some(validator) = validator else {
-        check_text(&body)?;
+        check_text(&body, item_limit)?;
         return serde_json::from_slice(&body).map_err(|e| json_error(&e).into());
     };
     let value = if body.len() < OFF_WORKER_BYTES {
-        checked_value(&body, &validator)?
+        checked_value(&body, &validator, item_limit)?
     } else {
-        actix_web::web::block(move || checked_value(&body, &validator))
+        actix_web::web::block(move || checked_value(&body, &validator, item_limit))
             .await
             .map_err(|error| {
                 tracing::error!(%error, "a request body could not be checked off the worker");
@@ -196,14 +209,18 @@ async fn decode<T: DeserializeOwned>(
 }
 
 /// The checks on the text: nesting, then the number of items.
-fn check_text(body: &[u8]) -> Result<(), ApiError> {
+fn check_text(body: &[u8], item_limit: usize) -> Result<(), ApiError> {
     check_text_depth(body, MAX_JSON_DEPTH).map_err(too_deep)?;
-    check_text_items(body, MAX_JSON_ITEMS).map_err(too_many_items)
+    check_text_items(body, item_limit).map_err(too_many_items)
 }
 
 /// The body parsed and checked against the route's schema.
-fn checked_value(body: &[u8], validator: &RequestValidator) -> Result<serde_json::Value, ApiError> {
-    check_text(body)?;
+fn checked_value(
+    body: &[u8],
+    validator: &RequestValidator,
+    item_limit: usize,
+) -> Result<serde_json::Value, ApiError> {
+    check_text(body, item_limit)?;
     let value = serde_json::from_slice(body).map_err(|e| json_error(&e))?;
     validator.check_body(&value)?;
     Ok(value)
@@ -236,6 +253,7 @@ impl<T: DeserializeOwned + Default + 'static> FromRequest for OptionalJson<T> {
         let declared_json = is_json_content_type(req);
         let bytes = Bytes::from_request(req, payload);
         let validator = body_validator(req);
+        let item_limit = item_limit(req);
         Box::pin(async move {
             let body = read_body(bytes.await).await?;
             if body.iter().all(u8::is_ascii_whitespace) {
@@ -248,7 +266,7 @@ impl<T: DeserializeOwned + Default + 'static> FromRequest for OptionalJson<T> {
                 )
                 .into());
             }
-            decode(body, validator).await.map(OptionalJson)
+            decode(body, validator, item_limit).await.map(OptionalJson)
         })
     }
 }

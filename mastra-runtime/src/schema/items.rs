@@ -9,7 +9,8 @@
 
 /// Most array elements and object members, counted at every depth together, that a JSON request
 /// body may hold. Bodies of chat messages, tool inputs and workflow inputs stay far below it;
-/// at the default body limit (4.5 MiB) it still allows items of 47 bytes on average.
+/// at the default body limit (4.5 MiB) it still allows items of 47 bytes on average. An
+/// application that expects larger arrays raises it with `ServerConfig::max_json_items`.
 pub const MAX_JSON_ITEMS: usize = 100_000;
 
 /// A JSON text holding more items than allowed.
