@@ -84,6 +84,8 @@ fn hostile_bodies() -> Vec<Hostile> {
         3,
         "]}",
     );
+    let invalid_tool_input =
+        most_items_at_the_limit(r#"{"data":["#, r#"{"celsius":"PAD"}"#, 2, "]}");
     let invalid_trips =
         most_items_at_the_limit(r#"{"inputData":["#, r#"{"city":"","note":"PAD"}"#, 3, "]}");
     vec![
@@ -120,8 +122,14 @@ fn hostile_bodies() -> Vec<Hostile> {
         Hostile {
             name: "tool execute, data [{invalid input},...]",
             path: "/api/tools/celsius-to-fahrenheit/execute",
-            body: most_items_at_the_limit(r#"{"data":["#, r#"{"celsius":"PAD"}"#, 2, "]}"),
+            body: invalid_tool_input.clone(),
             status: 400,
+        },
+        Hostile {
+            name: "unknown tool, same body",
+            path: "/api/tools/no-such-tool/execute",
+            body: invalid_tool_input,
+            status: 404,
         },
         Hostile {
             name: "workflow start-async, inputData [{invalid input},...]",

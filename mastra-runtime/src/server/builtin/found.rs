@@ -1,4 +1,4 @@
-//! The agent or workflow a built-in route's path names, looked up before the body is read.
+//! The agent, tool or workflow a built-in route's path names, looked up before the body is read.
 //!
 //! actix-web runs a handler's extractors in argument order and stops at the first that fails,
 //! so [`Found`] placed before `Json`/`OptionalJson` answers 404 for an unknown id without the
@@ -15,6 +15,7 @@ use crate::{
     error::{ApiError, NotFound},
     extract::Path,
     mastra::Mastra,
+    tool::Tool,
     workflow::Workflow,
 };
 
@@ -30,13 +31,19 @@ impl Registered for Agent {
     }
 }
 
+impl Registered for Tool {
+    fn find(mastra: &Mastra, id: &str) -> Result<Self, NotFound> {
+        mastra.tool(id)
+    }
+}
+
 impl Registered for Workflow {
     fn find(mastra: &Mastra, id: &str) -> Result<Self, NotFound> {
         mastra.workflow(id)
     }
 }
 
-/// The agent or workflow named by the route's only path parameter (404 `{"error": "Agent with
+/// The agent, tool or workflow named by the route's only path parameter (404 `{"error": "Agent with
 /// id x not found"}` otherwise). It is the path parameter's extractor too: the document shows
 /// the parameter as a `Path<String>` would.
 pub(crate) struct Found<T>(pub T);

@@ -7,7 +7,10 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::common::{merge_client_context, Precomputed};
+use super::{
+    common::{merge_client_context, Precomputed},
+    found::Found,
+};
 use crate::{
     error::ApiError,
     extract::{Json, Path},
@@ -15,7 +18,7 @@ use crate::{
     openapi::{OperationFragment, ResponseFragment},
     route::{ApiRoute, RouteOrigin},
     schema::invalid_body,
-    tool::{ToolContext, ToolFailure, ToolSummary},
+    tool::{Tool, ToolContext, ToolFailure, ToolSummary},
 };
 
 /// The body of `execute`.
@@ -32,10 +35,9 @@ pub(crate) struct ExecuteBody {
 async fn execute(
     req: HttpRequest,
     mastra: Mastra,
-    Path(tool_id): Path<String>,
+    Found(tool): Found<Tool>,
     Json(body): Json<ExecuteBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let tool = mastra.tool(&tool_id)?;
     let ctx = ToolContext::new(merge_client_context(&req, body.request_context))
         .with_mastra(Some(mastra));
     match tool.execute(body.data, ctx).await {
@@ -48,7 +50,7 @@ async fn execute(
                 .with_field("limit", Value::from(error.limit)))
         }
         Err(failure @ ToolFailure::Failed { .. }) => {
-            tracing::warn!(tool = %tool_id, error = %failure, "tool failed");
+            tracing::warn!(tool = tool.id(), error = %failure, "tool failed");
             Err(ApiError::internal(failure.to_string()))
         }
     }
