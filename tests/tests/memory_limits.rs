@@ -113,6 +113,13 @@ async fn ids_longer_than_a_url_can_carry_are_refused_when_created() {
             .await,
         &["resourceId", &limit],
     );
+    // Streaming refuses them before the stream starts: a 400, not a stream ending in an error.
+    assert_refused(
+        &server
+            .post_json("/api/agents/mem/stream", &generate(&over, "r"))
+            .await,
+        &["threadId", &limit],
+    );
     let listed = server.get("/api/memory/threads").await.json();
     assert_eq!(listed["total"], 1, "only the thread at the limit: {listed}");
 

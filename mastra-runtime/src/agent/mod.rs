@@ -37,7 +37,7 @@ pub use ui_stream::{UiMessageChunk, UI_MESSAGE_STREAM_HEADER, UI_MESSAGE_STREAM_
 
 use crate::{
     error::ApiError,
-    memory::{Memory, Storage, StorageError},
+    memory::{check_id, Memory, Storage, StorageError},
     model::{self, Anthropic, EchoModel, LanguageModel, ModelError, OpenAiCompatible},
     tool::Tool,
 };
@@ -298,14 +298,22 @@ impl Agent {
                 let resource = from_ctx(RESOURCE_ID_KEY)
                     .or_else(|| options.memory.as_ref().map(|m| m.resource.clone()));
                 match (thread, resource) {
-                    (Some(thread), Some(resource)) => Some(run::MemoryPlan {
-                        storage: self
-                            .storage()
-                            .ok_or_else(|| AgentError::NoStorage(self.id().to_owned()))?,
-                        thread,
-                        resource,
-                        last_messages: memory.recent_limit(),
-                    }),
+                    (Some(thread), Some(resource)) => {
+                        // Refused here, before the stream starts, so the route answers 400
+                        // instead of a stream that ends in an error chunk.
+                        for (field, id) in [("threadId", &thread), ("resourceId", &resource)] {
+                            check_id(field, id)
+                                .map_err(|error| AgentError::InvalidInput(error.to_string()))?;
+                        }
+                        Some(run::MemoryPlan {
+                            storage: self
+                                .storage()
+                                .ok_or_else(|| AgentError::NoStorage(self.id().to_owned()))?,
+                            thread,
+                            resource,
+                            last_messages: memory.recent_limit(),
+                        })
+                    }
                     (Some(_), None) | (None, Some(_)) => {
                         return Err(AgentError::InvalidInput(
                             "memory needs both a thread and a resource".to_owned(),
