@@ -190,6 +190,10 @@ async fn an_unreadable_workflow_run_does_not_break_the_run_listing() {
     let listing = listing.json();
     assert_eq!(listing["total"], 3, "{listing}");
     assert_eq!(ids(&listing["runs"]), ["readable"], "{listing}");
+    // The listing names what it left out, as the thread and message listings do.
+    let mut unreadable = ids(&listing["unreadable"]);
+    unreadable.sort();
+    assert_eq!(unreadable, ["not-json", "too-deep"], "{listing}");
 
     server
         .get("/api/workflows/arithmetic/runs/readable")

@@ -18,7 +18,8 @@ use crate::{
     extract::{Json, OptionalJson, Path, Query},
     mastra::Mastra,
     memory::{
-        check_id, PageRequest, Timestamp, WorkflowRunFilter, WorkflowRunRecord, WorkflowRunStatus,
+        check_id, PageRequest, Timestamp, UnreadableItem, WorkflowRunFilter, WorkflowRunRecord,
+        WorkflowRunStatus,
     },
     openapi::{OperationFragment, ResponseFragment},
     route::{ApiRoute, RouteOrigin},
@@ -160,6 +161,9 @@ impl From<WorkflowRunRecord> for RunListItem {
 #[derive(Debug, Serialize, JsonSchema)]
 pub(crate) struct RunList {
     runs: Vec<RunListItem>,
+    /// Runs on this page whose stored record cannot be decoded, with why (only when there are).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    unreadable: Vec<UnreadableItem>,
     total: u64,
 }
 
@@ -305,6 +309,7 @@ async fn list_runs(
     Ok(Json(RunList {
         total: found.total,
         runs: found.items.into_iter().map(RunListItem::from).collect(),
+        unreadable: found.unreadable,
     }))
 }
 
