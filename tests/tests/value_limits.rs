@@ -319,34 +319,60 @@ async fn a_tool_input_nested_too_deep_is_refused_with_the_limit() {
     assert_eq!(fine.json(), json!({ "a": 1 }));
 }
 
+#[derive(Deserialize, JsonSchema)]
+struct CelsiusInput {
+    celsius: f64,
+}
+
+#[derive(Serialize, JsonSchema)]
+struct FahrenheitOutput {
+    fahrenheit: f64,
+}
+
+/// The quickstart's conversion without its input range: `1.7e308` overflows to infinity.
+fn unbounded_temperature_tool() -> Tool {
+    Tool::builder("celsius-to-fahrenheit")
+        .description("Converts Celsius to Fahrenheit, for any finite input")
+        .execute(|input: CelsiusInput, _: ToolContext| async move {
+            Ok::<_, ToolError>(FahrenheitOutput {
+                fahrenheit: input.celsius * 9.0 / 5.0 + 32.0,
+            })
+        })
+}
+
 #[tokio::test]
 async fn a_non_finite_tool_output_is_a_tool_error_not_null() {
+    let tool = unbounded_temperature_tool();
     let server = TestServer::start(
-        quickstart::app_with_agent(quickstart::agent::agent_with_model(
-            EchoModel::new().token_delay(Duration::ZERO),
-        ))
-        .server(test_config()),
+        Mastra::builder()
+            .tool(tool.clone())
+            .agent(
+                Agent::builder("a")
+                    .model(EchoModel::new().token_delay(Duration::ZERO))
+                    .tool(tool)
+                    .memory(Memory::new()),
+            )
+            .storage(SqliteStorage::in_memory())
+            .server(test_config())
+            .without_annotated_routes(),
     )
     .await;
-    let path = format!(
-        "/api/tools/{}/execute",
-        quickstart::agent::TEMPERATURE_TOOL_ID
-    );
+    let path = "/api/tools/celsius-to-fahrenheit/execute";
     let fine = server
-        .post_json(&path, &json!({ "data": { "celsius": 100 } }))
+        .post_json(path, &json!({ "data": { "celsius": 100 } }))
         .await;
     fine.assert_status(200);
     assert_eq!(fine.json(), json!({ "fahrenheit": 212.0 }));
 
     let overflow = server
-        .post_json(&path, &json!({ "data": { "celsius": 1.7e308 } }))
+        .post_json(path, &json!({ "data": { "celsius": 1.7e308 } }))
         .await;
     overflow.assert_error_contains(500, "fahrenheit");
     overflow.assert_error_contains(500, "finite");
 
     let generated = server
         .post_json(
-            &format!("/api/agents/{}/generate", quickstart::agent::AGENT_ID),
+            "/api/agents/a/generate",
             &json!({
                 "messages": r#"@celsius-to-fahrenheit {"celsius": 1.7e308}"#,
                 "memory": { "thread": "hot", "resource": "r" },
@@ -362,6 +388,38 @@ async fn a_non_finite_tool_output_is_a_tool_error_not_null() {
         .get("/api/memory/threads/hot/messages")
         .await
         .assert_status(200);
+}
+
+/// The quickstart's own tool declares the range its output can represent, so the overflow is
+/// the client's mistake there: a 400 naming the field, never a 500.
+#[tokio::test]
+async fn the_quickstart_tool_refuses_input_its_output_cannot_represent() {
+    let server = TestServer::start(
+        quickstart::app_with_agent(quickstart::agent::agent_with_model(
+            EchoModel::new().token_delay(Duration::ZERO),
+        ))
+        .server(test_config()),
+    )
+    .await;
+    let path = format!(
+        "/api/tools/{}/execute",
+        quickstart::agent::TEMPERATURE_TOOL_ID
+    );
+    let too_hot = server
+        .post_json(&path, &json!({ "data": { "celsius": 1.7e308 } }))
+        .await;
+    too_hot.assert_status(400);
+    assert_eq!(
+        too_hot.json()["issues"][0]["field"],
+        "data.celsius",
+        "{}",
+        too_hot.text
+    );
+    let hottest = server
+        .post_json(&path, &json!({ "data": { "celsius": 1.0e307 } }))
+        .await;
+    hottest.assert_status(200);
+    assert!(hottest.json()["fahrenheit"].is_f64(), "{}", hottest.text);
 }
 
 #[derive(Deserialize, JsonSchema)]

@@ -30,8 +30,9 @@ pub fn model_name() -> &'static str {
 /// Input of the temperature tool.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct CelsiusInput {
-    /// Degrees Celsius, no colder than absolute zero.
-    #[schemars(range(min = -273.15))]
+    /// Degrees Celsius, no colder than absolute zero, and no hotter than what degrees
+    /// Fahrenheit can still hold as a finite number.
+    #[schemars(range(min = -273.15, max = 1.0e307))]
     pub celsius: f64,
 }
 
