@@ -8,8 +8,12 @@ use serde_json::Value;
 use crate::{raw_http::RawHttp, sse_data, TestServer};
 
 /// The bound on the time from a client closing its connection to the server reacting (the
-/// abort signal firing, the upstream model request closing).
-pub const MAX_ABORT_LATENCY: Duration = Duration::from_millis(100);
+/// abort signal firing, the upstream model request closing). Generous, for a loaded machine:
+/// the answers the leaving tests stream last three seconds (60 words, 50 ms apart), so a
+/// server that only stopped when the model finished still fails it, and each test asserts
+/// the outcome on its own (the provider never finished, nothing was saved). The measured
+/// latency is printed; it is a few milliseconds on an idle machine.
+pub const MAX_ABORT_LATENCY: Duration = Duration::from_secs(1);
 
 /// Posts `body` to `path` on a raw connection, reads until the first text delta of the
 /// streamed answer (5 s at most) and closes the connection, as a client that leaves

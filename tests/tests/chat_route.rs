@@ -258,7 +258,7 @@ async fn with_memory_only_the_new_turn_is_taken_from_the_body() {
 
 #[tokio::test]
 async fn a_client_leaving_a_chat_stream_stops_the_model_request_and_saves_nothing() {
-    let (words, delay) = (20, Duration::from_millis(50));
+    let (words, delay) = (60, Duration::from_millis(50));
     let slow = SlowProvider::start(words, delay).await;
     let server = TestServer::start(app(Some(&slow))).await;
     let started = Instant::now();

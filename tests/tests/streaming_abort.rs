@@ -124,7 +124,7 @@ async fn signal_server() -> (TestServer, UnboundedReceiver<Seen>) {
 }
 
 #[tokio::test]
-async fn the_abort_signal_fires_within_100ms_when_the_client_leaves_while_the_handler_awaits() {
+async fn the_abort_signal_fires_promptly_when_the_client_leaves_while_the_handler_awaits() {
     let (server, mut rx) = signal_server().await;
     let client = RawHttp::get(server.base(), "/wait").await;
     assert!(matches!(next(&mut rx).await, Seen::Entered));
@@ -133,7 +133,7 @@ async fn the_abort_signal_fires_within_100ms_when_the_client_leaves_while_the_ha
 }
 
 #[tokio::test]
-async fn the_abort_signal_fires_within_100ms_when_the_client_leaves_while_the_body_streams() {
+async fn the_abort_signal_fires_promptly_when_the_client_leaves_while_the_body_streams() {
     let (server, mut rx) = signal_server().await;
     let mut client = RawHttp::get(server.base(), "/ticks").await;
     client.read_until("tick 0", Duration::from_secs(5)).await;
@@ -175,7 +175,7 @@ async fn agent_server(slow: &SlowProvider) -> TestServer {
 
 #[tokio::test]
 async fn a_client_leaving_the_builtin_stream_closes_the_upstream_model_request_and_saves_nothing() {
-    let (words, delay) = (20, Duration::from_millis(50));
+    let (words, delay) = (60, Duration::from_millis(50));
     let slow = SlowProvider::start(words, delay).await;
     let server = agent_server(&slow).await;
     let started = Instant::now();
@@ -201,7 +201,7 @@ async fn a_client_leaving_the_builtin_stream_closes_the_upstream_model_request_a
 
 #[tokio::test]
 async fn a_client_leaving_generate_closes_the_upstream_model_request_and_saves_nothing() {
-    let (words, delay) = (20, Duration::from_millis(50));
+    let (words, delay) = (60, Duration::from_millis(50));
     let slow = SlowProvider::start(words, delay).await;
     let server = agent_server(&slow).await;
     let started = Instant::now();

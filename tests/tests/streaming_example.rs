@@ -44,7 +44,7 @@ fn chat_body(text: &str, thread: Option<&str>) -> Value {
 
 #[tokio::test]
 async fn the_stream_route_stops_the_model_when_the_client_leaves_and_saves_nothing() {
-    let (words, delay) = (20, Duration::from_millis(50));
+    let (words, delay) = (60, Duration::from_millis(50));
     let slow = SlowProvider::start(words, delay).await;
     let server = example_on(&slow).await;
     let started = Instant::now();
