@@ -120,7 +120,7 @@ pub(crate) struct UpdateThreadBody {
 pub(crate) struct ThreadList {
     threads: Vec<Thread>,
     /// Threads of this page that are stored but cannot be read, with why (only when some).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     unreadable: Vec<UnreadableItem>,
     total: u64,
     page: u32,
@@ -135,7 +135,7 @@ pub(crate) struct MessageList {
     messages: Vec<Message>,
     ui_messages: Vec<Value>,
     /// Messages of this page that are stored but cannot be read, with why (only when some).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     unreadable: Vec<UnreadableItem>,
     total: u64,
     page: u32,

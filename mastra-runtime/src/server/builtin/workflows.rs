@@ -162,7 +162,7 @@ impl From<WorkflowRunRecord> for RunListItem {
 pub(crate) struct RunList {
     runs: Vec<RunListItem>,
     /// Runs on this page whose stored record cannot be decoded, with why (only when there are).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     unreadable: Vec<UnreadableItem>,
     total: u64,
 }
