@@ -78,7 +78,8 @@ pub use mastra::{Context, Mastra, MastraError};
 pub use mastra_macros::api_route;
 pub use memory::{Memory, SqliteStorage, Storage};
 pub use route::{
-    middleware, ApiRoute, Middleware, MountedRoute, RequestContext, RouteMethod, RouteProblem,
+    middleware, ApiRoute, McpExposure, Middleware, MountedRoute, RequestContext, RouteMethod,
+    RouteProblem,
 };
 pub use server::{RunningServer, ServerConfig};
 pub use tool::{Tool, ToolContext, ToolError};
@@ -138,7 +139,7 @@ pub mod __private {
         Inference, OperationFragment, ParamLocation, ParameterFragment, RequestBodyFragment,
         ResponseFragment, SchemaType,
     };
-    pub use crate::route::{ApiRoute, RouteDef, RouteMethod};
+    pub use crate::route::{ApiRoute, McpExposure, RouteDef, RouteMethod};
     pub use inventory;
 
     /// Fails to compile, at the argument's span, unless `T` is an extractor.

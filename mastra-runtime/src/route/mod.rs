@@ -7,6 +7,7 @@
 //! this layer; here they are held opaque.
 
 mod def;
+mod mcp;
 pub mod middleware;
 mod mounted;
 mod path;
@@ -19,6 +20,8 @@ use std::{fmt, sync::Arc};
 use actix_web::{body::MessageBody, http::Method, FromRequest, Handler, Responder};
 
 pub use def::RouteDef;
+pub(crate) use mcp::mcp_problems;
+pub use mcp::{check_tool_name, McpExposure, ToolNameProblem, MAX_TOOL_NAME_CHARS};
 pub use middleware::{Middleware, MiddlewareFn, MiddlewareFuture};
 pub use mounted::MountedRoute;
 pub use path::{is_param_name, PathError, PathPattern, Segment};
@@ -175,6 +178,8 @@ pub struct ApiRoute {
     pub(crate) handler_name: Option<String>,
     pub(crate) infer: Option<fn(&mut Inference)>,
     pub(crate) origin: RouteOrigin,
+    /// The route's opt-in to be an MCP tool.
+    pub(crate) mcp: Option<McpExposure>,
 }
 
 impl fmt::Debug for ApiRoute {
@@ -185,6 +190,7 @@ impl fmt::Debug for ApiRoute {
             .field("requires_auth", &self.requires_auth)
             .field("middleware", &self.middleware.len())
             .field("origin", &self.origin)
+            .field("mcp", &self.mcp)
             .finish_non_exhaustive()
     }
 }
@@ -214,6 +220,7 @@ impl ApiRoute {
             handler_name: None,
             infer: None,
             origin: RouteOrigin::Explicit,
+            mcp: None,
         }
     }
 
@@ -342,6 +349,26 @@ impl ApiRoute {
         self
     }
 
+    /// Offers the route as an MCP tool: a name (`.mcp("get_item")`) or an [`McpExposure`]
+    /// with a description of its own. The name must follow MCP's tool-name rule and be unique
+    /// among routes; both are checked when the server is built. Calling it again replaces the
+    /// earlier exposure.
+    ///
+    /// ```
+    /// use mastra_runtime::prelude::*;
+    ///
+    /// async fn get_item(Path(id): Path<String>) -> HttpResponse {
+    ///     HttpResponse::Ok().json(json!({ "id": id }))
+    /// }
+    ///
+    /// let route = ApiRoute::get("/items/:itemId").handler(get_item).mcp("get_item");
+    /// assert_eq!(route.mcp_exposure().unwrap().name(), "get_item");
+    /// ```
+    pub fn mcp(mut self, exposure: impl Into<McpExposure>) -> Self {
+        self.mcp = Some(exposure.into());
+        self
+    }
+
     /// Marks a built-in route that no auth pattern can protect (`/health`).
     pub(crate) fn always_public(mut self) -> Self {
         self.requires_auth = false;
@@ -374,10 +401,23 @@ impl ApiRoute {
         &self.operation
     }
 
+    /// How the route is offered as an MCP tool, when it opted in with [`ApiRoute::mcp`] or
+    /// `mcp(...)` in `#[api_route]`.
+    pub fn mcp_exposure(&self) -> Option<&McpExposure> {
+        self.mcp.as_ref()
+    }
+
     /// A label for messages: `GET /items/:id (my_app::get_item at src/main.rs:12)`.
     pub(crate) fn label(&self) -> String {
-        let base = format!("{} {}", self.method, self.path);
-        match &self.origin {
+        self.origin.label(self.method, &self.path)
+    }
+}
+
+impl RouteOrigin {
+    /// `METHOD path (where it was declared)`, for messages about a route.
+    pub(crate) fn label(&self, method: RouteMethod, path: &str) -> String {
+        let base = format!("{method} {path}");
+        match self {
             RouteOrigin::Macro {
                 module_path,
                 name,

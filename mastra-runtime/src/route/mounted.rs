@@ -3,7 +3,9 @@
 
 use std::{fmt, sync::Arc};
 
-use super::{middleware::Middleware, PathPattern, RouteFactory, RouteMethod, RouteOrigin};
+use super::{
+    middleware::Middleware, McpExposure, PathPattern, RouteFactory, RouteMethod, RouteOrigin,
+};
 use crate::{
     describe::{Inference, OperationFragment},
     schema::RequestValidator,
@@ -31,6 +33,8 @@ pub struct MountedRoute {
     pub(crate) origin: RouteOrigin,
     /// The inferred schemas, compiled once; `None` when no request could break them.
     pub(crate) validator: Option<Arc<RequestValidator>>,
+    /// The route's opt-in to be an MCP tool, as declared.
+    pub(crate) mcp: Option<McpExposure>,
 }
 
 impl fmt::Debug for MountedRoute {
@@ -42,6 +46,7 @@ impl fmt::Debug for MountedRoute {
             .field("protected", &self.protected)
             .field("middleware", &self.stack.len())
             .field("origin", &self.origin)
+            .field("mcp", &self.mcp)
             .finish_non_exhaustive()
     }
 }
@@ -127,5 +132,42 @@ impl MountedRoute {
     /// How many middleware layers wrap the handler.
     pub fn middleware_count(&self) -> usize {
         self.stack.len()
+    }
+
+    /// How the route is offered as an MCP tool, when it opted in (`mcp(...)` in
+    /// `#[api_route]`, or [`ApiRoute::mcp`](super::ApiRoute::mcp)). Its name is checked when
+    /// the server is built: it follows MCP's tool-name rule and no other route uses it.
+    pub fn mcp_exposure(&self) -> Option<&McpExposure> {
+        self.mcp.as_ref()
+    }
+
+    /// What the route's MCP tool is described with: the exposure's own description; otherwise
+    /// the route's OpenAPI summary and description (each from `openapi(...)`, else from the
+    /// doc comment, as the document has them), joined by a blank line. `None` when the route
+    /// is not offered over MCP or nothing describes it.
+    pub fn mcp_description(&self) -> Option<String> {
+        let exposure = self.mcp.as_ref()?;
+        if let Some(text) = exposure.explicit_description() {
+            return Some(text.to_owned());
+        }
+        let summary = self
+            .operation
+            .summary
+            .as_ref()
+            .or(self.doc_summary.as_ref());
+        let description = self
+            .operation
+            .description
+            .as_ref()
+            .or(self.doc_description.as_ref());
+        match (summary, description) {
+            (Some(summary), Some(description)) => Some(format!("{summary}\n\n{description}")),
+            (one, other) => one.or(other).cloned(),
+        }
+    }
+
+    /// `METHOD path (where it was declared)`, for messages about the route.
+    pub(crate) fn label(&self) -> String {
+        self.origin.label(self.method, self.pattern.as_str())
     }
 }

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use super::PathError;
+use super::{PathError, ToolNameProblem};
 use crate::describe::PathParamsMismatch;
 
 /// Why something constructed when the server is built (a `try_create_handler` handler, a
@@ -105,6 +105,26 @@ pub enum RouteProblem {
         index: usize,
         /// The constructor's error.
         reason: ConstructorError,
+    },
+    /// A route offered over MCP under a name that breaks MCP's tool-name rule.
+    #[error("route {route}: MCP tool name \"{name}\" is refused: {problem}")]
+    McpToolName {
+        /// Where the route came from.
+        route: String,
+        /// The name as given.
+        name: String,
+        /// What is wrong with it.
+        problem: ToolNameProblem,
+    },
+    /// Two routes offered over MCP under the same tool name.
+    #[error("routes {first} and {second} are both offered as MCP tool \"{name}\"; give each route its own name")]
+    DuplicateMcpToolName {
+        /// The shared name.
+        name: String,
+        /// Where the first route came from.
+        first: String,
+        /// Where the second route came from.
+        second: String,
     },
     /// A handler whose constructor (`try_create_handler`) failed.
     #[error("route {route}: its handler failed to build: {reason}")]

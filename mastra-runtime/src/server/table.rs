@@ -9,8 +9,8 @@ use crate::{
     describe::{check_path_params, Inference},
     mastra::Mastra,
     route::{
-        ApiRoute, HandlerSlot, Middleware, MountedRoute, PathPattern, RouteMethod, RouteOrigin,
-        RouteProblem, RouteProblems,
+        mcp_problems, ApiRoute, HandlerSlot, Middleware, MountedRoute, PathPattern, RouteMethod,
+        RouteOrigin, RouteProblem, RouteProblems,
     },
     schema::RequestValidator,
 };
@@ -190,10 +190,12 @@ pub(crate) fn build(
             inference,
             origin: route.origin,
             validator,
+            mcp: route.mcp,
         });
     }
 
     problems.extend(find_duplicates(&mounted));
+    problems.extend(mcp_problems(&mounted));
     if problems.is_empty() {
         Ok(mounted)
     } else {
