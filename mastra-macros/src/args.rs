@@ -1,7 +1,8 @@
 //! The attribute grammar, read into [`RouteArgs`]:
 //!
 //! ```text
-//! #[api_route(PATH, method = "GET", requires_auth = false, middleware(a, b), openapi(...))]
+//! #[api_route(PATH, method = "GET", requires_auth = false, middleware(a, b), openapi(...),
+//!            mcp(name = "...", description = "..."))]
 //! ```
 
 use proc_macro2::{Span, TokenStream};
@@ -9,6 +10,7 @@ use syn::{Lit, LitStr};
 
 use crate::{
     errors::Errors,
+    mcp::{self, McpArgs},
     meta::{self, Entry},
     openapi::{self, Operation},
     path,
@@ -25,6 +27,8 @@ pub(crate) struct RouteArgs {
     pub(crate) middleware: Vec<syn::Path>,
     /// The hand-written operation, when `openapi(...)` was given.
     pub(crate) openapi: Option<Operation>,
+    /// The MCP tool the route becomes, when `mcp(...)` was given.
+    pub(crate) mcp: Option<McpArgs>,
 }
 
 /// `method = "..."`. Variants are named as `RouteMethod`'s; the expansion relies on it.
@@ -49,7 +53,7 @@ impl Method {
     ];
 }
 
-const KEYS: &[&str] = &["method", "requires_auth", "middleware", "openapi"];
+const KEYS: &[&str] = &["method", "requires_auth", "middleware", "openapi", "mcp"];
 const USAGE: &str = "#[api_route(\"/items/:itemId\", method = \"GET\")]";
 
 /// Reads the attribute's tokens. Every problem is recorded in `errors`; the result is `None`
@@ -87,6 +91,7 @@ pub(crate) fn parse(tokens: TokenStream, errors: &mut Errors) -> Option<RouteArg
     let mut requires_auth = None;
     let mut middleware = Vec::new();
     let mut openapi = None;
+    let mut mcp = None;
     meta::read_keys(
         entries,
         errors,
@@ -103,6 +108,7 @@ pub(crate) fn parse(tokens: TokenStream, errors: &mut Errors) -> Option<RouteArg
                     .list(errors, "openapi(summary = \"...\", tags(\"Items\"))")
                     .map(|list| openapi::parse(list, &path_params, errors));
             }
+            "mcp" => mcp = mcp::parse(entry, errors),
             _ => unreachable!("`{key}` is in KEYS"),
         },
     );
@@ -119,6 +125,7 @@ pub(crate) fn parse(tokens: TokenStream, errors: &mut Errors) -> Option<RouteArg
         requires_auth: requires_auth.is_none_or(|lit| lit.value),
         middleware,
         openapi,
+        mcp,
     })
 }
 

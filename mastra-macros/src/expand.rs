@@ -29,6 +29,11 @@ pub(crate) fn route(args: &RouteArgs, handler: &Handler) -> TokenStream {
         let operation = operation_fragment(operation);
         quote!(.openapi(#operation))
     });
+    let mcp = args.mcp.as_ref().map(|mcp| {
+        let name = &mcp.name;
+        let description = setter("description", mcp.description.as_ref());
+        quote!(.mcp(::mastra_runtime::__private::McpExposure::new(#name) #description))
+    });
     let infer = infer(handler);
     quote! {
         const _: () = {
@@ -44,6 +49,7 @@ pub(crate) fn route(args: &RouteArgs, handler: &Handler) -> TokenStream {
                 #(.middleware(#middleware))*
                 .docs(#summary, #description)
                 #openapi
+                #mcp
                 #infer
             }
             ::mastra_runtime::__private::inventory::submit! {
@@ -251,7 +257,8 @@ mod tests {
                     (status = 404, description = "Item not found",
                         body = HashMap<String, String>, content_type = "application/json"),
                 ),
-            )
+            ),
+            mcp(name = "get_item", description = "Looks one item up by id."),
         };
         let item = quote! {
             /// Get item by ID
@@ -263,6 +270,18 @@ mod tests {
                 -> Result<Json<Item>, ApiError>
             {
                 Ok(Json(Item { id: item_id }))
+            }
+        };
+        insta::assert_snapshot!(pretty(crate::route::api_route(attr, item)));
+    }
+
+    #[test]
+    fn expansion_of_a_route_offered_over_mcp_by_name_only() {
+        let attr = quote!("/items", method = "POST", mcp(name = "create_item"));
+        let item = quote! {
+            /// Create an item
+            async fn create_item(Json(item): Json<Item>) -> Created<Json<Item>> {
+                Created(Json(item))
             }
         };
         insta::assert_snapshot!(pretty(crate::route::api_route(attr, item)));

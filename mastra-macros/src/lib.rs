@@ -1,14 +1,15 @@
 //! Procedural macros for `mastra-runtime`. Use them through `mastra_runtime::api_route`.
 //!
 //! The crate is laid out the way the attribute is processed: `route` runs the steps; `meta`
-//! splits attribute lists into entries; `args` and `openapi` read them into typed models (with
-//! `path` checking the route path); `handler` reads the function; `expand` writes the code.
+//! splits attribute lists into entries; `args`, `openapi` and `mcp` read them into typed models
+//! (with `path` checking the route path); `handler` reads the function; `expand` writes the code.
 //! Every check records its problems in `errors::Errors`, so one build reports them all.
 
 mod args;
 mod errors;
 mod expand;
 mod handler;
+mod mcp;
 mod meta;
 mod openapi;
 mod path;
@@ -24,7 +25,8 @@ use proc_macro::TokenStream;
 /// # Grammar
 ///
 /// ```text
-/// #[api_route(PATH, method = "...", requires_auth = bool, middleware(a, b), openapi(...))]
+/// #[api_route(PATH, method = "...", requires_auth = bool, middleware(a, b), openapi(...),
+///            mcp(name = "...", description = "..."))]
 /// ```
 ///
 /// - **`PATH`** (first, a string literal): `/items/:itemId` or `/items/{itemId}`. It must start
@@ -53,6 +55,10 @@ use proc_macro::TokenStream;
 ///     description = "...")`: `body` is a Rust type implementing `JsonSchema`;
 ///   - `responses((status = 404, description = "Not found", body = Item, content_type =
 ///     "application/json"), ...)`: `status` (100 to 599) is required.
+/// - **`mcp(name = "get_item", description = "...")`**: also offers the route as an MCP tool.
+///   `name` is required and follows MCP's tool-name rule (1 to 128 ASCII letters, digits, `_`,
+///   `-` or `.`); without `description` the tool is described by the operation's summary and
+///   description. Two routes with the same name fail the build of the server.
 ///
 /// The function must be a free, non-generic `async fn`. Each argument must be an actix-web
 /// extractor and the return type a `Responder`; a wrong type is reported on that argument or
