@@ -7,6 +7,7 @@ use crate::{
     agent::{Agent, AgentError},
     config::{ConfigError, GlobalMiddleware, ServerConfig},
     mastra::{Mastra, MastraError, Registry},
+    mcp::McpServer,
     memory::{SqliteStorage, Storage},
     model::ModelError,
     route::{ApiRoute, MountedRoute, RouteDef},
@@ -38,6 +39,7 @@ pub struct MastraBuilder {
     config: ServerConfig,
     routes: Vec<ApiRoute>,
     inventory: InventorySelection,
+    mcp_servers: Vec<McpServer>,
 }
 
 impl Default for MastraBuilder {
@@ -50,6 +52,7 @@ impl Default for MastraBuilder {
             config: ServerConfig::default(),
             routes: Vec::new(),
             inventory: InventorySelection::All,
+            mcp_servers: Vec::new(),
         }
     }
 }
@@ -122,6 +125,27 @@ impl MastraBuilder {
         self
     }
 
+    /// Registers an MCP server, served at `{prefix}/mcp/<id>/mcp` (docs/mcp.md). It offers
+    /// every agent, workflow and tool unless narrowed; an id it names that is not registered,
+    /// or two servers with one id, fail [`MastraBuilder::build`].
+    ///
+    /// ```no_run
+    /// use mastra_runtime::prelude::*;
+    ///
+    /// # fn main() -> Result<(), MastraError> {
+    /// let mastra = Mastra::builder()
+    ///     .agent(Agent::builder("helper").instructions("You help.").model("openai/gpt-4o-mini"))
+    ///     .mcp_server(McpServer::new("my-mcp").description("The helper agent"))
+    ///     .build()?;
+    /// assert!(mastra.mcp_server("my-mcp").is_ok());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn mcp_server(mut self, server: McpServer) -> Self {
+        self.mcp_servers.push(server);
+        self
+    }
+
     /// Mounts no `#[api_route]` functions; only routes added with [`MastraBuilder::route`].
     pub fn without_annotated_routes(mut self) -> Self {
         self.inventory = InventorySelection::None;
@@ -138,13 +162,18 @@ impl MastraBuilder {
             config,
             mut routes,
             inventory,
+            mcp_servers,
         } = self;
         let mut registry = registry(agents, workflows, tools, storage, config)?;
+        for server in &mcp_servers {
+            server.check(&registry.agents, &registry.workflows, &registry.tools)?;
+        }
         registry.config.check_auth()?;
         registry.config.check_limits()?;
         let global = std::mem::take(&mut registry.config.middleware);
         routes.extend(annotated_routes(&inventory));
         let mastra = Mastra::assemble(registry);
+        mastra.set_mcp_servers(serve_mcp(&mastra, mcp_servers)?);
         mastra.set_routes(mount(&mastra, global, routes)?);
         if mastra.config().openapi_docs_enabled() {
             // Built once, here, so serving it is a copy of bytes.
@@ -215,6 +244,22 @@ fn registry(
         storage,
         config,
     })
+}
+
+/// The MCP servers as served: their tools drawn from the assembled application (its
+/// workflows bound to it). Two servers with one id are refused.
+fn serve_mcp(
+    mastra: &Mastra,
+    servers: Vec<McpServer>,
+) -> Result<BTreeMap<String, crate::mcp::ServedMcp>, MastraError> {
+    let servers = index(servers, "MCP server", |s| s.id().to_owned())?;
+    servers
+        .into_iter()
+        .map(|(id, server)| {
+            let served = server.serve(mastra.agents(), mastra.workflows(), mastra.tools())?;
+            Ok((id, served))
+        })
+        .collect()
 }
 
 /// The `#[api_route]` functions linked into the binary that `selection` mounts, in a

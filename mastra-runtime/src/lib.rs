@@ -54,6 +54,7 @@ pub mod route;
 // Features.
 pub mod agent;
 pub mod auth;
+pub mod mcp;
 pub mod memory;
 pub mod model;
 pub mod openapi;
@@ -76,6 +77,7 @@ pub use extract::{Created, Json, OptionalJson, Path, Query};
 pub use logging::install_default_subscriber;
 pub use mastra::{Context, Mastra, MastraError};
 pub use mastra_macros::api_route;
+pub use mcp::McpServer;
 pub use memory::{Memory, SqliteStorage, Storage};
 pub use route::{
     middleware, ApiRoute, McpExposure, Middleware, MountedRoute, RequestContext, RouteMethod,

@@ -36,7 +36,7 @@ use syn::{Attribute, ImplItem, Item, ItemMod, ItemUse, Meta, TraitItem, UseTree}
 const LAYERS: &[(&str, &[&str])] = &[
     ("foundations", &["error", "app", "schema", "sse", "disconnect", "background", "logging", "fuzzing"]),
     ("route model", &["describe", "route", "extract"]),
-    ("features", &["model", "memory", "auth", "openapi", "tool", "agent", "workflow"]),
+    ("features", &["model", "memory", "auth", "openapi", "tool", "agent", "workflow", "mcp"]),
     ("application", &["config", "mastra"]),
     ("server assembly", &["server", "chat"]),
     ("facade", &["builder", "prelude"]),

@@ -4,6 +4,7 @@ use crate::{
     auth::AuthConfigError,
     config::ConfigError,
     error::NotFound,
+    mcp::McpError,
     route::{RouteProblem, RouteProblems},
     schema::SchemaError,
     workflow::WorkflowBuildError,
@@ -39,6 +40,10 @@ pub enum MastraError {
         #[source]
         error: SchemaError,
     },
+    /// An MCP server's configuration is unusable (an id it offers is not registered, two of
+    /// its tools share a name).
+    #[error(transparent)]
+    Mcp(#[from] McpError),
     /// A registry lookup failed.
     #[error(transparent)]
     NotFound(#[from] NotFound),

@@ -30,6 +30,7 @@ use crate::{
     config::ServerConfig,
     describe::{DescribeInput, Inference},
     error::{ApiError, NotFound},
+    mcp::ServedMcp,
     memory::Storage,
     openapi::OpenApiDocument,
     route::MountedRoute,
@@ -56,6 +57,7 @@ struct Inner {
     routes: OnceLock<Arc<[MountedRoute]>>,
     background: BackgroundTasks,
     openapi: OnceLock<OpenApiDocument>,
+    mcp: OnceLock<BTreeMap<String, ServedMcp>>,
 }
 /// The application: its agents, workflows, tools, server configuration and routes.
 ///
@@ -119,6 +121,7 @@ impl Mastra {
                     routes: OnceLock::new(),
                     background: BackgroundTasks::default(),
                     openapi: OnceLock::new(),
+                    mcp: OnceLock::new(),
                 }
             }),
         }
@@ -128,6 +131,23 @@ impl Mastra {
     /// a second call changes nothing.
     pub(crate) fn set_routes(&self, routes: Vec<MountedRoute>) {
         let _ = self.inner.routes.set(Arc::from(routes));
+    }
+
+    /// Sets the MCP servers. Only the builder calls it, once, before the routes are mounted;
+    /// a second call changes nothing.
+    pub(crate) fn set_mcp_servers(&self, servers: BTreeMap<String, ServedMcp>) {
+        let _ = self.inner.mcp.set(servers);
+    }
+
+    /// Every MCP server, by id ([`MastraBuilder::mcp_server`](crate::MastraBuilder::mcp_server)).
+    pub fn mcp_servers(&self) -> &BTreeMap<String, ServedMcp> {
+        static NONE: BTreeMap<String, ServedMcp> = BTreeMap::new();
+        self.inner.mcp.get().unwrap_or(&NONE)
+    }
+
+    /// The MCP server registered under `id`.
+    pub fn mcp_server(&self, id: &str) -> Result<ServedMcp, NotFound> {
+        lookup(self.mcp_servers(), "MCP server", id)
     }
 
     /// The agent registered under `id`.

@@ -15,6 +15,7 @@ use crate::{
     error::{ApiError, NotFound},
     extract::Path,
     mastra::Mastra,
+    mcp::ServedMcp,
     tool::Tool,
     workflow::Workflow,
 };
@@ -40,6 +41,12 @@ impl Registered for Tool {
 impl Registered for Workflow {
     fn find(mastra: &Mastra, id: &str) -> Result<Self, NotFound> {
         mastra.workflow(id)
+    }
+}
+
+impl Registered for ServedMcp {
+    fn find(mastra: &Mastra, id: &str) -> Result<Self, NotFound> {
+        mastra.mcp_server(id)
     }
 }
 

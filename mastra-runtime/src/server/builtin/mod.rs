@@ -4,6 +4,7 @@ pub(crate) mod agents;
 pub(crate) mod common;
 mod found;
 mod health;
+mod mcp;
 mod memory;
 mod openapi;
 mod tools;
@@ -18,6 +19,7 @@ pub(crate) fn routes(prefix: &str) -> Vec<ApiRoute> {
     routes.extend(tools::routes(prefix));
     routes.extend(memory::routes(prefix));
     routes.extend(workflows::routes(prefix));
+    routes.extend(mcp::routes(prefix));
     routes
 }
 

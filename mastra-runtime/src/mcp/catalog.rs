@@ -1,0 +1,337 @@
+//! The tools one MCP server offers, and calling them.
+//!
+//! Every call answers a `CallToolResult` (`{content: [{type: "text", text}], isError}`):
+//! arguments that do not fit the tool's input schema, a failing tool, a failed run, an agent
+//! error and an unknown tool name are all `isError: true` results the model can read, never
+//! JSON-RPC errors.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+use tokio_util::sync::CancellationToken;
+
+use super::McpError;
+use crate::{
+    agent::{Agent, GenerateOptions},
+    app::AppHandle,
+    route::RequestContext,
+    schema::Issue,
+    tool::{Tool, ToolContext, ToolFailure},
+    workflow::{CreateRunOptions, RunOptions, Workflow, WorkflowError},
+};
+
+/// The argument a tool whose input is not an object takes its input under.
+const WRAPPED_INPUT: &str = "input";
+
+/// What an MCP tool calls.
+#[derive(Clone)]
+enum Target {
+    Agent(Agent),
+    Workflow(Workflow),
+    Tool(Tool),
+}
+
+/// What kind of item an MCP tool offers (Mastra's `toolType`; plain tools have none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum McpToolKind {
+    /// `ask_<agentId>`.
+    Agent,
+    /// `run_<workflowId>`.
+    Workflow,
+    /// A tool, under its own id.
+    Tool,
+}
+
+/// One tool of an MCP server: its name, description and input schema as clients see them.
+#[derive(Clone)]
+pub struct McpTool {
+    name: String,
+    description: String,
+    input_schema: Value,
+    /// Whether the item's own input is not an object and travels under [`WRAPPED_INPUT`].
+    wrapped: bool,
+    target: Target,
+}
+
+impl std::fmt::Debug for McpTool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("McpTool")
+            .field("name", &self.name)
+            .field("kind", &self.kind())
+            .finish_non_exhaustive()
+    }
+}
+
+impl McpTool {
+    /// The name clients call it by.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Its description.
+    pub fn description(&self) -> &str {
+        &self.description
+    }
+
+    /// Its input schema (always an object schema, as MCP requires: an item whose input is not
+    /// an object takes it under the `input` argument).
+    pub fn input_schema(&self) -> &Value {
+        &self.input_schema
+    }
+
+    /// What it offers.
+    pub fn kind(&self) -> McpToolKind {
+        match self.target {
+            Target::Agent(_) => McpToolKind::Agent,
+            Target::Workflow(_) => McpToolKind::Workflow,
+            Target::Tool(_) => McpToolKind::Tool,
+        }
+    }
+
+    /// The entry of `tools/list`.
+    pub(crate) fn listing(&self) -> Value {
+        json!({
+            "name": self.name,
+            "description": self.description,
+            "inputSchema": self.input_schema,
+        })
+    }
+
+    fn new(name: String, description: String, schema: &Value, target: Target) -> Self {
+        let is_object = schema.get("type").and_then(Value::as_str) == Some("object");
+        let input_schema = if is_object {
+            schema.clone()
+        } else {
+            json!({
+                "type": "object",
+                "properties": {WRAPPED_INPUT: schema},
+                "required": [WRAPPED_INPUT],
+            })
+        };
+        Self {
+            name,
+            description,
+            input_schema,
+            wrapped: !is_object,
+            target,
+        }
+    }
+}
+
+/// What a call runs with: the application, the request's context (the verified user
+/// included) and its abort signal.
+#[derive(Debug, Clone)]
+pub(crate) struct CallContext {
+    pub(crate) app: Option<AppHandle>,
+    pub(crate) request_context: RequestContext,
+    pub(crate) abort: CancellationToken,
+}
+
+/// A server's tools by name.
+#[derive(Debug, Default)]
+pub(crate) struct Catalog {
+    tools: BTreeMap<String, McpTool>,
+}
+
+/// The input schema of an agent's tool: one message.
+fn agent_input_schema() -> Value {
+    json!({
+        "type": "object",
+        "properties": {"message": {"type": "string", "description": "What to ask the agent"}},
+        "required": ["message"],
+        "additionalProperties": false,
+    })
+}
+
+fn issues_text(issues: &[Issue]) -> String {
+    issues
+        .iter()
+        .map(|i| {
+            if i.field.is_empty() {
+                i.message.clone()
+            } else {
+                format!("{}: {}", i.field, i.message)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// A text result.
+fn text_result(text: String, is_error: bool) -> Value {
+    json!({"content": [{"type": "text", "text": text}], "isError": is_error})
+}
+
+/// `value` as a text result (JSON text).
+fn json_result(value: &impl Serialize, is_error: bool) -> Value {
+    match serde_json::to_string(value) {
+        Ok(text) => text_result(text, is_error),
+        Err(error) => text_result(format!("the result is not JSON: {error}"), true),
+    }
+}
+
+fn invalid_arguments(name: &str, detail: &str) -> Value {
+    text_result(format!("Invalid arguments for tool {name}: {detail}"), true)
+}
+
+impl Catalog {
+    /// The tools of server `server`: `ask_<id>` per agent, `run_<id>` per workflow, each tool
+    /// under its id.
+    pub(crate) fn new<'a>(
+        server: &str,
+        agents: impl Iterator<Item = &'a Agent>,
+        workflows: impl Iterator<Item = &'a Workflow>,
+        tools: impl Iterator<Item = &'a Tool>,
+    ) -> Result<Catalog, McpError> {
+        let mut all = Vec::new();
+        for agent in agents {
+            let description = agent
+                .description()
+                .map(str::to_owned)
+                .unwrap_or_else(|| format!("Ask agent {}", agent.name()));
+            all.push(McpTool::new(
+                format!("ask_{}", agent.id()),
+                description,
+                &agent_input_schema(),
+                Target::Agent(agent.clone()),
+            ));
+        }
+        for workflow in workflows {
+            let description = workflow
+                .description()
+                .map(str::to_owned)
+                .unwrap_or_else(|| format!("Run workflow {}", workflow.id()));
+            all.push(McpTool::new(
+                format!("run_{}", workflow.id()),
+                description,
+                workflow.input_schema(),
+                Target::Workflow(workflow.clone()),
+            ));
+        }
+        for tool in tools {
+            all.push(McpTool::new(
+                tool.id().to_owned(),
+                tool.description().to_owned(),
+                tool.input_schema(),
+                Target::Tool(tool.clone()),
+            ));
+        }
+        let mut catalog = Catalog::default();
+        for tool in all {
+            if catalog.tools.contains_key(&tool.name) {
+                return Err(McpError::DuplicateTool {
+                    server: server.to_owned(),
+                    name: tool.name,
+                });
+            }
+            catalog.tools.insert(tool.name.clone(), tool);
+        }
+        Ok(catalog)
+    }
+
+    /// How many tools.
+    pub(crate) fn len(&self) -> usize {
+        self.tools.len()
+    }
+
+    /// Every tool, by name.
+    pub(crate) fn tools(&self) -> impl Iterator<Item = &McpTool> {
+        self.tools.values()
+    }
+
+    /// Calls tool `name` with `arguments`; always a `CallToolResult`.
+    pub(crate) async fn call(&self, name: &str, arguments: Value, ctx: CallContext) -> Value {
+        let Some(tool) = self.tools.get(name) else {
+            return text_result(format!("Unknown tool: {name}"), true);
+        };
+        let arguments = match arguments {
+            Value::Null => Value::Object(Map::new()),
+            other => other,
+        };
+        let input = if tool.wrapped {
+            match arguments {
+                Value::Object(mut map) => map.remove(WRAPPED_INPUT).unwrap_or(Value::Null),
+                _ => return invalid_arguments(name, "arguments must be an object"),
+            }
+        } else {
+            arguments
+        };
+        let result = match &tool.target {
+            Target::Agent(agent) => ask(agent, name, input, ctx).await,
+            Target::Workflow(workflow) => run(workflow, name, input, ctx).await,
+            Target::Tool(t) => execute(t, name, input, ctx).await,
+        };
+        if result.get("isError") == Some(&Value::Bool(true)) {
+            tracing::info!(tool = name, "MCP tool call answered with an error result");
+        }
+        result
+    }
+}
+
+async fn ask(agent: &Agent, name: &str, input: Value, ctx: CallContext) -> Value {
+    let message = match input {
+        Value::Object(map) => match (map.get("message"), map.len()) {
+            (Some(Value::String(message)), 1) => message.clone(),
+            (Some(Value::String(_)), _) => {
+                return invalid_arguments(name, "only `message` is accepted")
+            }
+            (Some(_), _) => return invalid_arguments(name, "message: expected a string"),
+            (None, _) => return invalid_arguments(name, "message: required"),
+        },
+        _ => return invalid_arguments(name, "arguments must be an object"),
+    };
+    let options = GenerateOptions::new()
+        .request_context(ctx.request_context)
+        .abort_signal(ctx.abort)
+        .app(ctx.app);
+    match agent.generate(message, options).await {
+        Ok(output) => json_result(&output, false),
+        Err(error) => {
+            tracing::warn!(agent = agent.id(), %error, "MCP agent call failed");
+            text_result(format!("Agent {} failed: {error}", agent.id()), true)
+        }
+    }
+}
+
+async fn run(workflow: &Workflow, name: &str, input: Value, ctx: CallContext) -> Value {
+    let options = RunOptions::new().request_context(ctx.request_context);
+    if let Err(error) = workflow.check_start(&input, &options) {
+        return match error {
+            WorkflowError::InvalidInput { issues, .. } => {
+                invalid_arguments(name, &issues_text(&issues))
+            }
+            other => invalid_arguments(name, &other.to_string()),
+        };
+    }
+    let outcome = async {
+        let run = workflow.create_run_with(CreateRunOptions::new()).await?;
+        run.start(input, options).await
+    }
+    .await;
+    match outcome {
+        Ok(result) => json_result(&result, !result.is_success()),
+        Err(error) => {
+            tracing::warn!(workflow = workflow.id(), %error, "MCP workflow call failed");
+            text_result(format!("Workflow {} failed: {error}", workflow.id()), true)
+        }
+    }
+}
+
+async fn execute(tool: &Tool, name: &str, input: Value, ctx: CallContext) -> Value {
+    let context = ToolContext::new(ctx.request_context)
+        .with_abort(ctx.abort)
+        .with_app(ctx.app);
+    match tool.execute(input, context).await {
+        Ok(output) => json_result(&output, false),
+        Err(ToolFailure::InvalidInput { issues, .. }) => {
+            invalid_arguments(name, &issues_text(&issues))
+        }
+        Err(ToolFailure::InputTooDeep { error, .. }) => invalid_arguments(name, &error.to_string()),
+        Err(failure @ ToolFailure::Failed { .. }) => {
+            tracing::warn!(tool = tool.id(), error = %failure, "MCP tool call failed");
+            text_result(failure.to_string(), true)
+        }
+    }
+}
