@@ -22,8 +22,8 @@ use crate::{
     describe::{DescribeInput, DescribeOutput, Inference},
     error::ApiError,
     schema::{
-        check_text_depth, check_text_items, invalid_body, serde_issue, short_message,
-        RequestValidator, TooDeep, TooManyItems, MAX_JSON_DEPTH, MAX_JSON_ITEMS,
+        check_text, invalid_body, serde_issue, short_message, RequestValidator, TextTooLarge,
+        TooDeep, TooManyItems, MAX_JSON_DEPTH, MAX_JSON_ITEMS,
     },
 };
 
@@ -190,7 +190,7 @@ async fn decode<T: DeserializeOwned>(
     item_limit: usize,
 ) -> Result<T, actix_web::Error> {
     let Some(validator) = validator else {
-        check_text(&body, item_limit)?;
+        check_body_text(&body, item_limit)?;
         return serde_json::from_slice(&body).map_err(|e| json_error(&e).into());
     };
     let value = if body.len() < OFF_WORKER_BYTES {
@@ -209,9 +209,11 @@ async fn decode<T: DeserializeOwned>(
 }
 
 /// The checks on the text: nesting, then the number of items.
-fn check_text(body: &[u8], item_limit: usize) -> Result<(), ApiError> {
-    check_text_depth(body, MAX_JSON_DEPTH).map_err(too_deep)?;
-    check_text_items(body, item_limit).map_err(too_many_items)
+fn check_body_text(body: &[u8], item_limit: usize) -> Result<(), ApiError> {
+    check_text(body, MAX_JSON_DEPTH, item_limit).map_err(|error| match error {
+        TextTooLarge::TooDeep(error) => too_deep(error),
+        TextTooLarge::TooManyItems(error) => too_many_items(error),
+    })
 }
 
 /// The body parsed and checked against the route's schema.
@@ -220,7 +222,7 @@ fn checked_value(
     validator: &RequestValidator,
     item_limit: usize,
 ) -> Result<serde_json::Value, ApiError> {
-    check_text(body, item_limit)?;
+    check_body_text(body, item_limit)?;
     let value = serde_json::from_slice(body).map_err(|e| json_error(&e))?;
     validator.check_body(&value)?;
     Ok(value)

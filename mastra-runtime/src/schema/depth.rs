@@ -9,6 +9,8 @@
 
 use serde_json::Value;
 
+use super::text::TextTooLarge;
+
 /// Deepest nesting of arrays and objects accepted in any JSON value that enters the server
 /// (a scalar is depth 0, `[]` and `{}` depth 1). Half of serde_json's read limit (128), so the
 /// levels storage adds around a value never push it past what a read accepts.
@@ -62,37 +64,13 @@ pub fn check_depth(value: &Value, limit: usize) -> Result<(), TooDeep> {
     Ok(())
 }
 
-/// `Err` when the JSON text `bytes` opens more than `limit` arrays and objects at once. A single
-/// pass over the bytes that parses nothing, so a body can be refused for its depth before any
-/// value is built; brackets inside strings (escapes included) are not counted. Text that is not
-/// JSON is left for the parser to refuse.
+/// `Err` when the JSON text `bytes` opens more than `limit` arrays and objects at once,
+/// measured before parsing (see [`check_text`](super::check_text), which also counts items).
 pub fn check_text_depth(bytes: &[u8], limit: usize) -> Result<(), TooDeep> {
-    let mut depth = 0usize;
-    let mut in_string = false;
-    let mut escaped = false;
-    for &byte in bytes {
-        if in_string {
-            match byte {
-                _ if escaped => escaped = false,
-                b'\\' => escaped = true,
-                b'"' => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        match byte {
-            b'"' => in_string = true,
-            b'[' | b'{' => {
-                depth += 1;
-                if depth > limit {
-                    return Err(TooDeep { limit });
-                }
-            }
-            b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
+    match super::text::check_text(bytes, limit, usize::MAX) {
+        Err(TextTooLarge::TooDeep(error)) => Err(error),
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -7,6 +7,8 @@
 //! is that large, so a body with more items than [`MAX_JSON_ITEMS`] is refused before anything
 //! is built; what is accepted then costs at most a few tens of megabytes however it is shaped.
 
+use super::text::TextTooLarge;
+
 /// Most array elements and object members, counted at every depth together, that a JSON request
 /// body may hold. Bodies of chat messages, tool inputs and workflow inputs stay far below it;
 /// at the default body limit (4.5 MiB) it still allows items of 47 bytes on average. An
@@ -22,43 +24,13 @@ pub struct TooManyItems {
 }
 
 /// `Err` when the JSON text `bytes` holds more than `limit` array elements and object members
-/// in all. A single pass over the bytes that parses nothing and allocates nothing: each
-/// non-empty array or object counts one item, and each comma outside a string one more.
-/// Brackets and commas inside strings (escapes included) are not counted; text that is not
-/// JSON is left for the parser to refuse.
+/// in all, counted before parsing (see [`check_text`](super::check_text), which also measures
+/// nesting).
 pub fn check_text_items(bytes: &[u8], limit: usize) -> Result<(), TooManyItems> {
-    let mut items = 0usize;
-    let mut in_string = false;
-    let mut escaped = false;
-    // Just after `[` or `{`: the next byte that is not whitespace tells whether it is empty.
-    let mut opened = false;
-    for &byte in bytes {
-        if in_string {
-            match byte {
-                _ if escaped => escaped = false,
-                b'\\' => escaped = true,
-                b'"' => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        if byte.is_ascii_whitespace() {
-            continue;
-        }
-        if std::mem::take(&mut opened) && byte != b']' && byte != b'}' {
-            items += 1;
-        }
-        match byte {
-            b'"' => in_string = true,
-            b'[' | b'{' => opened = true,
-            b',' => items += 1,
-            _ => {}
-        }
-        if items > limit {
-            return Err(TooManyItems { limit });
-        }
+    match super::text::check_text(bytes, usize::MAX, limit) {
+        Err(TextTooLarge::TooManyItems(error)) => Err(error),
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ pub mod generator;
 mod items;
 mod refs;
 mod request;
+mod text;
 mod typed;
 
 pub(crate) use compat::mismatches;
@@ -29,6 +30,7 @@ pub use depth::{check_depth, check_text_depth, nesting_depth, TooDeep, MAX_JSON_
 pub use generator::{document_generator, schema_fn, standalone, SchemaFn};
 pub use items::{check_text_items, TooManyItems, MAX_JSON_ITEMS};
 pub use request::{is_json, Part, RequestSchemas, RequestValidator};
+pub use text::{check_text, TextTooLarge};
 
 use schemars::{JsonSchema, Schema};
 use serde::{Deserialize, Serialize};
