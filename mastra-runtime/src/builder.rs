@@ -173,8 +173,8 @@ impl MastraBuilder {
         let global = std::mem::take(&mut registry.config.middleware);
         routes.extend(annotated_routes(&inventory));
         let mastra = Mastra::assemble(registry);
-        mastra.set_mcp_servers(serve_mcp(&mastra, mcp_servers)?);
         mastra.set_routes(mount(&mastra, global, routes)?);
+        mastra.set_mcp_servers(serve_mcp(&mastra, mcp_servers)?);
         if mastra.config().openapi_docs_enabled() {
             // Built once, here, so serving it is a copy of bytes.
             mastra.openapi_document();
@@ -247,7 +247,7 @@ fn registry(
 }
 
 /// The MCP servers as served: their tools drawn from the assembled application (its
-/// workflows bound to it). Two servers with one id are refused.
+/// workflows bound to it, its routes mounted). Two servers with one id are refused.
 fn serve_mcp(
     mastra: &Mastra,
     servers: Vec<McpServer>,
@@ -256,7 +256,12 @@ fn serve_mcp(
     servers
         .into_iter()
         .map(|(id, server)| {
-            let served = server.serve(mastra.agents(), mastra.workflows(), mastra.tools())?;
+            let served = server.serve(
+                mastra.agents(),
+                mastra.workflows(),
+                mastra.tools(),
+                mastra.routes(),
+            )?;
             Ok((id, served))
         })
         .collect()

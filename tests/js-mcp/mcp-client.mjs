@@ -27,7 +27,14 @@ function text(result) {
 
 async function checkEveryKind(client) {
   const { tools } = await client.listTools();
-  assert.deepEqual(tools.map((t) => t.name).sort(), ["ask_echo", "divide", "run_shout"]);
+  assert.deepEqual(tools.map((t) => t.name).sort(), [
+    "ask_echo",
+    "create_item",
+    "divide",
+    "get_item",
+    "get_secret",
+    "run_shout",
+  ]);
 
   const asked = await client.callTool({ name: "ask_echo", arguments: { message: "hi from the sdk" } });
   assert.equal(asked.isError, false, JSON.stringify(asked));
@@ -40,6 +47,10 @@ async function checkEveryKind(client) {
   const divided = await client.callTool({ name: "divide", arguments: { a: 10, b: 4 } });
   assert.equal(divided.isError, false, JSON.stringify(divided));
   assert.deepEqual(JSON.parse(text(divided)), { quotient: 2.5 });
+
+  const item = await client.callTool({ name: "get_item", arguments: { itemId: "42" } });
+  assert.equal(item.isError, false, JSON.stringify(item));
+  assert.deepEqual(JSON.parse(text(item)), { id: "42", detail: false });
 
   const bad = await client.callTool({ name: "divide", arguments: { a: "ten", b: 4 } });
   assert.equal(bad.isError, true, JSON.stringify(bad));

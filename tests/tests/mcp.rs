@@ -3,7 +3,7 @@
 //! the listing and the REST view of tools. The official TypeScript client is driven at the end.
 
 use mastra_runtime::{
-    auth::JwtAuth,
+    auth::{AuthConfig, JwtAuth, Rule},
     model::EchoModel,
     prelude::*,
     tool::{ToolContext, ToolError},
@@ -66,8 +66,53 @@ fn shout() -> Workflow {
         .expect("the workflow fits together")
 }
 
+/// `?detail=` of `get_item`.
+#[derive(Deserialize, JsonSchema)]
+struct Detail {
+    /// Whether to say more.
+    #[serde(default)]
+    detail: Option<bool>,
+}
+
+/// Looks an item up.
+async fn get_item(Path(item_id): Path<String>, Query(q): Query<Detail>) -> Json<Value> {
+    Json(json!({"id": item_id, "detail": q.detail.unwrap_or(false)}))
+}
+
+#[derive(Deserialize, Serialize, JsonSchema)]
+struct NewItem {
+    #[schemars(length(min = 1))]
+    name: String,
+    #[schemars(range(min = 0))]
+    price: f64,
+}
+
+/// Creates an item.
+async fn create_item(Json(item): Json<NewItem>) -> Json<NewItem> {
+    Json(item)
+}
+
+async fn secret() -> Json<Value> {
+    Json(json!({"secret": 42}))
+}
+
 fn app() -> mastra_runtime::MastraBuilder {
     Mastra::builder()
+        .route(
+            ApiRoute::get("/items/:itemId")
+                .inferred_handler(get_item)
+                .mcp("get_item"),
+        )
+        .route(
+            ApiRoute::post("/items")
+                .inferred_handler(create_item)
+                .mcp("create_item"),
+        )
+        .route(
+            ApiRoute::get("/secret")
+                .inferred_handler(secret)
+                .mcp("get_secret"),
+        )
         .agent(
             Agent::builder("echo")
                 .description("Says it back")
@@ -87,7 +132,10 @@ fn app() -> mastra_runtime::MastraBuilder {
 }
 
 async fn auth_server() -> TestServer {
-    let auth = JwtAuth::hs256(SECRET).expect("valid secret");
+    // Every route for any user, but `/secret` for nobody: a rule MCP calls must meet too.
+    let auth = AuthConfig::new(JwtAuth::hs256(SECRET).expect("valid secret"))
+        .rule(Rule::deny("/secret"))
+        .rule(Rule::allow("/*"));
     TestServer::start(app().server(test_config().auth(auth))).await
 }
 
@@ -201,14 +249,49 @@ async fn tools_list_names_agents_workflows_and_tools_with_their_schemas() {
     let message = in_session(&server, &session, &request(2, "tools/list", json!({}))).await;
     let tools = message["result"]["tools"].as_array().expect("tools");
     let names: Vec<&str> = tools.iter().filter_map(|t| t["name"].as_str()).collect();
-    assert_eq!(names, ["ask_echo", "divide", "run_shout"]);
+    assert_eq!(
+        names,
+        [
+            "ask_echo",
+            "create_item",
+            "divide",
+            "get_item",
+            "get_secret",
+            "run_shout"
+        ]
+    );
     for tool in tools {
         assert_eq!(tool["inputSchema"]["type"], "object", "{tool}");
     }
-    assert_eq!(tools[0]["inputSchema"]["required"], json!(["message"]));
-    assert_eq!(tools[1]["inputSchema"]["required"], json!(["a", "b"]));
-    assert_eq!(tools[1]["description"], "Divides a by b");
-    assert_eq!(tools[2]["inputSchema"]["required"], json!(["word"]));
+    let by_name = |name: &str| {
+        tools
+            .iter()
+            .find(|t| t["name"] == name)
+            .expect(name)
+            .clone()
+    };
+    assert_eq!(
+        by_name("ask_echo")["inputSchema"]["required"],
+        json!(["message"])
+    );
+    assert_eq!(
+        by_name("divide")["inputSchema"]["required"],
+        json!(["a", "b"])
+    );
+    assert_eq!(by_name("divide")["description"], "Divides a by b");
+    assert_eq!(
+        by_name("run_shout")["inputSchema"]["required"],
+        json!(["word"])
+    );
+    // A route's path parameters, query and body merged into one object.
+    let get = by_name("get_item");
+    assert_eq!(get["inputSchema"]["required"], json!(["itemId"]));
+    assert!(
+        get["inputSchema"]["properties"]["detail"].is_object(),
+        "{get}"
+    );
+    let create = by_name("create_item");
+    assert_eq!(create["inputSchema"]["required"], json!(["name", "price"]));
 }
 
 #[tokio::test]
@@ -367,7 +450,7 @@ async fn the_stateless_revision_needs_no_initialize_and_marks_results_complete()
         json!({"_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28"}}),
     );
     let listed = sse_message(&post(&server, &meta, &[]).await);
-    assert_eq!(listed["result"]["tools"].as_array().map(Vec::len), Some(3));
+    assert_eq!(listed["result"]["tools"].as_array().map(Vec::len), Some(6));
 
     let unknown = post(&server, &call, &[("mcp-protocol-version", "1999-01-01")]).await;
     unknown.assert_status(400);
@@ -536,7 +619,10 @@ async fn servers_are_listed_and_their_tools_have_a_rest_view() {
         kinds,
         [
             ("ask_echo".to_owned(), json!("agent")),
+            ("create_item".to_owned(), json!("route")),
             ("divide".to_owned(), Value::Null),
+            ("get_item".to_owned(), json!("route")),
+            ("get_secret".to_owned(), json!("route")),
             ("run_shout".to_owned(), json!("workflow")),
         ]
     );
@@ -565,6 +651,7 @@ async fn a_server_can_offer_chosen_items_and_unknown_ones_fail_the_build() {
             McpServer::new("only-divide")
                 .agents([] as [&str; 0])
                 .workflows([] as [&str; 0])
+                .routes([] as [&str; 0])
                 .tools(["divide"]),
         ),
     )
@@ -582,10 +669,103 @@ async fn a_server_can_offer_chosen_items_and_unknown_ones_fail_the_build() {
         "MCP server `broken` offers tool `missing`, which is not registered"
     );
     let error = app()
+        .mcp_server(McpServer::new("routes").routes(["no_such_route"]))
+        .build()
+        .expect_err("an unknown route tool is refused");
+    assert!(error.to_string().contains("no_such_route"), "{error}");
+    let error = app()
         .mcp_server(McpServer::new("test-mcp"))
         .build()
         .expect_err("two servers with one id are refused");
     assert!(error.to_string().contains("test-mcp"), "{error}");
+}
+
+#[tokio::test]
+async fn a_custom_route_is_called_through_its_own_validation() {
+    let server = TestServer::start(app()).await;
+    let session = open_session(&server, "2025-11-25", &[]).await;
+    let got = call(
+        &server,
+        &session,
+        "get_item",
+        json!({"itemId": "a b", "detail": true}),
+    )
+    .await;
+    assert_eq!(got["isError"], false, "{got}");
+    let body: Value = serde_json::from_str(text_of(&got)).expect("route body JSON");
+    assert_eq!(body, json!({"id": "a b", "detail": true}));
+
+    let made = call(
+        &server,
+        &session,
+        "create_item",
+        json!({"name": "Lamp", "price": 12.5}),
+    )
+    .await;
+    assert_eq!(made["isError"], false, "{made}");
+    let body: Value = serde_json::from_str(text_of(&made)).expect("route body JSON");
+    assert_eq!(body, json!({"name": "Lamp", "price": 12.5}));
+
+    let bad = call(
+        &server,
+        &session,
+        "create_item",
+        json!({"name": "", "price": -1}),
+    )
+    .await;
+    assert_eq!(bad["isError"], true, "{bad}");
+    assert!(text_of(&bad).starts_with("HTTP 400: "), "{bad}");
+
+    let extra = call(
+        &server,
+        &session,
+        "get_item",
+        json!({"itemId": "1", "nope": 1}),
+    )
+    .await;
+    assert_eq!(extra["isError"], true, "{extra}");
+    assert!(text_of(&extra).contains("nope"), "{extra}");
+}
+
+#[tokio::test]
+async fn a_custom_route_called_over_mcp_meets_its_auth_rules_with_the_callers_token() {
+    let server = auth_server().await;
+    let bearer = format!("Bearer {}", hs256(&claims("mcp-user")));
+    let session = open_session(&server, "2025-11-25", &[("authorization", &bearer)]).await;
+    let headers = [
+        ("mcp-session-id", session.as_str()),
+        ("authorization", &bearer),
+    ];
+    let allowed = sse_message(
+        &post(
+            &server,
+            &request(
+                5,
+                "tools/call",
+                json!({"name": "get_item", "arguments": {"itemId": "7"}}),
+            ),
+            &headers,
+        )
+        .await,
+    );
+    assert_eq!(allowed["result"]["isError"], false, "{allowed}");
+    let denied = sse_message(
+        &post(
+            &server,
+            &request(
+                6,
+                "tools/call",
+                json!({"name": "get_secret", "arguments": {}}),
+            ),
+            &headers,
+        )
+        .await,
+    );
+    assert_eq!(denied["result"]["isError"], true, "{denied}");
+    assert!(
+        text_of(&denied["result"]).starts_with("HTTP 403"),
+        "{denied}"
+    );
 }
 
 /// The official TypeScript SDK (`@modelcontextprotocol/sdk`, pinned in tests/js-mcp) against

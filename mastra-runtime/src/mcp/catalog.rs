@@ -11,11 +11,14 @@ use serde::Serialize;
 use serde_json::{json, Map, Value};
 use tokio_util::sync::CancellationToken;
 
-use super::McpError;
+use super::{
+    route_tool::{Loopback, RouteCall},
+    McpError,
+};
 use crate::{
     agent::{Agent, GenerateOptions},
     app::AppHandle,
-    route::RequestContext,
+    route::{MountedRoute, RequestContext},
     schema::Issue,
     tool::{Tool, ToolContext, ToolFailure},
     workflow::{CreateRunOptions, RunOptions, Workflow, WorkflowError},
@@ -30,6 +33,7 @@ enum Target {
     Agent(Agent),
     Workflow(Workflow),
     Tool(Tool),
+    Route(RouteCall),
 }
 
 /// What kind of item an MCP tool offers (Mastra's `toolType`; plain tools have none).
@@ -42,6 +46,8 @@ pub enum McpToolKind {
     Workflow,
     /// A tool, under its own id.
     Tool,
+    /// A custom route offered with `mcp(name = "...")`, under that name.
+    Route,
 }
 
 /// One tool of an MCP server: its name, description and input schema as clients see them.
@@ -87,6 +93,7 @@ impl McpTool {
             Target::Agent(_) => McpToolKind::Agent,
             Target::Workflow(_) => McpToolKind::Workflow,
             Target::Tool(_) => McpToolKind::Tool,
+            Target::Route(_) => McpToolKind::Route,
         }
     }
 
@@ -127,12 +134,16 @@ pub(crate) struct CallContext {
     pub(crate) app: Option<AppHandle>,
     pub(crate) request_context: RequestContext,
     pub(crate) abort: CancellationToken,
+    /// Where a custom route's call is replayed (the server that received the MCP request).
+    pub(crate) loopback: Option<Loopback>,
 }
 
 /// A server's tools by name.
 #[derive(Debug, Default)]
 pub(crate) struct Catalog {
     tools: BTreeMap<String, McpTool>,
+    /// The client that replays custom routes' calls over loopback.
+    client: reqwest::Client,
 }
 
 /// The input schema of an agent's tool: one message.
@@ -184,6 +195,7 @@ impl Catalog {
         agents: impl Iterator<Item = &'a Agent>,
         workflows: impl Iterator<Item = &'a Workflow>,
         tools: impl Iterator<Item = &'a Tool>,
+        routes: impl Iterator<Item = &'a MountedRoute>,
     ) -> Result<Catalog, McpError> {
         let mut all = Vec::new();
         for agent in agents {
@@ -218,7 +230,29 @@ impl Catalog {
                 Target::Tool(tool.clone()),
             ));
         }
-        let mut catalog = Catalog::default();
+        for route in routes {
+            let Some(exposure) = route.mcp_exposure() else {
+                continue;
+            };
+            let (call, schema) = RouteCall::new(route);
+            let description = route
+                .mcp_description()
+                .unwrap_or_else(|| format!("{} {}", route.method().as_str(), route.path()));
+            all.push(McpTool::new(
+                exposure.name().to_owned(),
+                description,
+                &schema,
+                Target::Route(call),
+            ));
+        }
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .unwrap_or_default();
+        let mut catalog = Catalog {
+            tools: BTreeMap::new(),
+            client,
+        };
         for tool in all {
             if catalog.tools.contains_key(&tool.name) {
                 return Err(McpError::DuplicateTool {
@@ -262,6 +296,15 @@ impl Catalog {
             Target::Agent(agent) => ask(agent, name, input, ctx).await,
             Target::Workflow(workflow) => run(workflow, name, input, ctx).await,
             Target::Tool(t) => execute(t, name, input, ctx).await,
+            Target::Route(call) => {
+                match call
+                    .call(&self.client, ctx.loopback.as_ref(), name, input)
+                    .await
+                {
+                    Ok((is_error, text)) => text_result(text, is_error),
+                    Err(text) => text_result(text, true),
+                }
+            }
         };
         if result.get("isError") == Some(&Value::Bool(true)) {
             tracing::info!(tool = name, "MCP tool call answered with an error result");

@@ -10,9 +10,14 @@
 //!   generate output as JSON text (as Mastra's MCP server does);
 //! - each workflow as `run_<workflowId>`, taking the workflow's input and answering with the
 //!   finished run as JSON text (`isError` when the run failed);
-//! - each tool under its own id, taking its input and answering with its output as JSON text.
+//! - each tool under its own id, taking its input and answering with its output as JSON text;
+//! - each custom route declared with `mcp(name = "...")` under that name, taking its path
+//!   parameters, query and JSON body merged into one object and answering with the response
+//!   body (the call is replayed over loopback with the caller's credentials, so it passes the
+//!   route's auth, middleware and validation: see `route_tool.rs`).
 //!
-//! [`McpServer::agents`], [`McpServer::workflows`] and [`McpServer::tools`] narrow each kind to
+//! [`McpServer::agents`], [`McpServer::workflows`], [`McpServer::tools`] and
+//! [`McpServer::routes`] narrow each kind to
 //! the ids given (an empty list offers none of that kind); an id the application does not
 //! register is refused when the application is built ([`McpError::UnknownItem`]).
 //!
@@ -34,10 +39,13 @@
 
 mod catalog;
 pub(crate) mod protocol;
+mod route_tool;
 mod sessions;
 
 pub(crate) use catalog::{CallContext, Catalog};
 pub use catalog::{McpTool, McpToolKind};
+pub(crate) use route_tool::Loopback;
+pub use route_tool::MAX_ROUTE_RESULT_BYTES;
 pub(crate) use sessions::Sessions;
 
 use std::{
@@ -46,7 +54,7 @@ use std::{
     sync::Arc,
 };
 
-use crate::{agent::Agent, tool::Tool, workflow::Workflow};
+use crate::{agent::Agent, route::MountedRoute, tool::Tool, workflow::Workflow};
 
 /// The version an [`McpServer`] reports when none is set.
 pub const DEFAULT_SERVER_VERSION: &str = "1.0.0";
@@ -122,6 +130,7 @@ pub struct McpServer {
     agents: Selection,
     workflows: Selection,
     tools: Selection,
+    routes: Selection,
     allowed_origins: Vec<String>,
     sessions: Arc<Sessions>,
 }
@@ -135,6 +144,7 @@ impl fmt::Debug for McpServer {
             .field("agents", &self.agents)
             .field("workflows", &self.workflows)
             .field("tools", &self.tools)
+            .field("routes", &self.routes)
             .field("allowed_origins", &self.allowed_origins)
             .finish_non_exhaustive()
     }
@@ -151,6 +161,7 @@ impl McpServer {
             agents: Selection::All,
             workflows: Selection::All,
             tools: Selection::All,
+            routes: Selection::All,
             allowed_origins: Vec::new(),
             sessions: Arc::new(Sessions::default()),
         }
@@ -201,6 +212,18 @@ impl McpServer {
         S: Into<String>,
     {
         self.tools = only(ids);
+        self
+    }
+
+    /// Offers only the custom routes opted in under these MCP tool names (an empty list: none).
+    /// By default every route declared with `mcp(name = "...")` (or
+    /// [`ApiRoute::mcp`](crate::ApiRoute::mcp)) is offered.
+    pub fn routes<I, S>(mut self, names: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.routes = only(names);
         self
     }
 
@@ -264,18 +287,38 @@ impl McpServer {
     }
 
     /// The server as served: its tools drawn from the application's registries (workflows
-    /// already bound to the application). [`McpServer::check`] passed first.
+    /// already bound to the application) and its mounted routes that opted in.
+    /// [`McpServer::check`] passed first.
     pub(crate) fn serve(
         &self,
         agents: &BTreeMap<String, Agent>,
         workflows: &BTreeMap<String, Workflow>,
         tools: &BTreeMap<String, Tool>,
+        routes: &[MountedRoute],
     ) -> Result<ServedMcp, McpError> {
+        let offered = |r: &&MountedRoute| {
+            r.mcp_exposure()
+                .is_some_and(|e| self.routes.picks(e.name()))
+        };
+        if let Selection::Only(names) = &self.routes {
+            let exposed: BTreeSet<&str> = routes
+                .iter()
+                .filter_map(|r| r.mcp_exposure().map(|e| e.name()))
+                .collect();
+            if let Some(missing) = names.iter().find(|n| !exposed.contains(n.as_str())) {
+                return Err(McpError::UnknownItem {
+                    server: self.id.clone(),
+                    kind: "route tool",
+                    id: missing.clone(),
+                });
+            }
+        }
         let catalog = Catalog::new(
             &self.id,
             agents.values().filter(|a| self.agents.picks(a.id())),
             workflows.values().filter(|w| self.workflows.picks(w.id())),
             tools.values().filter(|t| self.tools.picks(t.id())),
+            routes.iter().filter(offered),
         )?;
         Ok(ServedMcp {
             server: self.clone(),

@@ -27,7 +27,7 @@ use crate::{
             SERVER_ERROR, SESSION_HEADER, STATELESS_VERSION, SUPPORTED_VERSIONS,
             UNSUPPORTED_VERSION, VERSION_HEADER,
         },
-        CallContext, McpToolKind, ServedMcp,
+        CallContext, Loopback, McpToolKind, ServedMcp,
     },
     openapi::{OperationFragment, ResponseFragment},
     route::{ApiRoute, RequestContext, RouteOrigin},
@@ -282,6 +282,23 @@ fn with_instructions(mut result: Value, server: &ServedMcp) -> Value {
     result
 }
 
+/// Where a custom route's call is replayed: the address this request came in on, with the
+/// request's credentials.
+fn loopback(req: &HttpRequest) -> Loopback {
+    let local = req.app_config().local_addr();
+    let headers = ["authorization", "cookie"]
+        .into_iter()
+        .filter_map(|name| {
+            let value = req.headers().get(name)?.to_str().ok()?;
+            Some((name.to_owned(), value.to_owned()))
+        })
+        .collect();
+    Loopback {
+        base: format!("http://{local}"),
+        headers,
+    }
+}
+
 async fn post(
     req: HttpRequest,
     mastra: Mastra,
@@ -351,6 +368,7 @@ async fn post(
                     app: Some(AppHandle::new(mastra.clone())),
                     request_context: RequestContext::of(&req),
                     abort: abort_signal(&req),
+                    loopback: Some(loopback(&req)),
                 };
                 Ok(server.catalog().call(name, arguments, ctx).await)
             }
@@ -421,8 +439,10 @@ async fn list_tools(Found(server): Found<ServedMcp>) -> Json<Value> {
                 "description": t.description(),
                 "inputSchema": t.input_schema(),
             });
-            if let (Some(map), kind @ (McpToolKind::Agent | McpToolKind::Workflow)) =
-                (entry.as_object_mut(), t.kind())
+            if let (
+                Some(map),
+                kind @ (McpToolKind::Agent | McpToolKind::Workflow | McpToolKind::Route),
+            ) = (entry.as_object_mut(), t.kind())
             {
                 map.insert("toolType".into(), json!(kind));
             }
