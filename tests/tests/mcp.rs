@@ -768,6 +768,47 @@ async fn a_custom_route_called_over_mcp_meets_its_auth_rules_with_the_callers_to
     );
 }
 
+#[tokio::test]
+async fn the_quickstart_serves_its_agent_workflow_tool_and_item_route_over_mcp() {
+    let server = TestServer::start(quickstart::app()).await;
+    let tools = server.get("/api/mcp/quickstart-mcp/tools").await;
+    tools.assert_status(200);
+    let names: Vec<String> = tools.json()["tools"]
+        .as_array()
+        .expect("tools")
+        .iter()
+        .filter_map(|t| t["name"].as_str().map(str::to_owned))
+        .collect();
+    for expected in [
+        "ask_my-agent",
+        "run_trip-planner",
+        "celsius-to-fahrenheit",
+        "get_item",
+    ] {
+        assert!(
+            names.iter().any(|n| n == expected),
+            "{expected} not in {names:?}"
+        );
+    }
+    let reply = server
+        .send(
+            server
+                .request(Method::POST, "/api/mcp/quickstart-mcp/mcp")
+                .header("accept", ACCEPT_BOTH)
+                .header("mcp-protocol-version", "2026-07-28")
+                .json(&request(
+                    1,
+                    "tools/call",
+                    json!({"name": "get_item", "arguments": {"itemId": "1"}}),
+                )),
+        )
+        .await;
+    let message = sse_message(&reply);
+    assert_eq!(message["result"]["isError"], false, "{message}");
+    let item: Value = serde_json::from_str(text_of(&message["result"])).expect("item JSON");
+    assert_eq!(item["name"], "Sample Item");
+}
+
 /// The official TypeScript SDK (`@modelcontextprotocol/sdk`, pinned in tests/js-mcp) against
 /// the server, without and with auth.
 #[tokio::test]

@@ -84,6 +84,7 @@ pub async fn my_custom_route(c: Context) -> Result<HttpResponse, ApiError> {
     "/items/:itemId",
     method = "GET",
     requires_auth = false,
+    mcp(name = "get_item"),
     openapi(
         tags("Items"),
         responses((status = 404, description = "Item not found"))
