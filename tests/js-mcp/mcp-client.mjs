@@ -36,7 +36,13 @@ async function checkEveryKind(client) {
     "run_shout",
   ]);
 
-  const asked = await client.callTool({ name: "ask_echo", arguments: { message: "hi from the sdk" } });
+  let progressed = 0;
+  const asked = await client.callTool(
+    { name: "ask_echo", arguments: { message: "hi from the sdk" } },
+    undefined,
+    { onprogress: () => { progressed += 1; } },
+  );
+  assert.ok(progressed > 0, "the agent's answer reported progress");
   assert.equal(asked.isError, false, JSON.stringify(asked));
   assert.match(JSON.parse(text(asked)).text, /hi from the sdk/);
 

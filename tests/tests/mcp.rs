@@ -326,6 +326,38 @@ async fn each_kind_of_tool_answers_its_result_as_json_text() {
 }
 
 #[tokio::test]
+async fn an_agent_call_with_a_progress_token_streams_progress_then_the_result() {
+    let server = TestServer::start(app()).await;
+    let session = open_session(&server, "2025-11-25", &[]).await;
+    let call = request(
+        9,
+        "tools/call",
+        json!({"name": "ask_echo", "arguments": {"message": "one two three"},
+               "_meta": {"progressToken": "p-1"}}),
+    );
+    let reply = post(&server, &call, &[("mcp-session-id", &session)]).await;
+    reply.assert_status(200);
+    let messages: Vec<Value> = reply
+        .text
+        .split("\n\n")
+        .filter_map(|frame| frame.strip_prefix("event: message\ndata: "))
+        .map(|data| serde_json::from_str(data).expect("frame data is JSON"))
+        .collect();
+    let (last, progress) = messages.split_last().expect("at least the result");
+    assert_eq!(last["id"], 9, "{}", reply.text);
+    assert_eq!(last["result"]["isError"], false, "{last}");
+    assert!(!progress.is_empty(), "no progress in {}", reply.text);
+    let mut previous = 0;
+    for note in progress {
+        assert_eq!(note["method"], "notifications/progress", "{note}");
+        assert_eq!(note["params"]["progressToken"], "p-1", "{note}");
+        let n = note["params"]["progress"].as_u64().expect("a count");
+        assert!(n > previous, "progress must increase: {}", reply.text);
+        previous = n;
+    }
+}
+
+#[tokio::test]
 async fn bad_arguments_failures_and_unknown_tools_are_error_results() {
     let server = TestServer::start(app()).await;
     let session = open_session(&server, "2025-11-25", &[]).await;

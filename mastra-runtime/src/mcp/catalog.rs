@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 
+use futures_util::StreamExt;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 use tokio_util::sync::CancellationToken;
@@ -16,7 +17,7 @@ use super::{
     McpError,
 };
 use crate::{
-    agent::{Agent, GenerateOptions},
+    agent::{Agent, ChunkType, GenerateOptions},
     app::AppHandle,
     route::{MountedRoute, RequestContext},
     schema::Issue,
@@ -136,6 +137,9 @@ pub(crate) struct CallContext {
     pub(crate) abort: CancellationToken,
     /// Where a custom route's call is replayed (the server that received the MCP request).
     pub(crate) loopback: Option<Loopback>,
+    /// Where an agent's progress goes (`notifications/progress` params without the token),
+    /// when the client asked for it with `_meta.progressToken`.
+    pub(crate) progress: Option<tokio::sync::mpsc::Sender<Value>>,
 }
 
 /// A server's tools by name.
@@ -329,11 +333,47 @@ async fn ask(agent: &Agent, name: &str, input: Value, ctx: CallContext) -> Value
         .request_context(ctx.request_context)
         .abort_signal(ctx.abort)
         .app(ctx.app);
-    match agent.generate(message, options).await {
+    let outcome = match agent.stream(message, options).await {
+        Ok(output) => {
+            if let Some(progress) = &ctx.progress {
+                report_progress(&output, progress).await;
+            }
+            output.consume_stream().await
+        }
+        Err(error) => Err(error),
+    };
+    match outcome {
         Ok(output) => json_result(&output, false),
         Err(error) => {
             tracing::warn!(agent = agent.id(), %error, "MCP agent call failed");
             text_result(format!("Agent {} failed: {error}", agent.id()), true)
+        }
+    }
+}
+
+/// Reports the run's text deltas and tool calls as progress, numbered from 1, until it ends.
+/// Progress is advisory: when the client reads slower than the run, reports are dropped, not
+/// queued without bound.
+async fn report_progress(
+    output: &crate::agent::ModelOutput,
+    progress: &tokio::sync::mpsc::Sender<Value>,
+) {
+    let mut chunks = output.full_stream();
+    let mut count: u64 = 0;
+    while let Some(chunk) = chunks.next().await {
+        let message = match chunk.kind {
+            ChunkType::TextDelta => chunk.payload["text"].as_str().map(str::to_owned),
+            ChunkType::ToolCall => chunk.payload["toolName"]
+                .as_str()
+                .map(|tool| format!("calling {tool}")),
+            ChunkType::ToolResult => chunk.payload["toolName"]
+                .as_str()
+                .map(|tool| format!("{tool} answered")),
+            _ => None,
+        };
+        if let Some(message) = message {
+            count += 1;
+            let _ = progress.try_send(json!({"progress": count, "message": message}));
         }
     }
 }

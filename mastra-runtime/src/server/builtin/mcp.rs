@@ -369,7 +369,23 @@ async fn post(
                     request_context: RequestContext::of(&req),
                     abort: abort_signal(&req),
                     loopback: Some(loopback(&req)),
+                    progress: None,
                 };
+                let token = params
+                    .get("_meta")
+                    .and_then(|m| m.get("progressToken"))
+                    .filter(|t| t.is_string() || t.is_number());
+                if let (true, Some(token)) = (stream, token) {
+                    return with_progress(
+                        server,
+                        name.clone(),
+                        arguments,
+                        ctx,
+                        id,
+                        token.clone(),
+                        era,
+                    );
+                }
                 Ok(server.catalog().call(name, arguments, ctx).await)
             }
             _ => Err((
@@ -389,6 +405,65 @@ async fn post(
         Err((code, text)) => protocol::error(&id, code, &text),
     };
     reply(message, stream, None)
+}
+
+/// How many progress reports wait for a slow client before later ones are dropped.
+const PROGRESS_BUFFER: usize = 64;
+
+/// A `tools/call` that asked for progress, answered as a stream: `notifications/progress`
+/// frames while an agent runs (other tools have none), then the result frame.
+fn with_progress(
+    server: ServedMcp,
+    name: String,
+    arguments: Value,
+    mut ctx: CallContext,
+    id: Value,
+    token: Value,
+    era: Era,
+) -> HttpResponse {
+    let (progress_tx, mut progress_rx) = tokio::sync::mpsc::channel::<Value>(PROGRESS_BUFFER);
+    let (frames_tx, frames_rx) = tokio::sync::mpsc::channel::<Value>(PROGRESS_BUFFER);
+    ctx.progress = Some(progress_tx);
+    let call = async move {
+        let note = |mut report: Value| {
+            report["progressToken"] = token.clone();
+            json!({"jsonrpc": "2.0", "method": "notifications/progress", "params": report})
+        };
+        let call = server.catalog().call(&name, arguments, ctx);
+        tokio::pin!(call);
+        // Reports first, so none is overtaken by the result; a client that left stops
+        // reading and the call still ends (its abort signal).
+        let mut result = loop {
+            tokio::select! {
+                biased;
+                Some(report) = progress_rx.recv() => {
+                    let _ = frames_tx.try_send(note(report));
+                }
+                result = &mut call => break result,
+            }
+        };
+        while let Ok(report) = progress_rx.try_recv() {
+            let _ = frames_tx.try_send(note(report));
+        }
+        if let (Era::Stateless, Some(map)) = (era, result.as_object_mut()) {
+            map.insert("resultType".into(), Value::from("complete"));
+        }
+        let _ = frames_tx.send(protocol::result(&id, result)).await;
+    };
+    actix_web::rt::spawn(call);
+    let frames = futures_util::stream::unfold(frames_rx, |mut rx| async move {
+        rx.recv().await.map(|message| {
+            let frame = format!("event: message\ndata: {message}\n\n");
+            (
+                Ok::<_, std::convert::Infallible>(actix_web::web::Bytes::from(frame)),
+                rx,
+            )
+        })
+    });
+    HttpResponse::Ok()
+        .content_type("text/event-stream")
+        .insert_header(("cache-control", "no-cache"))
+        .streaming(frames)
 }
 
 async fn delete(req: HttpRequest, Endpoint(server): Endpoint) -> HttpResponse {
