@@ -50,7 +50,7 @@ npm_ci() {
 }
 npm_ci tests/js "the official @mastra/client-js"
 npm_ci tests/js-ai "the AI SDK's ai package, whose reader parses UI message streams"
-npm_ci tests/js-mcp "the official MCP TypeScript SDK client, @modelcontextprotocol/sdk"
+npm_ci tests/js-mcp "the official MCP TypeScript clients, @modelcontextprotocol/sdk and @modelcontextprotocol/client"
 
 if ! python3 -m openapi_spec_validator --version >/dev/null 2>&1; then
     step "pip install openapi-spec-validator (judges the OpenAPI document)"

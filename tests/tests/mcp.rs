@@ -483,6 +483,8 @@ async fn the_stateless_revision_needs_no_initialize_and_marks_results_complete()
     );
     let listed = sse_message(&post(&server, &meta, &[]).await);
     assert_eq!(listed["result"]["tools"].as_array().map(Vec::len), Some(6));
+    assert_eq!(listed["result"]["cacheScope"], "private");
+    assert!(listed["result"]["ttlMs"].is_u64(), "{listed}");
 
     let unknown = post(&server, &call, &[("mcp-protocol-version", "1999-01-01")]).await;
     unknown.assert_status(400);
@@ -841,18 +843,17 @@ async fn the_quickstart_serves_its_agent_workflow_tool_and_item_route_over_mcp()
     assert_eq!(item["name"], "Sample Item");
 }
 
-/// The official TypeScript SDK (`@modelcontextprotocol/sdk`, pinned in tests/js-mcp) against
-/// the server, without and with auth.
-#[tokio::test]
-async fn the_official_typescript_client_lists_and_calls_every_kind_of_tool() {
-    let js_dir = npm_dir("js-mcp", "@modelcontextprotocol/sdk");
+/// Runs `script` in tests/js-mcp against a server without auth and one with it; asserts it
+/// printed `done`.
+async fn run_node_client(script: &str, package: &str, done: &str) {
+    let js_dir = npm_dir("js-mcp", package);
     let open = TestServer::start(app()).await;
     let secured = auth_server().await;
     let token = hs256(&claims("sdk-user"));
     let output = tokio::time::timeout(
         std::time::Duration::from_secs(120),
         tokio::process::Command::new("node")
-            .arg("mcp-client.mjs")
+            .arg(script)
             .current_dir(&js_dir)
             .env("MCP_URL", format!("{}{ENDPOINT}", open.base()))
             .env("MCP_AUTH_URL", format!("{}{ENDPOINT}", secured.base()))
@@ -860,16 +861,37 @@ async fn the_official_typescript_client_lists_and_calls_every_kind_of_tool() {
             .output(),
     )
     .await
-    .expect("the MCP client finished within 2 minutes")
+    .unwrap_or_else(|_| panic!("{script} finished within 2 minutes"))
     .expect("node runs (is Node.js installed?)");
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         output.status.success(),
-        "the MCP client failed:\n{stdout}\n{stderr}"
+        "{script} failed:\n{stdout}\n{stderr}"
     );
-    assert!(
-        stdout.contains("all MCP checks passed"),
-        "{stdout}\n{stderr}"
-    );
+    assert!(stdout.contains(done), "{stdout}\n{stderr}");
+}
+
+/// The official TypeScript SDK (`@modelcontextprotocol/sdk`, pinned in tests/js-mcp) against
+/// the server, without and with auth: sessions, revision 2025-11-25.
+#[tokio::test]
+async fn the_official_typescript_client_lists_and_calls_every_kind_of_tool() {
+    run_node_client(
+        "mcp-client.mjs",
+        "@modelcontextprotocol/sdk",
+        "all MCP checks passed",
+    )
+    .await;
+}
+
+/// The official v2 client (`@modelcontextprotocol/client`, pinned) on revision 2026-07-28:
+/// `server/discover`, no session, without and with auth.
+#[tokio::test]
+async fn the_official_v2_client_speaks_the_stateless_revision() {
+    run_node_client(
+        "mcp-client-2026.mjs",
+        "@modelcontextprotocol/client",
+        "all 2026-07-28 checks passed",
+    )
+    .await;
 }

@@ -399,6 +399,12 @@ async fn post(
         Ok(mut result) => {
             if let (Era::Stateless, Some(map)) = (era, result.as_object_mut()) {
                 map.insert("resultType".into(), Value::from("complete"));
+                if matches!(method.as_str(), "tools/list" | "server/discover") {
+                    // Cacheable results: the tools do not change while the server runs; a
+                    // listing answered behind auth is the caller's, not a shared cache's.
+                    map.insert("ttlMs".into(), Value::from(LIST_TTL_MS));
+                    map.insert("cacheScope".into(), Value::from("private"));
+                }
             }
             protocol::result(&id, result)
         }
@@ -406,6 +412,9 @@ async fn post(
     };
     reply(message, stream, None)
 }
+
+/// How long a 2026-07-28 client may cache `tools/list` and `server/discover` (`ttlMs`).
+const LIST_TTL_MS: u64 = 300_000;
 
 /// How many progress reports wait for a slow client before later ones are dropped.
 const PROGRESS_BUFFER: usize = 64;
