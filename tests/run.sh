@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace. On a fresh machine it first installs what the tests need
 # (Node.js and npm with the pinned @mastra/client-js in tests/js and the AI SDK's `ai` package
-# in tests/js-ai; Debian's Chromium for the Swagger UI browser test; openapi-spec-validator and
+# in tests/js-ai, and the official MCP clients in tests/js-mcp; Debian's Chromium for the Swagger UI browser test; openapi-spec-validator and
 # Schemathesis from PyPI for the OpenAPI document and the API fuzzing stage) and builds
 # everything once, into one target dir that every stage shares.
 set -euo pipefail
