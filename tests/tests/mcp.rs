@@ -2,6 +2,8 @@
 //! 2026-07-28 revision, each kind of tool, bad arguments, unknown tools, auth, Origin checks,
 //! the listing and the REST view of tools. The official TypeScript client is driven at the end.
 
+use std::time::Duration;
+
 use mastra_runtime::{
     auth::{AuthConfig, JwtAuth, Rule},
     model::EchoModel,
@@ -441,16 +443,69 @@ async fn delete_ends_the_session_then_its_id_is_404() {
 }
 
 #[tokio::test]
-async fn get_is_405_as_no_server_stream_is_offered() {
+async fn get_opens_the_sessions_server_stream_until_the_session_ends() {
     let server = TestServer::start(app()).await;
-    let reply = server
-        .send(
-            server
-                .request(Method::GET, ENDPOINT)
-                .header("accept", "text/event-stream"),
-        )
-        .await;
-    reply.assert_status(405);
+    let stream_request = |session: Option<&str>, accept: &str| {
+        let request = server
+            .request(Method::GET, ENDPOINT)
+            .header("accept", accept);
+        match session {
+            Some(session) => request.header("mcp-session-id", session),
+            None => request,
+        }
+    };
+    // No session, no stream (revision 2026-07-28 has none).
+    server
+        .send(stream_request(None, "text/event-stream"))
+        .await
+        .assert_status(405);
+    server
+        .send(stream_request(Some("no-such-session"), "text/event-stream"))
+        .await
+        .assert_status(404);
+    let session = open_session(&server, "2025-11-25", &[]).await;
+    server
+        .send(stream_request(Some(&session), "application/json"))
+        .await
+        .assert_status(406);
+
+    let mut stream = stream_request(Some(&session), "text/event-stream")
+        .send()
+        .await
+        .expect("the server stream");
+    assert_eq!(stream.status(), 200);
+    assert_eq!(
+        stream.headers()["content-type"]
+            .to_str()
+            .unwrap_or_default(),
+        "text/event-stream"
+    );
+    let first = tokio::time::timeout(Duration::from_secs(10), stream.chunk())
+        .await
+        .expect("a first frame in time")
+        .expect("a readable stream")
+        .expect("a first frame");
+    assert!(first.starts_with(b":"), "a comment frame: {first:?}");
+
+    // The session goes on serving requests while its stream is open.
+    let listed = in_session(&server, &session, &request(2, "tools/list", json!({}))).await;
+    assert!(listed["result"]["tools"].is_array(), "{listed}");
+
+    // Ending the session ends its stream.
+    let delete = server
+        .request(Method::DELETE, ENDPOINT)
+        .header("mcp-session-id", &session);
+    server.send(delete).await.assert_status(200);
+    let rest = tokio::time::timeout(Duration::from_secs(10), async {
+        while let Some(frame) = stream.chunk().await.expect("a readable stream") {
+            assert!(frame.starts_with(b":"), "only comment frames: {frame:?}");
+        }
+    })
+    .await;
+    assert!(
+        rest.is_ok(),
+        "the stream stayed open after the session ended"
+    );
 }
 
 #[tokio::test]

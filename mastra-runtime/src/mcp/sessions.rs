@@ -3,13 +3,16 @@
 //!
 //! Bounded: at most [`MAX_SESSIONS`] live at once (making one more drops the one idle the
 //! longest), and a session idle for [`SESSION_IDLE_TIMEOUT`] is forgotten (its id then gets
-//! 404, and the client starts a new one, as the transport says it must).
+//! 404, and the client starts a new one, as the transport says it must). A session that ends,
+//! whichever way, ends its server stream (`GET`) too.
 
 use std::{
     collections::HashMap,
     sync::Mutex,
     time::{Duration, Instant},
 };
+
+use tokio_util::sync::CancellationToken;
 
 /// Most sessions one server keeps at once.
 pub const MAX_SESSIONS: usize = 10_000;
@@ -21,6 +24,14 @@ pub const SESSION_IDLE_TIMEOUT: Duration = Duration::from_secs(60 * 60);
 struct Session {
     version: &'static str,
     last_used: Instant,
+    /// Cancelled when the session ends, so its server stream ends with it.
+    ended: CancellationToken,
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        self.ended.cancel();
+    }
 }
 
 /// A server's live sessions.
@@ -57,6 +68,7 @@ impl Sessions {
             Session {
                 version,
                 last_used: now,
+                ended: CancellationToken::new(),
             },
         );
         id
@@ -79,6 +91,13 @@ impl Sessions {
         }
     }
 
+    /// Like [`Sessions::touch`], with a token cancelled when the session ends (closed,
+    /// expired or evicted): what its server stream watches.
+    pub(crate) fn watch(&self, id: &str) -> Option<CancellationToken> {
+        self.touch(id)?;
+        self.lock().get(id).map(|s| s.ended.clone())
+    }
+
     /// Ends session `id`; whether it was live.
     pub(crate) fn close(&self, id: &str) -> bool {
         self.lock().remove(id).is_some()
@@ -97,5 +116,16 @@ mod tests {
         assert!(sessions.close(&id));
         assert_eq!(sessions.touch(&id), None);
         assert!(!sessions.close(&id));
+    }
+
+    #[test]
+    fn a_session_ending_ends_what_watches_it() {
+        let sessions = Sessions::default();
+        let id = sessions.open("2025-11-25");
+        let ended = sessions.watch(&id).expect("a live session");
+        assert!(!ended.is_cancelled());
+        assert!(sessions.close(&id));
+        assert!(ended.is_cancelled());
+        assert!(sessions.watch(&id).is_none());
     }
 }

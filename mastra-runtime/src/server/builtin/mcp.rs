@@ -4,13 +4,17 @@
 //! `POST {prefix}/mcp/:serverId/mcp` takes one JSON-RPC message through the same `Json`
 //! extractor every body goes through (size, depth and item limits), answers a request with
 //! one `event: message` frame of `text/event-stream` (or JSON when the client does not accept
-//! a stream), and a notification or response with 202. `DELETE` ends a session. `GET` (the
-//! server-initiated stream) is not offered: the route table's catcher answers 405, which the
-//! transport allows.
+//! a stream), and a notification or response with 202. `DELETE` ends a session. `GET` with a
+//! session opens that session's server stream: `text/event-stream` kept open with comment
+//! frames until the session ends or the client leaves (this server has no message of its own to
+//! send on it yet: tools never change); without a session there is no stream (405, as the
+//! transport allows, and as revision 2026-07-28, which has no sessions, expects).
 
 use std::future::{ready, Ready};
 
-use actix_web::{dev::Payload, http::StatusCode, FromRequest, HttpRequest, HttpResponse};
+use actix_web::{
+    dev::Payload, http::StatusCode, web::Bytes, FromRequest, HttpRequest, HttpResponse,
+};
 use serde_json::{json, Map, Value};
 
 use super::found::Found;
@@ -475,6 +479,56 @@ fn with_progress(
         .streaming(frames)
 }
 
+/// How often an open server stream sends a comment frame, so proxies keep it and a client
+/// that left is noticed.
+const SERVER_STREAM_KEEP_ALIVE: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// `GET`: the session's server stream, open until the session ends or the client leaves.
+async fn server_stream(req: HttpRequest, Endpoint(server): Endpoint) -> HttpResponse {
+    let session = match header(&req, SESSION_HEADER) {
+        Err(refused) => return refused.respond(),
+        Ok(None) => {
+            return HttpResponse::MethodNotAllowed()
+                .insert_header(("allow", "POST, DELETE"))
+                .json(json!({"error": "A server stream needs a session (Mcp-Session-Id)"}))
+        }
+        Ok(Some(session)) => session,
+    };
+    match header(&req, "accept") {
+        Err(refused) => return refused.respond(),
+        Ok(Some(accept)) if accept.to_ascii_lowercase().contains("text/event-stream") => {}
+        Ok(_) => {
+            return Refusal::new(
+                StatusCode::NOT_ACCEPTABLE,
+                INVALID_REQUEST,
+                "Not Acceptable: the server stream is text/event-stream",
+            )
+            .respond()
+        }
+    }
+    let Some(ended) = server.sessions().watch(session) else {
+        return session_not_found().respond();
+    };
+    let frames = futures_util::stream::unfold((ended, true), |(ended, first)| async move {
+        if first {
+            return Some((
+                Ok::<_, actix_web::Error>(Bytes::from_static(b": stream open\n\n")),
+                (ended, false),
+            ));
+        }
+        tokio::select! {
+            () = ended.cancelled() => None,
+            () = tokio::time::sleep(SERVER_STREAM_KEEP_ALIVE) => {
+                Some((Ok(Bytes::from_static(b": keep-alive\n\n")), (ended, false)))
+            }
+        }
+    });
+    HttpResponse::Ok()
+        .content_type("text/event-stream")
+        .insert_header(("cache-control", "no-cache"))
+        .streaming(frames)
+}
+
 async fn delete(req: HttpRequest, Endpoint(server): Endpoint) -> HttpResponse {
     match header(&req, SESSION_HEADER) {
         Err(refused) => refused.respond(),
@@ -581,6 +635,23 @@ pub(super) fn routes(prefix: &str) -> Vec<ApiRoute> {
                     .response(ResponseFragment::new(400).description("No session, or an invalid message"))
                     .response(ResponseFragment::new(403).description("Foreign Origin"))
                     .response(ResponseFragment::new(404).description("Unknown server or session")),
+            )
+            .origin(RouteOrigin::BuiltIn),
+        ApiRoute::get(endpoint.clone())
+            .inferred_handler(server_stream)
+            .handler_name("mcpServerStream")
+            .openapi(
+                OperationFragment::new()
+                    .summary("Open an MCP session's server stream")
+                    .description(
+                        "`text/event-stream`, kept open with comment frames until the session \
+                         ends (`DELETE`, expiry) or the client leaves.",
+                    )
+                    .tag("mcp")
+                    .response(ResponseFragment::new(200).description("The server stream").content_type("text/event-stream"))
+                    .response(ResponseFragment::new(404).description("Unknown server or session"))
+                    .response(ResponseFragment::new(405).description("No session: no server stream"))
+                    .response(ResponseFragment::new(406).description("The client does not accept text/event-stream")),
             )
             .origin(RouteOrigin::BuiltIn),
         ApiRoute::delete(endpoint)
