@@ -20,7 +20,7 @@ use crate::{
     agent::{Agent, ChunkType, GenerateOptions},
     app::AppHandle,
     route::{MountedRoute, RequestContext},
-    schema::Issue,
+    schema::issues_text,
     tool::{Tool, ToolContext, ToolFailure},
     workflow::{CreateRunOptions, RunOptions, Workflow, WorkflowError},
 };
@@ -158,20 +158,6 @@ fn agent_input_schema() -> Value {
         "required": ["message"],
         "additionalProperties": false,
     })
-}
-
-fn issues_text(issues: &[Issue]) -> String {
-    issues
-        .iter()
-        .map(|i| {
-            if i.field.is_empty() {
-                i.message.clone()
-            } else {
-                format!("{}: {}", i.field, i.message)
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("; ")
 }
 
 /// A text result.

@@ -70,6 +70,15 @@ impl Issue {
     }
 }
 
+/// Issues as one line of text: each as its `Display` (`field: message`), joined by `; `.
+pub(crate) fn issues_text(issues: &[Issue]) -> String {
+    issues
+        .iter()
+        .map(Issue::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 impl std::fmt::Display for Issue {
     /// `field: message`, or the message alone when it is about the whole value.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -31,7 +31,10 @@ use crate::{
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WorkflowError {
     /// The input does not match the workflow's input schema; nothing ran.
-    #[error("invalid input for workflow {workflow}: {}", issues.iter().map(|i| if i.field.is_empty() { i.message.clone() } else { format!("{}: {}", i.field, i.message) }).collect::<Vec<_>>().join("; "))]
+    #[error(
+        "invalid input for workflow {workflow}: {}",
+        crate::schema::issues_text(issues)
+    )]
     InvalidInput {
         /// The workflow.
         workflow: String,

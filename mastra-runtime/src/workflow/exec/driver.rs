@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 use super::run_state::RunCore;
 use crate::{
     memory::{Timestamp, WorkflowRunStatus},
+    schema::issues_text,
     workflow::{
         builder::Node,
         context::StepContext,
@@ -327,17 +328,7 @@ async fn execute(
         _ => &step.inner.validator,
     };
     if let Err(issues) = validator.validate(&input) {
-        let detail = issues
-            .iter()
-            .map(|i| {
-                if i.field.is_empty() {
-                    i.message.clone()
-                } else {
-                    format!("{}: {}", i.field, i.message)
-                }
-            })
-            .collect::<Vec<_>>()
-            .join("; ");
+        let detail = issues_text(&issues);
         return Err(SerializedError::new(
             "ValidationError",
             format!("invalid input for step {id}: {detail}"),
