@@ -22,8 +22,8 @@ use crate::{
     describe::{DescribeInput, DescribeOutput, Inference},
     error::ApiError,
     schema::{
-        check_text, invalid_body, serde_issue, short_message, RequestValidator, TextTooLarge,
-        TooDeep, TooManyItems, MAX_JSON_DEPTH, MAX_JSON_ITEMS,
+        check_text, invalid_body, serde_issue, short_message, RequestValidator, MAX_JSON_DEPTH,
+        MAX_JSON_ITEMS,
     },
 };
 
@@ -162,20 +162,6 @@ fn body_validator(req: &HttpRequest) -> Option<Arc<RequestValidator>> {
         .cloned()
 }
 
-/// 400 naming the nesting limit: `{"error": "JSON nested deeper than 64 levels of arrays and
-/// objects", "limit": 64}`.
-fn too_deep(error: TooDeep) -> ApiError {
-    ApiError::bad_request(error.to_string())
-        .with_field("limit", serde_json::Value::from(error.limit))
-}
-
-/// 400 naming the item limit: `{"error": "JSON with more than 100000 items (...)", "limit":
-/// 100000}`.
-fn too_many_items(error: TooManyItems) -> ApiError {
-    ApiError::bad_request(error.to_string())
-        .with_field("limit", serde_json::Value::from(error.limit))
-}
-
 /// Bodies at least this large are parsed and checked against their schema on a blocking
 /// thread, so the worker goes on answering other requests (`/health` among them) meanwhile.
 const OFF_WORKER_BYTES: usize = 64 * 1024;
@@ -208,11 +194,12 @@ async fn decode<T: DeserializeOwned>(
     serde_json::from_value(value).map_err(|e| invalid_body(vec![serde_issue(&e)]).into())
 }
 
-/// The checks on the text: nesting, then the number of items.
+/// The checks on the text, nesting and the number of items: 400 naming the limit passed
+/// (`{"error": "JSON nested deeper than 64 levels of arrays and objects", "limit": 64}`).
 fn check_body_text(body: &[u8], item_limit: usize) -> Result<(), ApiError> {
-    check_text(body, MAX_JSON_DEPTH, item_limit).map_err(|error| match error {
-        TextTooLarge::TooDeep(error) => too_deep(error),
-        TextTooLarge::TooManyItems(error) => too_many_items(error),
+    check_text(body, MAX_JSON_DEPTH, item_limit).map_err(|error| {
+        ApiError::bad_request(error.to_string())
+            .with_field("limit", serde_json::Value::from(error.limit()))
     })
 }
 

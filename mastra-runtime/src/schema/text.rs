@@ -15,6 +15,16 @@ pub enum TextTooLarge {
     TooManyItems(#[from] TooManyItems),
 }
 
+impl TextTooLarge {
+    /// The limit that was passed.
+    pub fn limit(&self) -> usize {
+        match self {
+            TextTooLarge::TooDeep(error) => error.limit,
+            TextTooLarge::TooManyItems(error) => error.limit,
+        }
+    }
+}
+
 /// `Err` when the JSON text `bytes` opens more than `depth_limit` arrays and objects at once,
 /// or holds more than `item_limit` array elements and object members in all (each non-empty
 /// array or object counts one item, each comma outside a string one more). Brackets and commas
