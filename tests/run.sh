@@ -68,8 +68,11 @@ if [ "$(python3 -m schemathesis.cli --version 2>/dev/null | awk '{print $NF}')" 
             --break-system-packages "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 
-step "build (once, every target)"
-cargo build --workspace --all-targets --locked
+# Every test target, binary and library the tests run, built once. `cargo test --no-run` rather
+# than `cargo build --all-targets`: after that one, `cargo test` compiled every workspace crate
+# again under other unit hashes, which cost minutes and held two copies of each test binary.
+step "build (once, what the tests run)"
+cargo test --workspace --locked --no-run
 
 step "tests"
 cargo test --workspace --locked --no-fail-fast

@@ -5,15 +5,18 @@
 //! finishes, saves the user's input and the assistant's answer. SQLite ([`SqliteStorage`]) is
 //! the embedded default: a file (`./mastra.db` unless configured), or in memory for tests.
 
+mod agent_runs;
 mod limits;
 mod runs;
 mod sqlite;
+mod sqlite_agent_runs;
 mod sqlite_runs;
 mod storage;
 mod types;
 
 use std::sync::Arc;
 
+pub use agent_runs::{AgentRunFilter, AgentRunRecord, AgentRunStatus};
 pub use limits::{
     check_id, InvalidId, MAX_ID_BYTES, MAX_METADATA_BYTES, MAX_PER_PAGE, MAX_STORED_DEPTH,
     MAX_THREAD_JSON_BYTES, MAX_TITLE_BYTES,

@@ -21,7 +21,8 @@ use super::{
         Page, PageRequest, SortDirection, Storage, StorageError, ThreadFilter, ThreadOrderField,
         ThreadUpdate, UnreadableItem,
     },
-    Message, MessageContent, MessageRole, Thread, Timestamp, WorkflowRunFilter, WorkflowRunRecord,
+    AgentRunFilter, AgentRunRecord, Message, MessageContent, MessageRole, Thread, Timestamp,
+    WorkflowRunFilter, WorkflowRunRecord,
 };
 
 /// Where the default store lives, relative to the working directory (Mastra's `file:./mastra.db`).
@@ -44,6 +45,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         2,
         "workflow runs",
         include_str!("migrations/0002_workflow_runs.sql"),
+    ),
+    (
+        3,
+        "agent runs",
+        include_str!("migrations/0003_agent_runs.sql"),
     ),
 ];
 
@@ -608,6 +614,35 @@ impl Storage for SqliteStorage {
         page: PageRequest,
     ) -> Result<Page<WorkflowRunRecord>, StorageError> {
         self.select_workflow_runs(filter, page).await
+    }
+
+    async fn save_agent_run(&self, run: &AgentRunRecord) -> Result<(), StorageError> {
+        self.upsert_agent_run(run).await
+    }
+
+    async fn get_agent_run(
+        &self,
+        agent_id: &str,
+        run_id: &str,
+    ) -> Result<Option<AgentRunRecord>, StorageError> {
+        self.select_agent_run(agent_id, run_id).await
+    }
+
+    async fn claim_agent_run(
+        &self,
+        agent_id: &str,
+        run_id: &str,
+        version: i64,
+    ) -> Result<bool, StorageError> {
+        self.claim_suspended_agent_run(agent_id, run_id, version).await
+    }
+
+    async fn list_agent_runs(
+        &self,
+        filter: &AgentRunFilter,
+        page: PageRequest,
+    ) -> Result<Page<AgentRunRecord>, StorageError> {
+        self.select_agent_runs(filter, page).await
     }
 }
 

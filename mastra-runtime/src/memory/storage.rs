@@ -10,7 +10,10 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{InvalidId, Message, Thread, WorkflowRunFilter, WorkflowRunRecord, MAX_PER_PAGE};
+use super::{
+    AgentRunFilter, AgentRunRecord, InvalidId, Message, Thread, WorkflowRunFilter,
+    WorkflowRunRecord, MAX_PER_PAGE,
+};
 use crate::error::ApiError;
 
 /// Why a storage operation failed.
@@ -281,7 +284,8 @@ pub struct ThreadUpdate {
     pub resource_id: Option<String>,
 }
 
-/// A store of threads, messages and workflow runs. Every write is durable once it returns.
+/// A store of threads, messages, workflow runs and agent runs. Every write is durable once it
+/// returns.
 ///
 /// What every implementation guarantees:
 ///
@@ -396,4 +400,35 @@ pub trait Storage: Send + Sync + fmt::Debug + 'static {
         filter: &WorkflowRunFilter,
         page: PageRequest,
     ) -> Result<Page<WorkflowRunRecord>, StorageError>;
+
+    /// Writes an agent run as given (its status, state and `version`), inserting it when no
+    /// run has its agent and id and replacing it otherwise (keeping its creation time).
+    async fn save_agent_run(&self, run: &AgentRunRecord) -> Result<(), StorageError>;
+
+    /// The run `run_id` of agent `agent_id`; [`StorageError::Unreadable`] when it is stored but
+    /// cannot be decoded.
+    async fn get_agent_run(
+        &self,
+        agent_id: &str,
+        run_id: &str,
+    ) -> Result<Option<AgentRunRecord>, StorageError>;
+
+    /// Claims a suspended agent run in one atomic step: when the run is `suspended` at
+    /// `version`, sets it `running` at `version + 1` and answers `true`; otherwise (missing,
+    /// not suspended, or changed since `version` was read) changes nothing and answers `false`.
+    /// Of concurrent claims of one state, exactly one wins, across every server sharing the
+    /// store.
+    async fn claim_agent_run(
+        &self,
+        agent_id: &str,
+        run_id: &str,
+        version: i64,
+    ) -> Result<bool, StorageError>;
+
+    /// Agent runs matching `filter`, newest first, one page of them.
+    async fn list_agent_runs(
+        &self,
+        filter: &AgentRunFilter,
+        page: PageRequest,
+    ) -> Result<Page<AgentRunRecord>, StorageError>;
 }
