@@ -23,15 +23,21 @@ pub enum WorkflowRunStatus {
     Success,
     /// A step failed (or the run could not go on); the run has an error.
     Failed,
+    /// A step called `suspend` and waits to be resumed; the snapshot says which and why.
+    Suspended,
+    /// The run was cancelled (`runs/:runId/cancel`) before it finished.
+    Canceled,
 }
 
 impl WorkflowRunStatus {
     /// Every status.
-    pub const ALL: [WorkflowRunStatus; 4] = [
+    pub const ALL: [WorkflowRunStatus; 6] = [
         WorkflowRunStatus::Pending,
         WorkflowRunStatus::Running,
         WorkflowRunStatus::Success,
         WorkflowRunStatus::Failed,
+        WorkflowRunStatus::Suspended,
+        WorkflowRunStatus::Canceled,
     ];
 
     /// The stored and wire name (`running`).
@@ -41,6 +47,8 @@ impl WorkflowRunStatus {
             WorkflowRunStatus::Running => "running",
             WorkflowRunStatus::Success => "success",
             WorkflowRunStatus::Failed => "failed",
+            WorkflowRunStatus::Suspended => "suspended",
+            WorkflowRunStatus::Canceled => "canceled",
         }
     }
 
@@ -49,9 +57,13 @@ impl WorkflowRunStatus {
         Self::ALL.into_iter().find(|s| s.as_str() == name)
     }
 
-    /// Whether the run is over (success or failed).
+    /// Whether the run is over for good (success, failed or canceled). A suspended run is
+    /// not: it can be resumed.
     pub fn is_finished(self) -> bool {
-        matches!(self, WorkflowRunStatus::Success | WorkflowRunStatus::Failed)
+        matches!(
+            self,
+            WorkflowRunStatus::Success | WorkflowRunStatus::Failed | WorkflowRunStatus::Canceled
+        )
     }
 }
 

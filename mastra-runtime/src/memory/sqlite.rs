@@ -600,6 +600,15 @@ impl Storage for SqliteStorage {
         self.upsert_workflow_run(run).await
     }
 
+    async fn transition_workflow_run(
+        &self,
+        run: &WorkflowRunRecord,
+        expected_status: super::WorkflowRunStatus,
+        expected_updated_at: super::Timestamp,
+    ) -> Result<bool, StorageError> {
+        self.transition_run(run, expected_status, expected_updated_at).await
+    }
+
     async fn get_workflow_run(
         &self,
         workflow_name: &str,

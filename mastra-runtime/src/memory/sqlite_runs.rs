@@ -55,6 +55,14 @@ const UPSERT: &str = insert!(
      resource_id = COALESCE(excluded.resource_id, mastra_workflow_runs.resource_id)"
 );
 
+/// A run's new status and snapshot, only when it is still in the status and at the update
+/// time the caller read: ?1 workflow, ?2 run, ?3 owner, ?4 status, ?5 snapshot, ?6
+/// `updated_at`, ?7 the expected status, ?8 the expected `updated_at`. Every save of a run
+/// moves `updated_at` forward, so the pair is a version.
+const TRANSITION: &str = "UPDATE mastra_workflow_runs SET status = ?4, snapshot = ?5, \
+     updated_at = ?6, resource_id = COALESCE(?3, resource_id) \
+     WHERE workflow_name = ?1 AND run_id = ?2 AND status = ?7 AND updated_at = ?8";
+
 const SELECT_ONE: &str = concat!(
     "SELECT ",
     columns!(),
@@ -130,6 +138,28 @@ impl SqliteStorage {
         run: &WorkflowRunRecord,
     ) -> Result<(), StorageError> {
         write(self, UPSERT, run).await.map(|_| ())
+    }
+
+    pub(super) async fn transition_run(
+        &self,
+        run: &WorkflowRunRecord,
+        expected_status: WorkflowRunStatus,
+        expected_updated_at: Timestamp,
+    ) -> Result<bool, StorageError> {
+        let snapshot = checked_run(run)?;
+        let done = sqlx::query(TRANSITION)
+            .bind(&run.workflow_name)
+            .bind(&run.run_id)
+            .bind(&run.resource_id)
+            .bind(run.status.as_str())
+            .bind(snapshot)
+            .bind(run.updated_at.millis())
+            .bind(expected_status.as_str())
+            .bind(expected_updated_at.millis())
+            .execute(self.pool().await?)
+            .await
+            .map_err(query_error)?;
+        Ok(done.rows_affected() > 0)
     }
 
     pub(super) async fn select_workflow_run(

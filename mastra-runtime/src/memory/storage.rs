@@ -386,6 +386,18 @@ pub trait Storage: Send + Sync + fmt::Debug + 'static {
     /// it is missing).
     async fn save_workflow_run(&self, run: &WorkflowRunRecord) -> Result<(), StorageError>;
 
+    /// Replaces a run's status and snapshot in one atomic step, only if the stored run is
+    /// still as the caller read it: status `expected_status` and `updatedAt`
+    /// `expected_updated_at`. `false` when it is not (or the run does not exist); nothing is
+    /// changed then. Of concurrent transitions from the same state (two resumes of one
+    /// suspended run, a resume and a cancel) exactly one succeeds.
+    async fn transition_workflow_run(
+        &self,
+        run: &WorkflowRunRecord,
+        expected_status: super::WorkflowRunStatus,
+        expected_updated_at: super::Timestamp,
+    ) -> Result<bool, StorageError>;
+
     /// The run `run_id` of `workflow_name`; [`StorageError::Unreadable`] when it is stored
     /// but cannot be decoded.
     async fn get_workflow_run(

@@ -321,6 +321,15 @@ impl WorkflowBuilder {
             if let Some(error) = step.inner.validator.schema_error() {
                 problems.push(format!("step `{id}`: {error}"));
             }
+            let suspension = &step.inner.suspension;
+            for (what, validator) in [
+                ("suspend", &suspension.suspend_validator),
+                ("resume", &suspension.resume_validator),
+            ] {
+                if let Some(error) = validator.as_ref().and_then(|v| v.schema_error()) {
+                    problems.push(format!("step `{id}`, its {what} schema: {error}"));
+                }
+            }
         }
         let output = self.check_flow(&mut problems);
         let input_schema = self
@@ -352,6 +361,7 @@ impl WorkflowBuilder {
             output_schema,
             nodes: self.nodes,
             step_graph,
+            live: Default::default(),
         };
         Ok(Workflow {
             inner: Arc::new(inner),

@@ -95,6 +95,8 @@ pub struct StepContext {
     pub(crate) core: Arc<RunCore>,
     pub(crate) step_id: Arc<str>,
     pub(crate) abort: CancellationToken,
+    /// What the step is resumed with, when this execution is a resume of it.
+    pub(crate) resume: Option<Arc<Value>>,
 }
 
 impl fmt::Debug for StepContext {
@@ -191,8 +193,66 @@ impl StepContext {
         serde_json::from_value(output).map_err(Into::into)
     }
 
-    /// Fires when the step is cancelled (a step running next to it failed). The step's
-    /// future is also dropped then; the signal is for work it handed elsewhere.
+    /// Suspends the step: the run stops here with status `suspended`, this step's record
+    /// keeps `payload` as its `suspendPayload`, and the run waits to be resumed (`resume`,
+    /// `resume-async`, `resume-stream`), when the step runs again with
+    /// [`StepContext::resume_data`]. Return what it gives (it is always an `Err`):
+    ///
+    /// ```
+    /// use mastra_runtime::prelude::*;
+    /// use mastra_runtime::workflow::{Step, StepContext, StepError};
+    ///
+    /// #[derive(Serialize, Deserialize, JsonSchema)]
+    /// struct Request { amount: u32 }
+    /// #[derive(Serialize, Deserialize, JsonSchema)]
+    /// struct Reason { reason: String }
+    /// #[derive(Serialize, Deserialize, JsonSchema)]
+    /// struct Answer { approved: bool }
+    /// #[derive(Serialize, Deserialize, JsonSchema)]
+    /// struct Decision { paid: bool }
+    ///
+    /// let step = Step::builder("approve")
+    ///     .suspend_schema::<Reason>()
+    ///     .resume_schema::<Answer>()
+    ///     .execute(|r: Request, ctx: StepContext| async move {
+    ///         match ctx.resume_data::<Answer>()? {
+    ///             Some(answer) => Ok(Decision { paid: answer.approved }),
+    ///             None => ctx.suspend(Reason { reason: format!("pay {}?", r.amount) }),
+    ///         }
+    ///     });
+    /// assert!(step.resume_schema().is_some());
+    /// ```
+    ///
+    /// A payload that cannot be serialized, or that breaks the step's declared suspend schema,
+    /// fails the step instead.
+    pub fn suspend<T>(&self, payload: impl Serialize) -> Result<T, StepError> {
+        let payload = serde_json::to_value(payload)?;
+        Err(StepError::suspension(&self.step_id, payload))
+    }
+
+    /// What the step was resumed with, as `T`: `None` the first time the step runs, the
+    /// client's `resumeData` (already checked against the step's resume schema) when it runs
+    /// again after [`StepContext::suspend`].
+    pub fn resume_data<T: DeserializeOwned>(&self) -> Result<Option<T>, StepError> {
+        match &self.resume {
+            None => Ok(None),
+            Some(data) => T::deserialize(data.as_ref()).map(Some).map_err(|error| {
+                StepError::named(
+                    "ValidationError",
+                    format!("resume data of step {}: {error}", self.step_id),
+                )
+            }),
+        }
+    }
+
+    /// Whether this execution of the step is a resume.
+    pub fn is_resumed(&self) -> bool {
+        self.resume.is_some()
+    }
+
+    /// Fires when the step is cancelled (the run was cancelled, or a step running next to it
+    /// failed). The step's future is also dropped then; the signal is for work it handed
+    /// elsewhere (an agent's model call, a tool).
     pub fn abort_signal(&self) -> &CancellationToken {
         &self.abort
     }

@@ -28,6 +28,12 @@ pub struct StepSummary {
     pub input_schema: String,
     /// The output's JSON Schema, as superjson text.
     pub output_schema: String,
+    /// What the step suspends with, as superjson text, when declared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suspend_schema: Option<String>,
+    /// What the step is resumed with, as superjson text, when declared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resume_schema: Option<String>,
     /// `WORKFLOW` for a nested workflow.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub component: Option<String>,
@@ -42,6 +48,8 @@ impl StepSummary {
             description: step.description().map(str::to_owned),
             input_schema: superjson(step.input_schema()),
             output_schema: superjson(step.output_schema()),
+            suspend_schema: step.suspend_schema().map(superjson),
+            resume_schema: step.resume_schema().map(superjson),
             component: step.component().map(str::to_owned),
             is_workflow: step.as_workflow().is_some(),
         }

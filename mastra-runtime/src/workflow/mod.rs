@@ -46,7 +46,7 @@ use serde_json::Value;
 pub use builder::{when, Condition, WorkflowBuildError, WorkflowBuilder};
 pub use context::{RunState, StepContext};
 pub use listing::{StepSummary, WorkflowSummary};
-pub use run::{CreateRunOptions, Run, RunOptions, WorkflowError};
+pub use run::{CancelOutcome, CreateRunOptions, Run, RunOptions, WorkflowError};
 pub use snapshot::{
     RunContext, RunDetails, RunResult, RunSnapshot, SerializedError, StepRecord, StepStatus,
     WorkflowEvent, WorkflowEventType, EVENT_FROM_WORKFLOW, RECORD_SEPARATOR,
@@ -67,6 +67,8 @@ pub(crate) struct WorkflowInner {
     pub(crate) validator: SchemaValidator,
     pub(crate) nodes: Vec<Node>,
     pub(crate) step_graph: Value,
+    /// The runs of this workflow driven in this process now.
+    pub(crate) live: exec::LiveRuns,
 }
 
 /// A committed workflow. Cloning is cheap.
@@ -152,6 +154,23 @@ impl Workflow {
 
     pub(crate) fn nodes(&self) -> &[Node] {
         &self.inner.nodes
+    }
+
+    /// The runs of this workflow executing in this process.
+    pub(crate) fn live(&self) -> &exec::LiveRuns {
+        &self.inner.live
+    }
+
+    /// The step at `path` (`id`, or `outer.inner` inside a nested workflow).
+    pub fn step(&self, path: &str) -> Option<&Step> {
+        Step::find(self.nodes(), path)
+    }
+
+    /// Opens the run `run_id` as it stands: running here, or stored. Unlike
+    /// [`Workflow::create_run`], nothing is recorded; [`WorkflowError::RunNotFound`] when no
+    /// such run exists.
+    pub async fn run(&self, run_id: &str) -> Result<Run, WorkflowError> {
+        Run::open(self.clone(), run_id).await
     }
 
     /// The application this workflow is registered with, while it exists.

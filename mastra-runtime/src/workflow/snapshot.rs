@@ -26,8 +26,10 @@ pub enum StepStatus {
     Success,
     /// Finished with an error.
     Failed,
-    /// Stopped because a step running next to it failed.
+    /// Stopped because a step running next to it failed, or the run was cancelled.
     Canceled,
+    /// Called `suspend`; waits to be resumed.
+    Suspended,
 }
 
 /// An error as Mastra serializes one: a name and a message.
@@ -68,6 +70,54 @@ pub struct StepRecord {
     /// When it ended (milliseconds since the Unix epoch).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ended_at: Option<i64>,
+    /// What the step suspended with, once it suspended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suspend_payload: Option<Value>,
+    /// When it suspended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suspended_at: Option<i64>,
+    /// What it was resumed with, once it was resumed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resume_payload: Option<Value>,
+    /// When it was resumed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resumed_at: Option<i64>,
+}
+
+impl StepRecord {
+    /// A step that has just started on `payload`.
+    pub(crate) fn running(payload: Value, started_at: i64) -> Self {
+        Self {
+            status: StepStatus::Running,
+            payload,
+            output: None,
+            error: None,
+            started_at,
+            ended_at: None,
+            suspend_payload: None,
+            suspended_at: None,
+            resume_payload: None,
+            resumed_at: None,
+        }
+    }
+}
+
+/// The steps of `steps` waiting to be resumed: suspended, and not a nested workflow whose own
+/// steps are (those are listed instead), as dotted ids in execution order of their keys.
+pub(crate) fn suspended_steps(steps: &BTreeMap<String, StepRecord>) -> Vec<String> {
+    let suspended: Vec<&String> = steps
+        .iter()
+        .filter(|(_, record)| record.status == StepStatus::Suspended)
+        .map(|(id, _)| id)
+        .collect();
+    suspended
+        .iter()
+        .filter(|id| {
+            let inner = format!("{id}.");
+            !suspended.iter().any(|other| other.starts_with(&inner))
+        })
+        .map(|id| (*id).clone())
+        .collect()
 }
 
 /// The run's input and every step's result, keyed by step id (Mastra's snapshot `context`).
@@ -167,7 +217,7 @@ impl RunSnapshot {
 pub struct RunResult {
     /// The run's id.
     pub run_id: String,
-    /// `success` or `failed`.
+    /// `success`, `failed`, `suspended` or `canceled`.
     pub status: WorkflowRunStatus,
     /// The output of the last step, when the run succeeded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -175,6 +225,14 @@ pub struct RunResult {
     /// The error of the step that failed the run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<SerializedError>,
+    /// When the run is suspended: the path of each suspended step (`["request-approval"]`,
+    /// `["outer", "inner"]` inside a nested workflow).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub suspended: Vec<Vec<String>>,
+    /// When the run is suspended: each suspended step's payload, keyed by its id (dotted
+    /// inside a nested workflow).
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub suspend_payload: Map<String, Value>,
     /// The workflow's input.
     pub input: Value,
     /// Each step's result, keyed by step id.
@@ -206,11 +264,22 @@ impl RunResult {
 
 impl From<RunSnapshot> for RunResult {
     fn from(snapshot: RunSnapshot) -> Self {
+        let mut suspended = Vec::new();
+        let mut suspend_payload = Map::new();
+        if snapshot.status == WorkflowRunStatus::Suspended {
+            for id in suspended_steps(&snapshot.context.steps) {
+                let payload = snapshot.context.steps[&id].suspend_payload.clone();
+                suspend_payload.insert(id.clone(), payload.unwrap_or(Value::Null));
+                suspended.push(id.split('.').map(str::to_owned).collect());
+            }
+        }
         Self {
             run_id: snapshot.run_id,
             status: snapshot.status,
             result: snapshot.result,
             error: snapshot.error,
+            suspended,
+            suspend_payload,
             input: snapshot.context.input,
             steps: snapshot.context.steps,
             step_execution_path: snapshot.step_execution_path,
@@ -229,7 +298,12 @@ pub enum WorkflowEventType {
     WorkflowStepStart,
     /// A step ended: `payload.{id, stepCallId, status, output | error, payload, endedAt}`.
     WorkflowStepResult,
-    /// The run ended: `payload.workflowStatus`, and `payload.result` or `payload.error`.
+    /// A step suspended: `payload.{id, stepCallId, status, suspendPayload, suspendedAt}`.
+    WorkflowStepSuspended,
+    /// The run was cancelled (then `workflow-finish` with `workflowStatus: "canceled"`).
+    WorkflowCanceled,
+    /// The run ended, or suspended: `payload.workflowStatus`, and `payload.result` or
+    /// `payload.error`.
     WorkflowFinish,
 }
 

@@ -22,6 +22,10 @@ use crate::{
 /// A step's failure: a kind and a message, reported in the run's result (Mastra's serialized
 /// error). `?` converts agent, tool, lookup, storage and JSON errors.
 ///
+/// [`StepContext::suspend`] also answers with one: a suspension, which the run records as the
+/// step being `suspended` (not failed) with its payload. Returning it (or passing it on with
+/// `?`) is how a step suspends.
+///
 /// ```
 /// use mastra_runtime::workflow::StepError;
 /// let e = StepError::new("no forecast for Atlantis");
@@ -33,7 +37,12 @@ use crate::{
 pub struct StepError {
     name: String,
     message: String,
+    /// The suspend payload, when this is a suspension rather than a failure.
+    suspend: Option<Box<Value>>,
 }
+
+/// The `name` of a [`StepError`] that is a suspension.
+pub(crate) const SUSPENDED: &str = "Suspended";
 
 impl StepError {
     /// A failure with this message (kind `Error`).
@@ -46,6 +55,29 @@ impl StepError {
         Self {
             name: name.into(),
             message: message.into(),
+            suspend: None,
+        }
+    }
+
+    /// A suspension of `step` with this payload (what [`StepContext::suspend`] returns).
+    pub(crate) fn suspension(step: &str, payload: Value) -> Self {
+        Self {
+            name: SUSPENDED.to_owned(),
+            message: format!("step {step} suspended"),
+            suspend: Some(Box::new(payload)),
+        }
+    }
+
+    /// Whether this is a suspension ([`StepContext::suspend`]) rather than a failure.
+    pub fn is_suspension(&self) -> bool {
+        self.suspend.is_some()
+    }
+
+    /// The suspend payload, when this is a suspension.
+    pub(crate) fn into_suspend_payload(self) -> Result<Value, StepError> {
+        match self.suspend {
+            Some(payload) => Ok(*payload),
+            None => Err(self),
         }
     }
 
@@ -128,6 +160,8 @@ pub(crate) struct StepInner {
     pub(crate) description: Option<String>,
     /// The input's schema as generated (with `$defs`): listings and validation.
     pub(crate) input_schema: Value,
+    /// What the step may suspend with and be resumed with (their schemas and validators).
+    pub(crate) suspension: Suspension,
     /// The output's schema as generated.
     pub(crate) output_schema: Value,
     /// The same schemas with every `$ref` inlined: the adjacent-schema checks.
@@ -169,17 +203,58 @@ impl fmt::Debug for Step {
     }
 }
 
-/// Builder for [`Step`]: id and description, then [`StepBuilder::execute`].
+/// The schemas of what a step suspends with and is resumed with, each with its validator.
+#[derive(Default)]
+pub(crate) struct Suspension {
+    /// The suspend payload's schema, when declared.
+    pub(crate) suspend_schema: Option<Value>,
+    /// The resume value's schema, when declared.
+    pub(crate) resume_schema: Option<Value>,
+    pub(crate) suspend_validator: Option<SchemaValidator>,
+    pub(crate) resume_validator: Option<SchemaValidator>,
+}
+
+impl Suspension {
+    fn new(suspend_schema: Option<Value>, resume_schema: Option<Value>) -> Self {
+        Self {
+            suspend_validator: suspend_schema.clone().map(SchemaValidator::new),
+            resume_validator: resume_schema.clone().map(SchemaValidator::new),
+            suspend_schema,
+            resume_schema,
+        }
+    }
+}
+
+/// Builder for [`Step`]: id and description, the suspend and resume types of a step that can
+/// wait for a person, then [`StepBuilder::execute`].
 #[derive(Debug, Clone)]
 pub struct StepBuilder {
     id: String,
     description: Option<String>,
+    suspend_schema: Option<Value>,
+    resume_schema: Option<Value>,
 }
 
 impl StepBuilder {
     /// Sets what the step does (listed by `GET /api/workflows`).
     pub fn description(mut self, description: impl Into<String>) -> Self {
         self.description = Some(description.into());
+        self
+    }
+
+    /// Declares what the step suspends with ([`StepContext::suspend`]): the payload is checked
+    /// against `S`'s schema when the step suspends (a payload that breaks it fails the step),
+    /// and `GET /api/workflows/:workflowId` lists the schema as `suspendSchema`.
+    pub fn suspend_schema<S: JsonSchema>(mut self) -> Self {
+        self.suspend_schema = Some(schema_of::<S>());
+        self
+    }
+
+    /// Declares what the step is resumed with ([`StepContext::resume_data`]): a resume whose
+    /// `resumeData` breaks `R`'s schema is refused (400 with the issues) and the run stays
+    /// suspended; the listing shows the schema as `resumeSchema`.
+    pub fn resume_schema<R: JsonSchema>(mut self) -> Self {
+        self.resume_schema = Some(schema_of::<R>());
         self
     }
 
@@ -192,13 +267,18 @@ impl StepBuilder {
         F: Fn(I, StepContext) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<O, StepError>> + Send + 'static,
     {
-        Step::from_parts(
+        let mut step = Step::from_parts(
             self.id,
             self.description,
             schema_of::<I>(),
             schema_of::<O>(),
             StepKind::Function(erase(execute)),
-        )
+        );
+        let suspension = Suspension::new(self.suspend_schema, self.resume_schema);
+        if let Some(inner) = Arc::get_mut(&mut step.inner) {
+            inner.suspension = suspension;
+        }
+        step
     }
 }
 
@@ -252,6 +332,8 @@ impl Step {
         StepBuilder {
             id: id.into(),
             description: None,
+            suspend_schema: None,
+            resume_schema: None,
         }
     }
 
@@ -270,6 +352,7 @@ impl Step {
                 output_inlined: inline_refs(&output_schema),
                 validator: SchemaValidator::new(input_schema.clone()),
                 input_schema,
+                suspension: Suspension::default(),
                 output_schema,
                 kind,
             }),
@@ -294,6 +377,32 @@ impl Step {
     /// JSON Schema of the output.
     pub fn output_schema(&self) -> &Value {
         &self.inner.output_schema
+    }
+
+    /// JSON Schema of what the step suspends with, when declared.
+    pub fn suspend_schema(&self) -> Option<&Value> {
+        self.inner.suspension.suspend_schema.as_ref()
+    }
+
+    /// JSON Schema of what the step is resumed with, when declared.
+    pub fn resume_schema(&self) -> Option<&Value> {
+        self.inner.suspension.resume_schema.as_ref()
+    }
+
+    /// The step at `path` (`id`, or `outer.inner` inside a nested workflow) of `nodes`.
+    pub(crate) fn find<'a>(nodes: &'a [super::builder::Node], path: &str) -> Option<&'a Step> {
+        let (head, rest) = match path.split_once('.') {
+            Some((head, rest)) => (head, Some(rest)),
+            None => (path, None),
+        };
+        let step = nodes
+            .iter()
+            .flat_map(super::builder::Node::steps)
+            .find(|s| s.id() == head)?;
+        match rest {
+            None => Some(step),
+            Some(rest) => Step::find(step.as_workflow()?.nodes(), rest),
+        }
     }
 
     /// The workflow this step runs, when it is a nested workflow.

@@ -1,5 +1,6 @@
 //! `/api/workflows`: list and describe workflows, create and start runs (awaited, in the
-//! background, or streamed as 0x1E-separated JSON records), and read runs back from storage.
+//! background, or streamed as 0x1E-separated JSON records), resume suspended runs (the same
+//! three ways), cancel and observe runs, and read runs back from storage.
 
 use std::{collections::BTreeMap, sync::Arc};
 
@@ -35,6 +36,12 @@ const RUN_NOT_FOUND: &str = "Workflow run not found";
 
 /// The answer of `start` (Mastra's wording).
 const RUN_STARTED: &str = "Workflow run started";
+
+/// The answer of `resume` (Mastra's wording).
+const RUN_RESUMED: &str = "Workflow run resumed";
+
+/// The answer of `cancel` (Mastra's wording).
+const RUN_CANCELLED: &str = "Workflow run cancelled";
 
 /// Tag of the workflow routes in the OpenAPI document.
 const TAG: &str = "workflows";
@@ -85,6 +92,55 @@ pub(crate) struct StartBody {
     /// Who the run belongs to.
     #[serde(default)]
     resource_id: Option<String>,
+}
+
+/// Which suspended step to resume: its id (`outer.inner` inside a nested workflow) or its
+/// path (`["outer", "inner"]`).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub(crate) enum StepRef {
+    /// `"request-approval"`, `"outer.inner"`.
+    Id(String),
+    /// `["outer", "inner"]`.
+    Path(Vec<String>),
+}
+
+impl StepRef {
+    fn dotted(self) -> String {
+        match self {
+            StepRef::Id(id) => id,
+            StepRef::Path(path) => path.join("."),
+        }
+    }
+}
+
+/// The body of `resume`, `resume-async` and `resume-stream` (Mastra's; other fields, such as
+/// `tracingOptions`, are ignored).
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ResumeBody {
+    /// The suspended step to resume; may be left out when only one step is suspended.
+    #[serde(default)]
+    step: Option<StepRef>,
+    /// What the step is resumed with; checked against its resume schema (400 with `issues`
+    /// otherwise, and the run stays suspended).
+    #[serde(default)]
+    resume_data: Option<Value>,
+    /// Values for the request context, merged over the one the run started with.
+    #[serde(default)]
+    request_context: Option<Map<String, Value>>,
+}
+
+/// `?runId=&offset=` of `observe`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ObserveQuery {
+    /// The run's id.
+    #[schemars(length(min = 1))]
+    run_id: String,
+    /// The first event to send (0-based); every event when left out.
+    #[serde(default)]
+    offset: Option<u32>,
 }
 
 /// `{runId}`.
@@ -264,14 +320,93 @@ async fn stream(
     let run_id = query.run_id;
     let run = start_run(&req, &workflow, Some(run_id), body).await?;
     // The run goes on if the client leaves; its snapshots keep being saved.
-    let records = run.events().map(|event: WorkflowEvent| {
+    Ok(event_stream(run.events()))
+}
+
+/// The events as the workflow stream sends them: each event's JSON, then 0x1E.
+fn event_stream(events: futures_util::stream::BoxStream<'static, WorkflowEvent>) -> HttpResponse {
+    let records = events.map(|event: WorkflowEvent| {
         Ok::<_, std::convert::Infallible>(Bytes::from(event.to_record()))
     });
-    Ok(HttpResponse::Ok()
+    HttpResponse::Ok()
         .content_type("text/plain; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "no-cache"))
         .insert_header(("x-accel-buffering", "no"))
-        .streaming(records))
+        .streaming(records)
+}
+
+/// Opens the run of `?runId=` and resumes it in the background with the body.
+async fn resume_run(
+    req: &HttpRequest,
+    workflow: &Workflow,
+    run_id: &str,
+    body: ResumeBody,
+) -> Result<Run, ApiError> {
+    let run = workflow.run(run_id).await?;
+    let options =
+        RunOptions::new().request_context(merge_client_context(req, body.request_context));
+    let step = body.step.map(StepRef::dotted);
+    run.resume_background(
+        step.as_deref(),
+        body.resume_data.unwrap_or(Value::Null),
+        options,
+    )
+    .await?;
+    Ok(run)
+}
+
+async fn resume(
+    req: HttpRequest,
+    Found(workflow): Found<Workflow>,
+    Query(query): Query<RequiredRunId>,
+    OptionalJson(body): OptionalJson<ResumeBody>,
+) -> Result<Json<Message>, ApiError> {
+    resume_run(&req, &workflow, &query.run_id, body).await?;
+    Ok(Json(Message {
+        message: RUN_RESUMED.to_owned(),
+    }))
+}
+
+async fn resume_async(
+    req: HttpRequest,
+    Found(workflow): Found<Workflow>,
+    Query(query): Query<RequiredRunId>,
+    OptionalJson(body): OptionalJson<ResumeBody>,
+) -> Result<Json<RunResult>, ApiError> {
+    let run = resume_run(&req, &workflow, &query.run_id, body).await?;
+    Ok(Json(run.result().await?))
+}
+
+async fn resume_stream(
+    req: HttpRequest,
+    Found(workflow): Found<Workflow>,
+    Query(query): Query<RequiredRunId>,
+    OptionalJson(body): OptionalJson<ResumeBody>,
+) -> Result<HttpResponse, ApiError> {
+    let run = resume_run(&req, &workflow, &query.run_id, body).await?;
+    Ok(event_stream(run.events()))
+}
+
+async fn observe(
+    Found(workflow): Found<Workflow>,
+    Query(query): Query<ObserveQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let run = workflow.run(&query.run_id).await?;
+    let offset = query.offset.unwrap_or(0) as usize;
+    Ok(event_stream(run.observe(offset).await?))
+}
+
+async fn cancel(
+    mastra: Mastra,
+    Path((workflow_id, run_id)): Path<(String, String)>,
+) -> Result<Json<Message>, ApiError> {
+    let workflow = mastra.workflow(&workflow_id)?;
+    let run = workflow.run(&run_id).await?;
+    let outcome = run.cancel().await?;
+    tracing::debug!(workflow = %workflow_id, run_id = %run_id, ?outcome, "cancel answered");
+    Ok(Json(Message {
+        message: RUN_CANCELLED.to_owned(),
+    }))
 }
 
 /// The page the listing asks for, or a 400 naming the bad parameter.
@@ -462,6 +597,108 @@ pub(super) fn routes(prefix: &str) -> Vec<ApiRoute> {
                     .response(not_found("Workflow not found"))
                     .response(
                         ResponseFragment::new(409).description("The run was already started"),
+                    ),
+            )
+            .origin(RouteOrigin::BuiltIn),
+        ApiRoute::post(format!("{base}/:workflowId/resume"))
+            .inferred_handler(resume)
+            .handler_name("resumeWorkflow")
+            .openapi(
+                OperationFragment::new()
+                    .summary("Resume a suspended run in the background")
+                    .description(
+                        "Resumes the suspended `step` of run `runId` with `resumeData` and \
+                         answers at once with `{\"message\":\"Workflow run resumed\"}`. \
+                         `step` may be left out when only one step is suspended. 400 when \
+                         `resumeData` breaks the step's resume schema (with `issues`) or the \
+                         step is not suspended; 404 for an unknown run; 409 when the run is \
+                         not suspended. A refused resume changes nothing.",
+                    )
+                    .tag(TAG)
+                    .response(not_found("Workflow or run not found"))
+                    .response(ResponseFragment::new(409).description("The run is not suspended")),
+            )
+            .origin(RouteOrigin::BuiltIn),
+        ApiRoute::post(format!("{base}/:workflowId/resume-async"))
+            .inferred_handler(resume_async)
+            .handler_name("resumeAsyncWorkflow")
+            .openapi(
+                OperationFragment::new()
+                    .summary("Resume a suspended run and wait for it")
+                    .description(
+                        "As `resume`, answering with the run once it ends or suspends again: \
+                         `status`, `result` or `error`, `suspended` and `suspendPayload` when \
+                         it suspended, and each step's result.",
+                    )
+                    .tag(TAG)
+                    .response(not_found("Workflow or run not found"))
+                    .response(ResponseFragment::new(409).description("The run is not suspended")),
+            )
+            .origin(RouteOrigin::BuiltIn),
+        ApiRoute::post(format!("{base}/:workflowId/resume-stream"))
+            .inferred_handler(resume_stream)
+            .handler_name("resumeStreamWorkflow")
+            .openapi(
+                OperationFragment::new()
+                    .summary("Resume a suspended run and stream its events")
+                    .description(
+                        "As `resume`, answering with the resumed run's events in the format \
+                         of `stream` (each JSON event followed by 0x1E), ending with \
+                         `workflow-finish`.",
+                    )
+                    .tag(TAG)
+                    .response(
+                        ResponseFragment::new(200)
+                            .description("Workflow events, each followed by 0x1E")
+                            .content_type("text/plain")
+                            .body::<WorkflowEvent>(),
+                    )
+                    .response(not_found("Workflow or run not found"))
+                    .response(ResponseFragment::new(409).description("The run is not suspended")),
+            )
+            .origin(RouteOrigin::BuiltIn),
+        ApiRoute::post(format!("{base}/:workflowId/observe"))
+            .inferred_handler(observe)
+            .handler_name("observeWorkflow")
+            .openapi(
+                OperationFragment::new()
+                    .summary("Follow a run's events")
+                    .description(
+                        "Attaches to run `runId`, started by anyone: the events it has \
+                         produced (from `offset`, 0-based), then the live ones, ending with \
+                         `workflow-finish` (also for a suspended or cancelled run). A run \
+                         that does not execute on this server is replayed from its stored \
+                         snapshot. Same format as `stream`.",
+                    )
+                    .tag(TAG)
+                    .response(
+                        ResponseFragment::new(200)
+                            .description("Workflow events, each followed by 0x1E")
+                            .content_type("text/plain")
+                            .body::<WorkflowEvent>(),
+                    )
+                    .response(not_found("Workflow or run not found")),
+            )
+            .origin(RouteOrigin::BuiltIn),
+        ApiRoute::post(format!("{base}/:workflowId/runs/:runId/cancel"))
+            .inferred_handler(cancel)
+            .handler_name("cancelWorkflowRun")
+            .openapi(
+                OperationFragment::new()
+                    .summary("Cancel a run")
+                    .description(
+                        "Fires the abort signal of the run's running steps; the run ends \
+                         `canceled` and every stream attached to it receives \
+                         `workflow-canceled` and `workflow-finish`, then closes. A pending or \
+                         suspended run becomes `canceled` at once. A run that has ended is \
+                         left as it is. Answers `{\"message\":\"Workflow run cancelled\"}`; \
+                         404 for an unknown run; 409 for a run executing on another server.",
+                    )
+                    .tag(TAG)
+                    .response(not_found("Workflow or run not found"))
+                    .response(
+                        ResponseFragment::new(409)
+                            .description("The run executes on another server"),
                     ),
             )
             .origin(RouteOrigin::BuiltIn),

@@ -1,6 +1,12 @@
 //! The graph walk: steps one after another, parallel groups and branches at the same time (a
 //! failure cancels the rest of its group), nested workflows inline. Every step start and
 //! result is an event; every step result is persisted as a snapshot.
+//!
+//! A step may suspend: its group still finishes its other steps, then the run stops with
+//! status `suspended`. A resumed run walks the graph again from the start: steps that already
+//! succeeded give their recorded output without running, steps still suspended (other than
+//! the one resumed) stay so, and the resumed step runs again with its resume data. A cancelled
+//! run's steps are dropped at their next await and recorded `canceled`.
 
 use std::{panic::AssertUnwindSafe, sync::Arc};
 
@@ -16,31 +22,49 @@ use crate::{
     workflow::{
         builder::Node,
         context::StepContext,
-        snapshot::{SerializedError, StepRecord, StepStatus, WorkflowEventType},
+        snapshot::{suspended_steps, SerializedError, StepRecord, StepStatus, WorkflowEventType},
         step::{Step, StepKind},
         StepError, Workflow,
     },
 };
 
-/// How a run ends early: the error that failed it.
-struct Failure(SerializedError);
+/// Why a walk stopped before its end.
+enum Halt {
+    /// A step failed: the run fails with this error.
+    Failed(SerializedError),
+    /// A step suspended (and nothing failed): the run waits to be resumed.
+    Suspended,
+    /// The run was cancelled.
+    Canceled,
+}
 
-/// Runs the whole workflow, persists the final snapshot and publishes the outcome.
+/// How one step's execution ended.
+enum Ended {
+    Output(Value),
+    Failed(SerializedError),
+    Suspended(Option<Value>),
+    Canceled,
+}
+
+/// Runs the whole workflow (or the rest of a resumed one), persists the final snapshot and
+/// publishes the outcome.
 pub(crate) async fn drive(core: Arc<RunCore>) {
     // If this task dies (a panic outside a step, the runtime shutting down), readers still
-    // learn that the run is over.
+    // learn that the run is over, and the run stops being live here.
     struct Finish(Arc<RunCore>);
     impl Drop for Finish {
         fn drop(&mut self) {
-            if self.0.log.outcome().is_none() {
-                let mut snapshot = self.0.snapshot();
+            let core = &self.0;
+            if core.log.outcome().is_none() {
+                let mut snapshot = core.snapshot();
                 snapshot.status = WorkflowRunStatus::Failed;
                 snapshot.error = Some(SerializedError::new(
                     "Error",
                     "the workflow run stopped unexpectedly",
                 ));
-                self.0.log.finish(snapshot.into());
+                core.log.finish(snapshot.into());
             }
+            core.workflow.live().remove(&core.run_id, &core.log);
         }
     }
     let guard = Finish(Arc::clone(&core));
@@ -54,7 +78,7 @@ pub(crate) async fn drive(core: Arc<RunCore>) {
         graph,
         String::new(),
         core.input.clone(),
-        CancellationToken::new(),
+        core.cancel.clone(),
     )
     .await;
     let finish_payload = {
@@ -65,10 +89,22 @@ pub(crate) async fn drive(core: Arc<RunCore>) {
                 progress.result = Some(result.clone());
                 json!({ "workflowStatus": "success", "result": result, "metadata": {} })
             }
-            Err(Failure(error)) => {
+            Err(Halt::Failed(error)) => {
                 progress.status = WorkflowRunStatus::Failed;
                 progress.error = Some(error.clone());
                 json!({ "workflowStatus": "failed", "error": error, "metadata": {} })
+            }
+            Err(Halt::Suspended) => {
+                progress.status = WorkflowRunStatus::Suspended;
+                let suspended: Vec<Vec<String>> = suspended_steps(&progress.steps)
+                    .iter()
+                    .map(|id| id.split('.').map(str::to_owned).collect())
+                    .collect();
+                json!({ "workflowStatus": "suspended", "suspended": suspended, "metadata": {} })
+            }
+            Err(Halt::Canceled) => {
+                progress.status = WorkflowRunStatus::Canceled;
+                json!({ "workflowStatus": "canceled", "metadata": {} })
             }
         }
     };
@@ -87,6 +123,9 @@ pub(crate) async fn drive(core: Arc<RunCore>) {
         status = %snapshot.status,
         "workflow run finished"
     );
+    if snapshot.status == WorkflowRunStatus::Canceled {
+        core.emit(WorkflowEventType::WorkflowCanceled, json!({}));
+    }
     core.emit(WorkflowEventType::WorkflowFinish, finish_payload);
     core.log.finish(snapshot.into());
     drop(guard);
@@ -107,10 +146,13 @@ fn run_graph(
     prefix: String,
     input: Value,
     abort: CancellationToken,
-) -> BoxFuture<'static, Result<Value, Failure>> {
+) -> BoxFuture<'static, Result<Value, Halt>> {
     Box::pin(async move {
         let mut value = input;
         for node in workflow.nodes() {
+            if abort.is_cancelled() {
+                return Err(Halt::Canceled);
+            }
             value = match node {
                 Node::Step(step) => {
                     run_step(
@@ -132,7 +174,7 @@ fn run_graph(
                             Ok(true) => chosen.push(step.clone()),
                             Ok(false) => {}
                             Err(message) => {
-                                return Err(Failure(SerializedError::new(
+                                return Err(Halt::Failed(SerializedError::new(
                                     "ValidationError",
                                     format!(
                                         "the condition of branch step {} cannot read its input: \
@@ -152,14 +194,15 @@ fn run_graph(
 }
 
 /// Runs `steps` at the same time on `input`; their outputs keyed by step id. The first
-/// failure cancels the others (their futures are dropped and their abort signal fires).
+/// failure cancels the others (their futures are dropped and their abort signal fires). A
+/// suspended step lets the others finish; the group is then suspended.
 async fn run_group(
     core: &Arc<RunCore>,
     steps: Vec<Step>,
     prefix: &str,
     input: Value,
     abort: &CancellationToken,
-) -> Result<Value, Failure> {
+) -> Result<Value, Halt> {
     let group_abort = abort.child_token();
     let mut tasks = JoinSet::new();
     for step in &steps {
@@ -175,18 +218,28 @@ async fn run_group(
     }
     let mut outputs = Map::new();
     let mut failure = None;
+    let mut suspended = false;
+    let mut canceled = false;
     while let Some(joined) = tasks.join_next().await {
         let outcome = match joined {
             Ok((id, Ok(output))) => {
                 outputs.insert(id, output);
                 continue;
             }
-            Ok((_, Err(failed))) => failed,
+            Ok((_, Err(Halt::Suspended))) => {
+                suspended = true;
+                continue;
+            }
+            Ok((_, Err(Halt::Canceled))) => {
+                canceled = true;
+                continue;
+            }
+            Ok((_, Err(Halt::Failed(error)))) => error,
             // `run_step` catches a step's panic; this is the task itself failing.
-            Err(error) => Failure(SerializedError::new(
+            Err(error) => SerializedError::new(
                 "Error",
                 format!("a parallel step stopped unexpectedly: {error}"),
-            )),
+            ),
         };
         failure = Some(outcome);
         group_abort.cancel();
@@ -197,7 +250,13 @@ async fn run_group(
     if let Some(failure) = failure {
         let ids: Vec<String> = steps.iter().map(|s| join_id(prefix, s.id())).collect();
         cancel_running(core, &ids).await;
-        return Err(failure);
+        return Err(Halt::Failed(failure));
+    }
+    if canceled || abort.is_cancelled() {
+        return Err(Halt::Canceled);
+    }
+    if suspended {
+        return Err(Halt::Suspended);
     }
     Ok(Value::Object(outputs))
 }
@@ -236,6 +295,29 @@ async fn cancel_running(core: &RunCore, ids: &[String]) {
     }
 }
 
+/// What a resumed walk does with a step recorded before: a success gives its output again
+/// and a suspended step other than the one resumed stays suspended, without running.
+enum Replay {
+    Output(Value),
+    StillSuspended,
+    Run,
+}
+
+fn replay(core: &RunCore, step: &Step, id: &str) -> Replay {
+    let progress = core.progress();
+    let Some(record) = progress.steps.get(id) else {
+        return Replay::Run;
+    };
+    match record.status {
+        StepStatus::Success => Replay::Output(record.output.clone().unwrap_or(Value::Null)),
+        // A nested workflow goes in: its own steps replay one by one.
+        StepStatus::Suspended if step.as_workflow().is_none() && core.resume_for(id).is_none() => {
+            Replay::StillSuspended
+        }
+        _ => Replay::Run,
+    }
+}
+
 /// Runs one step: validates its input, runs it (a nested workflow inline), records and
 /// announces its result, and persists the snapshot.
 fn run_step(
@@ -244,25 +326,33 @@ fn run_step(
     prefix: String,
     input: Value,
     abort: CancellationToken,
-) -> BoxFuture<'static, Result<Value, Failure>> {
+) -> BoxFuture<'static, Result<Value, Halt>> {
     Box::pin(async move {
         let id = join_id(&prefix, step.id());
+        match replay(&core, &step, &id) {
+            Replay::Output(output) => return Ok(output),
+            Replay::StillSuspended => return Err(Halt::Suspended),
+            Replay::Run => {}
+        }
+        let resume = core.resume_for(&id);
         let call_id = uuid::Uuid::new_v4().to_string();
         let started_at = Timestamp::now().millis();
+        let mut record = StepRecord::running(input.clone(), started_at);
         {
             let mut progress = core.progress();
-            progress.path.push(id.clone());
-            progress.steps.insert(
-                id.clone(),
-                StepRecord {
-                    status: StepStatus::Running,
-                    payload: input.clone(),
-                    output: None,
-                    error: None,
-                    started_at,
-                    ended_at: None,
-                },
-            );
+            if !progress.path.contains(&id) {
+                progress.path.push(id.clone());
+            }
+            if let Some(before) = progress.steps.get(&id) {
+                // A resumed step keeps what it suspended with, and says what resumed it.
+                record.suspend_payload = before.suspend_payload.clone();
+                record.suspended_at = before.suspended_at;
+            }
+            if let Some(data) = &resume {
+                record.resume_payload = Some(data.as_ref().clone());
+                record.resumed_at = Some(started_at);
+            }
+            progress.steps.insert(id.clone(), record.clone());
         }
         core.emit(
             WorkflowEventType::WorkflowStepStart,
@@ -271,48 +361,71 @@ fn run_step(
                 "payload": input, "startedAt": started_at,
             }),
         );
-        let outcome = execute(&core, &step, &id, input.clone(), abort).await;
+        let ended = execute(&core, &step, &id, input, abort, resume).await;
         let ended_at = Timestamp::now().millis();
-        let (record, event) = match &outcome {
-            Ok(output) => (
-                StepRecord {
-                    status: StepStatus::Success,
-                    payload: input,
-                    output: Some(output.clone()),
-                    error: None,
-                    started_at,
-                    ended_at: Some(ended_at),
-                },
-                json!({
+        let (kind, event, outcome) = match ended {
+            Ended::Output(output) => {
+                record.status = StepStatus::Success;
+                record.output = Some(output.clone());
+                record.ended_at = Some(ended_at);
+                let event = json!({
                     "id": id, "stepCallId": call_id, "status": "success",
                     "output": output, "endedAt": ended_at,
-                }),
-            ),
-            Err(error) => (
-                StepRecord {
-                    status: StepStatus::Failed,
-                    payload: input,
-                    output: None,
-                    error: Some(error.clone()),
-                    started_at,
-                    ended_at: Some(ended_at),
-                },
-                json!({
+                });
+                (WorkflowEventType::WorkflowStepResult, event, Ok(output))
+            }
+            Ended::Failed(error) => {
+                record.status = StepStatus::Failed;
+                record.error = Some(error.clone());
+                record.ended_at = Some(ended_at);
+                let event = json!({
                     "id": id, "stepCallId": call_id, "status": "failed",
                     "error": error, "endedAt": ended_at,
-                }),
-            ),
+                });
+                (
+                    WorkflowEventType::WorkflowStepResult,
+                    event,
+                    Err(Halt::Failed(error)),
+                )
+            }
+            Ended::Suspended(payload) => {
+                record.status = StepStatus::Suspended;
+                record.suspend_payload = payload.clone();
+                record.suspended_at = Some(ended_at);
+                let event = json!({
+                    "id": id, "stepCallId": call_id, "status": "suspended",
+                    "suspendPayload": payload, "suspendedAt": ended_at,
+                });
+                (
+                    WorkflowEventType::WorkflowStepSuspended,
+                    event,
+                    Err(Halt::Suspended),
+                )
+            }
+            Ended::Canceled => {
+                record.status = StepStatus::Canceled;
+                record.ended_at = Some(ended_at);
+                let event = json!({
+                    "id": id, "stepCallId": call_id, "status": "canceled",
+                    "endedAt": ended_at,
+                });
+                (
+                    WorkflowEventType::WorkflowStepResult,
+                    event,
+                    Err(Halt::Canceled),
+                )
+            }
         };
         core.progress().steps.insert(id.clone(), record);
-        core.emit(WorkflowEventType::WorkflowStepResult, event);
+        core.emit(kind, event);
         if let Err(error) = core.persist().await {
             tracing::error!(run_id = %core.run_id, step = %id, %error, "a workflow snapshot could not be saved");
-            return Err(Failure(SerializedError::new(
+            return Err(Halt::Failed(SerializedError::new(
                 "StorageError",
                 format!("the run could not be saved after step {id}: {error}"),
             )));
         }
-        outcome.map_err(Failure)
+        outcome
     })
 }
 
@@ -322,25 +435,29 @@ async fn execute(
     id: &str,
     input: Value,
     abort: CancellationToken,
-) -> Result<Value, SerializedError> {
+    resume: Option<Arc<Value>>,
+) -> Ended {
     let validator = match &step.inner.kind {
         StepKind::Workflow(workflow) => workflow.validator(),
         _ => &step.inner.validator,
     };
     if let Err(issues) = validator.validate(&input) {
         let detail = issues_text(&issues);
-        return Err(SerializedError::new(
+        return Ended::Failed(SerializedError::new(
             "ValidationError",
             format!("invalid input for step {id}: {detail}"),
         ));
     }
-    let ctx = StepContext {
-        core: Arc::clone(core),
-        step_id: Arc::from(id),
-        abort: abort.clone(),
-    };
     let future = match &step.inner.kind {
-        StepKind::Function(execute) | StepKind::Mapping { execute, .. } => execute(input, ctx),
+        StepKind::Function(execute) | StepKind::Mapping { execute, .. } => {
+            let ctx = StepContext {
+                core: Arc::clone(core),
+                step_id: Arc::from(id),
+                abort: abort.clone(),
+                resume,
+            };
+            execute(input, ctx)
+        }
         StepKind::Workflow(workflow) => {
             let nested = run_graph(
                 Arc::clone(core),
@@ -349,11 +466,24 @@ async fn execute(
                 input,
                 abort,
             );
-            return nested.await.map_err(|Failure(error)| error);
+            return match nested.await {
+                Ok(output) => Ended::Output(output),
+                Err(Halt::Failed(error)) => Ended::Failed(error),
+                Err(Halt::Suspended) => Ended::Suspended(None),
+                Err(Halt::Canceled) => Ended::Canceled,
+            };
         }
     };
-    match AssertUnwindSafe(future).catch_unwind().await {
-        Ok(result) => result.map_err(|e: StepError| e.serialized()),
+    let guarded = AssertUnwindSafe(future).catch_unwind();
+    let result = tokio::select! {
+        // A cancelled step stops at its next await: its future is dropped here.
+        biased;
+        () = abort.cancelled() => return Ended::Canceled,
+        result = guarded => result,
+    };
+    match result {
+        Ok(Ok(output)) => Ended::Output(output),
+        Ok(Err(error)) => suspended_or_failed(step, id, error),
         Err(panic) => {
             let message = panic
                 .downcast_ref::<&str>()
@@ -361,10 +491,37 @@ async fn execute(
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic".to_owned());
             tracing::error!(step = %id, %message, "a workflow step panicked");
-            Err(SerializedError::new(
+            Ended::Failed(SerializedError::new(
                 "Error",
                 format!("step {id} panicked: {message}"),
             ))
         }
     }
+}
+
+/// A step's error: a suspension (its payload checked against the step's suspend schema), or
+/// a failure.
+fn suspended_or_failed(step: &Step, id: &str, error: StepError) -> Ended {
+    let payload = match error.into_suspend_payload() {
+        Ok(payload) => payload,
+        Err(error) => return Ended::Failed(error.serialized()),
+    };
+    if let Some(validator) = &step.inner.suspension.suspend_validator {
+        if let Err(issues) = validator.validate(&payload) {
+            return Ended::Failed(SerializedError::new(
+                "ValidationError",
+                format!(
+                    "step {id} suspended with a payload that breaks its suspend schema: {}",
+                    issues_text(&issues)
+                ),
+            ));
+        }
+    }
+    if let Err(error) = crate::schema::check_depth(&payload, crate::schema::MAX_JSON_DEPTH) {
+        return Ended::Failed(SerializedError::new(
+            "ValidationError",
+            format!("suspend payload of step {id}: {error}"),
+        ));
+    }
+    Ended::Suspended(Some(payload))
 }

@@ -4,11 +4,15 @@
 
 use std::{
     collections::BTreeMap,
-    sync::{Arc, Mutex, MutexGuard, PoisonError},
+    sync::{
+        atomic::{AtomicI64, Ordering},
+        Arc, Mutex, MutexGuard, PoisonError,
+    },
 };
 
 use serde_json::{Map, Value};
 use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
 
 use crate::{
     app::AppHandle,
@@ -74,6 +78,19 @@ impl EventLog {
     pub(crate) fn subscribe(&self) -> watch::Receiver<(usize, bool)> {
         self.progress.subscribe()
     }
+
+    /// A log that already holds `events` and `outcome` (a run read back from storage).
+    pub(crate) fn finished(events: Vec<WorkflowEvent>, outcome: RunResult) -> Self {
+        let log = Self::default();
+        {
+            let mut inner = log.lock();
+            inner.events = events;
+            inner.outcome = Some(outcome);
+        }
+        let count = log.lock().events.len();
+        log.progress.send_modify(|p| *p = (count, true));
+        log
+    }
 }
 
 /// What the run has done so far. The driver updates it as steps start and end.
@@ -100,6 +117,13 @@ pub(crate) struct RunCore {
     pub(crate) state: RunState,
     pub(crate) input: Value,
     pub(crate) log: Arc<EventLog>,
+    /// Fires when the run is cancelled; every step's abort signal is a child of it.
+    pub(crate) cancel: CancellationToken,
+    /// The step this execution resumes (dotted id) and what it is resumed with.
+    pub(crate) resume: Option<(String, Arc<Value>)>,
+    /// The `updatedAt` of the last record written: each write moves it forward, so a stored
+    /// `(status, updatedAt)` pair names one version of the run.
+    last_update: AtomicI64,
     progress: Mutex<Progress>,
     /// Snapshots are written one at a time, so the last one written is the latest.
     persist: tokio::sync::Mutex<()>,
@@ -131,6 +155,9 @@ impl RunCore {
             state: RunState::from_map(state),
             input,
             log,
+            cancel: CancellationToken::new(),
+            resume: None,
+            last_update: AtomicI64::new(i64::MIN),
             progress: Mutex::new(Progress {
                 status: WorkflowRunStatus::Running,
                 steps: BTreeMap::new(),
@@ -139,6 +166,57 @@ impl RunCore {
                 error: None,
             }),
             persist: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// This core, cancelled by `cancel`.
+    pub(crate) fn with_cancel(mut self, cancel: CancellationToken) -> Self {
+        self.cancel = cancel;
+        self
+    }
+
+    /// This core continuing the stored run `snapshot` (last written at `updated_at`): its
+    /// steps, execution path and state, resuming step `step` with `data`.
+    pub(crate) fn resuming(
+        mut self,
+        snapshot: &RunSnapshot,
+        updated_at: i64,
+        step: String,
+        data: Value,
+    ) -> Self {
+        {
+            let progress = self
+                .progress
+                .get_mut()
+                .unwrap_or_else(PoisonError::into_inner);
+            progress.steps = snapshot.context.steps.clone();
+            progress.path = snapshot.step_execution_path.clone();
+        }
+        self.state = RunState::from_map(snapshot.value.clone());
+        self.resume = Some((step, Arc::new(data)));
+        self.last_update = AtomicI64::new(updated_at);
+        self
+    }
+
+    /// What `step_id` is resumed with, when this execution resumes it.
+    pub(crate) fn resume_for(&self, step_id: &str) -> Option<Arc<Value>> {
+        self.resume
+            .as_ref()
+            .filter(|(id, _)| id == step_id)
+            .map(|(_, data)| Arc::clone(data))
+    }
+
+    /// Marks a suspended run (that no longer executes) as cancelled: its status and its
+    /// suspended steps.
+    pub(crate) fn mark_canceled(&self) {
+        let now = crate::memory::Timestamp::now().millis();
+        let mut progress = self.progress();
+        progress.status = WorkflowRunStatus::Canceled;
+        for record in progress.steps.values_mut() {
+            if record.status == StepStatus::Suspended {
+                record.status = StepStatus::Canceled;
+                record.ended_at = Some(now);
+            }
         }
     }
 
@@ -179,6 +257,14 @@ impl RunCore {
     }
 
     pub(crate) fn record(&self, snapshot: &RunSnapshot) -> WorkflowRunRecord {
+        let mut updated_at = snapshot.timestamp;
+        // Strictly after the previous write, even within one millisecond.
+        let _ = self
+            .last_update
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |previous| {
+                updated_at = snapshot.timestamp.max(previous.saturating_add(1));
+                Some(updated_at)
+            });
         WorkflowRunRecord {
             workflow_name: self.workflow.id().to_owned(),
             run_id: self.run_id.clone(),
@@ -186,7 +272,7 @@ impl RunCore {
             status: snapshot.status,
             snapshot: serde_json::to_value(snapshot).unwrap_or(Value::Null),
             created_at: self.created_at,
-            updated_at: Timestamp(snapshot.timestamp),
+            updated_at: Timestamp(updated_at),
         }
     }
 
