@@ -11,6 +11,7 @@ pub mod models;
 pub mod node;
 pub mod raw_http;
 pub mod slow_provider;
+pub mod stores;
 pub mod trickle;
 pub mod wire;
 

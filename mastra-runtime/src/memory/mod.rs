@@ -4,15 +4,22 @@
 //! An agent given [`Memory`] loads a thread's recent messages into its prompt and, when a run
 //! finishes, saves the user's input and the assistant's answer. SQLite ([`SqliteStorage`]) is
 //! the embedded default: a file (`./mastra.db` unless configured), or in memory for tests.
+//! [`PostgresStorage`] keeps the same data in PostgreSQL, so several server instances can share
+//! it; [`open_storage`] and [`storage_from_env`] (`DATABASE_URL`) choose the store from a URL.
 
 mod agent_runs;
 mod limits;
+mod postgres;
+mod postgres_agent_runs;
+mod postgres_runs;
+mod rows;
 mod runs;
 mod sqlite;
 mod sqlite_agent_runs;
 mod sqlite_runs;
 mod storage;
 mod types;
+mod url;
 
 use std::sync::Arc;
 
@@ -21,6 +28,7 @@ pub use limits::{
     check_id, InvalidId, MAX_ID_BYTES, MAX_METADATA_BYTES, MAX_PER_PAGE, MAX_STORED_DEPTH,
     MAX_THREAD_JSON_BYTES, MAX_TITLE_BYTES,
 };
+pub use postgres::{PoolSettings, PostgresStorage, DEFAULT_ACQUIRE_TIMEOUT, DEFAULT_POOL_SIZE};
 pub use runs::{WorkflowRunFilter, WorkflowRunRecord, WorkflowRunStatus};
 pub use sqlite::{SqliteStorage, DEFAULT_DATABASE_PATH};
 pub use storage::{
@@ -29,6 +37,10 @@ pub use storage::{
 };
 pub use types::{
     Message, MessageContent, MessagePart, MessageRole, Thread, Timestamp, ToolInvocation,
+};
+pub use url::{
+    open_storage, storage_from_env, StorageUrl, ACQUIRE_TIMEOUT_ENV, DATABASE_URL_ENV,
+    POOL_SIZE_ENV,
 };
 
 /// How many recent messages of a thread a run loads: Mastra's `lastMessages` default.

@@ -4,26 +4,28 @@
 use std::{borrow::Cow, path::PathBuf, str::FromStr, time::Duration};
 
 use futures_util::TryStreamExt;
-use serde_json::{Map, Value};
 use sqlx::{
     migrate::{Migration, MigrationType, Migrator},
     sqlite::{
         SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
         SqliteSynchronous,
     },
-    Row, SqlSafeStr,
+    SqlSafeStr,
 };
 use tokio::sync::OnceCell;
 
 use super::{
     limits::{checked_message, checked_thread, checked_update},
+    rows::{message_from_row, metadata_matches, thread_from_row, StoredRow},
     storage::{
         Page, PageRequest, SortDirection, Storage, StorageError, ThreadFilter, ThreadOrderField,
-        ThreadUpdate, UnreadableItem,
+        ThreadUpdate,
     },
-    AgentRunFilter, AgentRunRecord, Message, MessageContent, MessageRole, Thread, Timestamp,
-    WorkflowRunFilter, WorkflowRunRecord,
+    AgentRunFilter, AgentRunRecord, Message, Thread, Timestamp, WorkflowRunFilter,
+    WorkflowRunRecord,
 };
+
+pub(super) use super::rows::{decode, decode_all};
 
 /// Where the default store lives, relative to the working directory (Mastra's `file:./mastra.db`).
 pub const DEFAULT_DATABASE_PATH: &str = "./mastra.db";
@@ -169,113 +171,22 @@ pub(super) fn query_error(error: sqlx::Error) -> StorageError {
 
 /// The text in `column` of `row`, or why there is none.
 pub(super) fn text(row: &SqliteRow, column: &str) -> Result<String, String> {
-    row.try_get(column)
-        .map_err(|_| format!("column {column} does not hold text"))
+    row.text(column)
 }
 
 /// The text or `NULL` in `column` of `row`, or why it is neither.
 pub(super) fn optional_text(row: &SqliteRow, column: &str) -> Result<Option<String>, String> {
-    row.try_get(column)
-        .map_err(|_| format!("column {column} does not hold text"))
+    row.optional_text(column)
 }
 
 /// The integer in `column` of `row`, or why there is none.
 pub(super) fn integer(row: &SqliteRow, column: &str) -> Result<i64, String> {
-    row.try_get(column)
-        .map_err(|_| format!("column {column} does not hold an integer"))
-}
-
-/// Decodes `row` with `decode`, or says which item (`kind`, its id from `id_column`) cannot be
-/// read and why.
-pub(super) fn decode<T>(
-    row: &SqliteRow,
-    kind: &'static str,
-    id_column: &str,
-    decode: impl FnOnce(&SqliteRow) -> Result<T, String>,
-) -> Result<T, StorageError> {
-    decode(row).map_err(|reason| StorageError::Unreadable {
-        kind,
-        id: text(row, id_column).unwrap_or_default(),
-        reason,
-    })
-}
-
-/// Decodes every row, setting aside (and logging) those that cannot be read, so one bad row
-/// never fails a listing.
-pub(super) fn decode_all<T>(
-    rows: &[SqliteRow],
-    decode: impl Fn(&SqliteRow) -> Result<T, StorageError>,
-) -> (Vec<T>, Vec<UnreadableItem>) {
-    let mut items = Vec::with_capacity(rows.len());
-    let mut unreadable = Vec::new();
-    for row in rows {
-        match decode(row) {
-            Ok(item) => items.push(item),
-            Err(error) => {
-                tracing::warn!(%error, "a stored item cannot be read; listed as unreadable");
-                let id = match &error {
-                    StorageError::Unreadable { id, .. } => id.clone(),
-                    _ => String::new(),
-                };
-                unreadable.push(UnreadableItem {
-                    id,
-                    error: error.to_string(),
-                });
-            }
-        }
-    }
-    (items, unreadable)
-}
-
-fn thread_from_row(row: &SqliteRow) -> Result<Thread, StorageError> {
-    decode(row, "thread", "id", |row| {
-        let metadata = match optional_text(row, "metadata")? {
-            None => None,
-            Some(text) => match serde_json::from_str::<Value>(&text) {
-                Ok(Value::Object(map)) => Some(map),
-                Ok(Value::Null) => None,
-                Ok(_) => return Err("metadata is not a JSON object".to_owned()),
-                Err(e) => return Err(format!("metadata: {e}")),
-            },
-        };
-        Ok(Thread {
-            id: text(row, "id")?,
-            resource_id: text(row, "resource_id")?,
-            title: optional_text(row, "title")?,
-            metadata,
-            created_at: Timestamp(integer(row, "created_at")?),
-            updated_at: Timestamp(integer(row, "updated_at")?),
-        })
-    })
-}
-
-fn message_from_row(row: &SqliteRow) -> Result<Message, StorageError> {
-    decode(row, "message", "id", |row| {
-        let role = text(row, "role")?;
-        let content = text(row, "content")?;
-        Ok(Message {
-            id: text(row, "id")?,
-            thread_id: text(row, "thread_id")?,
-            resource_id: optional_text(row, "resource_id")?,
-            role: MessageRole::parse(&role).ok_or_else(|| format!("unknown role {role:?}"))?,
-            content: serde_json::from_str::<MessageContent>(&content)
-                .map_err(|e| format!("content: {e}"))?,
-            created_at: Timestamp(integer(row, "created_at")?),
-            kind: "v2".to_owned(),
-        })
-    })
+    row.integer(column)
 }
 
 /// `LIMIT` of a page.
 pub(super) fn limit(page: PageRequest) -> i64 {
     i64::from(page.limit())
-}
-
-fn metadata_matches(thread: &Thread, wanted: &Map<String, Value>) -> bool {
-    let Some(have) = &thread.metadata else {
-        return wanted.is_empty();
-    };
-    wanted.iter().all(|(k, v)| have.get(k) == Some(v))
 }
 
 macro_rules! thread_list_query {
@@ -470,11 +381,11 @@ impl Storage for SqliteStorage {
         let sql = match direction {
             SortDirection::Asc => {
                 "SELECT id, thread_id, resource_id, role, content, created_at FROM mastra_messages \
-                 WHERE thread_id = ?1 ORDER BY created_at ASC, seq ASC LIMIT ?2 OFFSET ?3"
+                 WHERE thread_id = ?1 ORDER BY seq ASC LIMIT ?2 OFFSET ?3"
             }
             SortDirection::Desc => {
                 "SELECT id, thread_id, resource_id, role, content, created_at FROM mastra_messages \
-                 WHERE thread_id = ?1 ORDER BY created_at DESC, seq DESC LIMIT ?2 OFFSET ?3"
+                 WHERE thread_id = ?1 ORDER BY seq DESC LIMIT ?2 OFFSET ?3"
             }
         };
         let rows = sqlx::query(sql)
@@ -503,7 +414,7 @@ impl Storage for SqliteStorage {
         }
         let rows = sqlx::query(
             "SELECT id, thread_id, resource_id, role, content, created_at FROM mastra_messages \
-             WHERE thread_id = ?1 ORDER BY created_at DESC, seq DESC LIMIT ?2",
+             WHERE thread_id = ?1 ORDER BY seq DESC LIMIT ?2",
         )
         .bind(thread_id)
         .bind(i64::try_from(limit).unwrap_or(i64::MAX))
@@ -657,12 +568,15 @@ impl Storage for SqliteStorage {
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
+    use serde_json::{json, Map, Value};
 
     use super::*;
     use crate::{
         error::ApiError,
-        memory::{MessagePart, ToolInvocation, WorkflowRunStatus, MAX_PER_PAGE, MAX_STORED_DEPTH},
+        memory::{
+            MessageContent, MessagePart, MessageRole, ToolInvocation, WorkflowRunStatus,
+            MAX_PER_PAGE, MAX_STORED_DEPTH,
+        },
     };
 
     fn nested(levels: usize) -> Value {

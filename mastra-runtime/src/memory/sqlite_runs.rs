@@ -2,12 +2,10 @@
 //! plain SQL that PostgreSQL runs as written (`ON CONFLICT ... DO UPDATE ... WHERE`, `COALESCE`,
 //! numbered parameters), so a PostgreSQL store can share them.
 
-use serde_json::Value;
-use sqlx::sqlite::SqliteRow;
-
 use super::{
     limits::checked_run,
-    sqlite::{decode, decode_all, integer, limit, optional_text, query_error, text},
+    rows::{decode_all, run_from_row},
+    sqlite::{limit, query_error},
     storage::{Page, PageRequest, StorageError},
     SqliteStorage, Timestamp, WorkflowRunFilter, WorkflowRunRecord, WorkflowRunStatus,
 };
@@ -81,24 +79,6 @@ const LIST: &str = concat!(
     filter!(),
     " ORDER BY created_at DESC, seq DESC LIMIT ?6 OFFSET ?7"
 );
-
-fn run_from_row(row: &SqliteRow) -> Result<WorkflowRunRecord, StorageError> {
-    decode(row, "workflow run", "run_id", |row| {
-        let status = text(row, "status")?;
-        let snapshot = text(row, "snapshot")?;
-        Ok(WorkflowRunRecord {
-            workflow_name: text(row, "workflow_name")?,
-            run_id: text(row, "run_id")?,
-            resource_id: optional_text(row, "resource_id")?,
-            status: WorkflowRunStatus::parse(&status)
-                .ok_or_else(|| format!("unknown status {status:?}"))?,
-            snapshot: serde_json::from_str::<Value>(&snapshot)
-                .map_err(|e| format!("snapshot: {e}"))?,
-            created_at: Timestamp(integer(row, "created_at")?),
-            updated_at: Timestamp(integer(row, "updated_at")?),
-        })
-    })
-}
 
 /// Runs `sql` (an `INSERT` of the seven columns, in order) for `run`; the rows it changed.
 async fn write(

@@ -20,7 +20,8 @@ use crate::error::ApiError;
 ///
 /// The refusals of a write (an id, a size or a depth over its limit, a thread owned by another
 /// resource) are the client's to fix and become a `400` naming the limit; a taken id is a
-/// `409`; everything else is the store's own failure, a `500`.
+/// `409`; a database that cannot be reached is a `503` (retry later); everything else is the
+/// store's own failure, a `500`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StorageError {
     /// The database could not be opened or its schema created or migrated.
@@ -34,6 +35,16 @@ pub enum StorageError {
     /// A query failed.
     #[error("storage query failed: {0}")]
     Query(String),
+    /// The database cannot be reached right now (connection refused or lost, no connection
+    /// free within the acquire timeout, the server shutting down or starting up). Nothing is
+    /// known to be written; the same request can succeed once the database is back.
+    #[error("storage unavailable ({store}): {message}")]
+    Unavailable {
+        /// The store, as [`Storage::describe`] names it (no password).
+        store: String,
+        /// What failed.
+        message: String,
+    },
     /// One stored item cannot be decoded (a value nested deeper than a read accepts, text that
     /// is not JSON, an unknown role or status): reading that item fails with this, while a
     /// listing reports it in [`Page::unreadable`] and goes on.
@@ -116,6 +127,13 @@ impl From<StorageError> for ApiError {
     fn from(error: StorageError) -> Self {
         match error {
             StorageError::Conflict(message) => ApiError::conflict(message),
+            unavailable @ StorageError::Unavailable { .. } => {
+                tracing::warn!(error = %unavailable, "storage unavailable");
+                ApiError::new(
+                    actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
+                    "Storage unavailable, try again later",
+                )
+            }
             refused if refused.is_refusal() => ApiError::bad_request(refused.to_string()),
             unreadable @ StorageError::Unreadable { .. } => {
                 tracing::error!(error = %unreadable, "a stored item cannot be read");
@@ -342,6 +360,10 @@ pub trait Storage: Send + Sync + fmt::Debug + 'static {
     async fn delete_thread(&self, id: &str) -> Result<bool, StorageError>;
 
     /// A thread's messages, one page, oldest first unless `direction` says otherwise.
+    ///
+    /// "Oldest" is the order the store saved them in, a sequence the database assigns at
+    /// insert (never a process's clock, whose `createdAt` may disagree between instances), so
+    /// every reader of one database sees one total order.
     async fn list_messages(
         &self,
         thread_id: &str,
@@ -349,7 +371,8 @@ pub trait Storage: Send + Sync + fmt::Debug + 'static {
         direction: SortDirection,
     ) -> Result<Page<Message>, StorageError>;
 
-    /// The last `limit` messages of a thread, oldest first. A message that cannot be decoded
+    /// The last `limit` messages of a thread, oldest first (in the order of
+    /// [`Storage::list_messages`]). A message that cannot be decoded
     /// is logged and skipped, so a run's history never fails on one bad row.
     async fn recent_messages(
         &self,
