@@ -22,6 +22,12 @@ pub enum ChunkType {
     ToolCall,
     /// A tool ran: `payload.toolCallId`, `toolName`, `result`, `isError`.
     ToolResult,
+    /// A tool call waits for a person's approval and the run stops: `payload.toolCallId`,
+    /// `toolName`, `args`, `resumeSchema`.
+    ToolCallApproval,
+    /// A person declined a tool call, which did not run: `payload.toolCallId`, `toolName`,
+    /// `args`, `approval: {approved: false, reason}`.
+    ToolOutputDenied,
     /// A step ended: `payload.stepResult.reason`, `payload.output.usage`.
     StepFinish,
     /// The run ended: `payload.stepResult.reason`, `payload.output.usage`.

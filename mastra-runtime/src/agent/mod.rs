@@ -13,11 +13,13 @@
 //! # });
 //! ```
 
+mod approval;
 mod chunk;
 mod listing;
 mod options;
 mod output;
 mod run;
+mod run_state;
 mod ui_stream;
 
 use std::{
@@ -26,6 +28,9 @@ use std::{
     sync::{Arc, OnceLock},
 };
 
+pub use approval::{
+    SuspendedRun, SuspendedToolCall, ToolApprovalRequest, APPROVAL_RESUME_SCHEMA, NOT_APPROVED,
+};
 pub use chunk::{Chunk, ChunkType, CHUNK_FROM_AGENT};
 pub use listing::AgentSummary;
 pub use options::{
@@ -37,7 +42,7 @@ pub use ui_stream::{UiMessageChunk, UI_MESSAGE_STREAM_HEADER, UI_MESSAGE_STREAM_
 
 use crate::{
     error::ApiError,
-    memory::{check_id, Memory, Storage, StorageError},
+    memory::{check_id, Memory, SqliteStorage, Storage, StorageError},
     model::{self, Anthropic, EchoModel, LanguageModel, ModelError, OpenAiCompatible},
     tool::Tool,
 };
@@ -77,6 +82,12 @@ pub enum AgentError {
     /// The run stopped for a reason outside it (a panic in a tool, a lost task).
     #[error("{0}")]
     Internal(String),
+    /// A decision named a run or a tool call that does not wait for approval.
+    #[error("{0}")]
+    UnknownToolCall(String),
+    /// A decision named a tool call that was already approved or declined.
+    #[error("{0}")]
+    AlreadyDecided(String),
 }
 
 impl AgentError {
@@ -89,6 +100,8 @@ impl AgentError {
             AgentError::InvalidInput(_) => "InvalidInputError",
             AgentError::Aborted => "AbortError",
             AgentError::Internal(_) => "Error",
+            AgentError::UnknownToolCall(_) => "NotFoundError",
+            AgentError::AlreadyDecided(_) => "ConflictError",
         }
     }
 }
@@ -99,6 +112,8 @@ impl From<AgentError> for ApiError {
         let message = error.to_string();
         match &error {
             AgentError::InvalidInput(_) => ApiError::bad_request(message),
+            AgentError::UnknownToolCall(_) => ApiError::not_found(message),
+            AgentError::AlreadyDecided(_) => ApiError::conflict(message),
             AgentError::Model(ModelError::Aborted) | AgentError::Aborted => {
                 ApiError::new(StatusCode::SERVICE_UNAVAILABLE, message)
             }
@@ -165,6 +180,9 @@ struct AgentInner {
     memory: Option<Memory>,
     defaults: DefaultOptions,
     app_storage: OnceLock<Arc<dyn Storage>>,
+    /// Where suspended runs are kept when the agent has no store at all (an agent used
+    /// outside an application): in memory, for this process only.
+    local_runs: OnceLock<Arc<dyn Storage>>,
 }
 
 /// A registered agent. Cloning is cheap.
@@ -259,6 +277,20 @@ impl Agent {
             .own_storage()
             .cloned()
             .or_else(|| self.inner.app_storage.get().cloned())
+    }
+
+    /// Where runs waiting for a tool call's approval are kept: the memory's own store, else
+    /// the application's, else (an agent outside an application) a private in-memory store.
+    pub fn run_storage(&self) -> Arc<dyn Storage> {
+        let own = self.inner.memory.as_ref().and_then(Memory::own_storage);
+        match own.or_else(|| self.inner.app_storage.get()) {
+            Some(storage) => Arc::clone(storage),
+            None => Arc::clone(
+                self.inner
+                    .local_runs
+                    .get_or_init(|| Arc::new(SqliteStorage::in_memory())),
+            ),
+        }
     }
 
     /// Gives the agent the application's store (called when the application is built).
@@ -470,6 +502,7 @@ impl AgentBuilder {
                 memory: self.memory,
                 defaults: self.defaults,
                 app_storage: OnceLock::new(),
+                local_runs: OnceLock::new(),
             }),
         }
     }

@@ -16,6 +16,7 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use super::{
+    approval::ToolApprovalRequest,
     chunk::{Chunk, ChunkType},
     ui_stream::{UiMessageChunk, UI_MESSAGE_STREAM_HEADER, UI_MESSAGE_STREAM_VERSION},
     AgentError,
@@ -60,6 +61,10 @@ pub struct AgentResult {
     pub steps: Vec<StepResult>,
     /// The run's id.
     pub run_id: String,
+    /// When the run stopped before a tool call waiting for approval: that call. The run is
+    /// kept until `approve-tool-call` or `decline-tool-call` continues it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suspend_payload: Option<ToolApprovalRequest>,
 }
 
 #[derive(Clone, Copy, Default)]

@@ -4,6 +4,13 @@
 //! Each agent chunk maps to at most one part. Parts carry only the fields the AI SDK's own
 //! schema knows (it rejected unknown fields in version 5), so every `ai` release that speaks
 //! protocol v1 parses them.
+//!
+//! The AI SDK 5 protocol has no part for a tool call waiting for approval. As Mastra's
+//! `chatRoute` does for AI SDK 5 clients, a `tool-call-approval` chunk becomes the data part
+//! `data-tool-call-approval` (`id`: the call's id; `data`: `{state, runId, toolCallId,
+//! toolName, args, resumeSchema}`), which `useChat` keeps in the message's parts; a declined
+//! call's `tool-output-denied` becomes `tool-output-error` with the reason, which both AI SDK 5
+//! and 6 read.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -71,6 +78,15 @@ pub enum UiMessageChunk {
         tool_call_id: String,
         /// What the tool returned.
         output: Value,
+    },
+    /// A tool call waits for approval (Mastra's AI SDK 5 data part): `id` is the call's id,
+    /// `data` is `{state: "data-tool-call-approval", runId, toolCallId, toolName, args,
+    /// resumeSchema}`.
+    DataToolCallApproval {
+        /// The call's id.
+        id: String,
+        /// What a client needs to answer: the run and the call.
+        data: Value,
     },
     /// The tool failed.
     ToolOutputError {
@@ -145,6 +161,29 @@ impl UiMessageChunk {
                     }
                 }
             }
+            ChunkType::ToolCallApproval => {
+                let mut data = serde_json::Map::new();
+                data.insert("state".to_owned(), Value::from("data-tool-call-approval"));
+                data.insert("runId".to_owned(), Value::from(chunk.run_id.clone()));
+                for key in ["toolCallId", "toolName", "args", "resumeSchema"] {
+                    if let Some(value) = chunk.payload.get(key) {
+                        data.insert(key.to_owned(), value.clone());
+                    }
+                }
+                UiMessageChunk::DataToolCallApproval {
+                    id: field("toolCallId"),
+                    data: Value::Object(data),
+                }
+            }
+            ChunkType::ToolOutputDenied => UiMessageChunk::ToolOutputError {
+                tool_call_id: field("toolCallId"),
+                error_text: chunk
+                    .payload
+                    .pointer("/approval/reason")
+                    .and_then(Value::as_str)
+                    .unwrap_or(super::NOT_APPROVED)
+                    .to_owned(),
+            },
             ChunkType::StepFinish => UiMessageChunk::FinishStep,
             ChunkType::Finish => UiMessageChunk::Finish {
                 finish_reason: chunk
@@ -220,6 +259,23 @@ mod tests {
             json!({"type": "finish-step"})
         );
         assert_eq!(part(ChunkType::Abort, json!({})), json!({"type": "abort"}));
+        assert_eq!(
+            part(
+                ChunkType::ToolCallApproval,
+                json!({"toolCallId": "c", "toolName": "t", "args": {"x": 1}, "resumeSchema": "{}"})
+            ),
+            json!({"type": "data-tool-call-approval", "id": "c", "data": {
+                "state": "data-tool-call-approval", "runId": "run-1", "toolCallId": "c",
+                "toolName": "t", "args": {"x": 1}, "resumeSchema": "{}"
+            }})
+        );
+        assert_eq!(
+            part(
+                ChunkType::ToolOutputDenied,
+                json!({"toolCallId": "c", "toolName": "t", "approval": {"approved": false, "reason": "no"}})
+            ),
+            json!({"type": "tool-output-error", "toolCallId": "c", "errorText": "no"})
+        );
         assert_eq!(
             part(
                 ChunkType::Finish,

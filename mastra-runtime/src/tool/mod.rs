@@ -33,7 +33,8 @@ pub struct ToolSummary {
     /// The output's JSON Schema, as superjson text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output_schema: Option<String>,
-    /// Whether a person must approve each call (never, here).
+    /// Whether a person must approve each call an agent makes before it runs
+    /// ([`ToolBuilder::require_approval`]).
     pub require_approval: bool,
 }
 
@@ -152,6 +153,7 @@ struct ToolInner {
     execute: Box<ExecuteFn>,
     superjson_input: String,
     superjson_output: Option<String>,
+    require_approval: bool,
 }
 
 /// A registered tool. Cloning is cheap.
@@ -182,6 +184,7 @@ impl fmt::Debug for Tool {
         f.debug_struct("Tool")
             .field("id", &self.inner.id)
             .field("description", &self.inner.description)
+            .field("require_approval", &self.inner.require_approval)
             .finish_non_exhaustive()
     }
 }
@@ -191,12 +194,39 @@ impl fmt::Debug for Tool {
 pub struct ToolBuilder {
     id: String,
     description: String,
+    require_approval: bool,
 }
 
 impl ToolBuilder {
     /// Sets what the tool does (the model reads it to decide when to call the tool).
     pub fn description(mut self, description: impl Into<String>) -> Self {
         self.description = description.into();
+        self
+    }
+
+    /// Whether every call an agent makes to this tool waits for a person's approval (Mastra's
+    /// `requireApproval`). When the model calls it, the agent's stream sends the call and a
+    /// `tool-call-approval` chunk and stops; the run is kept in storage until
+    /// `approve-tool-call` runs the tool or `decline-tool-call` refuses it (docs/agents.md).
+    /// Direct execution (`POST /api/tools/:toolId/execute`, [`Tool::execute`]) is not gated.
+    ///
+    /// ```
+    /// use mastra_runtime::prelude::*;
+    /// use mastra_runtime::tool::{ToolContext, ToolError};
+    ///
+    /// #[derive(Deserialize, JsonSchema)]
+    /// struct Input { item_id: String }
+    ///
+    /// let tool = Tool::builder("delete-item")
+    ///     .require_approval(true)
+    ///     .execute(|input: Input, _ctx: ToolContext| async move {
+    ///         Ok::<_, ToolError>(format!("deleted {}", input.item_id))
+    ///     });
+    /// assert!(tool.requires_approval());
+    /// assert!(tool.summary().require_approval);
+    /// ```
+    pub fn require_approval(mut self, required: bool) -> Self {
+        self.require_approval = required;
         self
     }
 
@@ -216,6 +246,7 @@ impl ToolBuilder {
             input_schema,
             Some(output_schema),
             erase(execute),
+            self.require_approval,
         )
     }
 }
@@ -231,6 +262,7 @@ impl Tool {
         ToolBuilder {
             id: id.into(),
             description: String::new(),
+            require_approval: false,
         }
     }
 
@@ -240,6 +272,7 @@ impl Tool {
         input_schema: Value,
         output_schema: Option<Value>,
         execute: Box<ExecuteFn>,
+        require_approval: bool,
     ) -> Self {
         Self {
             inner: Arc::new(ToolInner {
@@ -251,6 +284,7 @@ impl Tool {
                 input_schema,
                 output_schema,
                 execute,
+                require_approval,
             }),
         }
     }
@@ -275,6 +309,12 @@ impl Tool {
         self.inner.output_schema.as_ref()
     }
 
+    /// Whether an agent's calls to this tool wait for approval
+    /// ([`ToolBuilder::require_approval`]).
+    pub fn requires_approval(&self) -> bool {
+        self.inner.require_approval
+    }
+
     /// Whether two handles are the same tool.
     pub fn same_as(&self, other: &Tool) -> bool {
         Arc::ptr_eq(&self.inner, &other.inner)
@@ -287,7 +327,7 @@ impl Tool {
             description: self.inner.description.clone(),
             input_schema: self.inner.superjson_input.clone(),
             output_schema: self.inner.superjson_output.clone(),
-            require_approval: false,
+            require_approval: self.inner.require_approval,
         }
     }
 

@@ -1,4 +1,6 @@
-//! `/api/agents`: list and describe agents, `generate` and `stream` (Mastra's SSE framing).
+//! `/api/agents`: list and describe agents, `generate` and `stream` (Mastra's SSE framing),
+//! and the decisions on tool calls waiting for approval (`approve-tool-call`,
+//! `decline-tool-call`, their `-generate` forms, `suspended-runs`).
 
 use std::collections::BTreeMap;
 
@@ -8,15 +10,19 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::{
-    common::{merge_client_context, Precomputed},
+    common::{merge_client_context, per_page, PerPage, Precomputed},
     found::Found,
 };
 use crate::{
-    agent::{Agent, AgentInput, AgentResult, AgentSummary, Chunk, GenerateOptions},
+    agent::{
+        Agent, AgentInput, AgentResult, AgentSummary, Chunk, GenerateOptions, ModelOutput,
+        SuspendedRun,
+    },
     disconnect::abort_signal,
     error::ApiError,
-    extract::{Json, Path},
+    extract::{Json, Path, Query},
     mastra::Mastra,
+    memory::PageRequest,
     model::ModelSettings,
     openapi::{OperationFragment, RequestBodyFragment, ResponseFragment, SseEvent},
     route::{ApiRoute, RouteOrigin},
@@ -130,8 +136,241 @@ async fn stream(
     Ok(agent.stream(input, options).await?.to_sse_response())
 }
 
+/// The body of `approve-tool-call` and `decline-tool-call` (and their `-generate` forms):
+/// which run and which of its tool calls (Mastra's; fields not listed are accepted and
+/// ignored).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ToolDecisionBody {
+    /// The suspended run (the `runId` of its chunks).
+    pub run_id: String,
+    /// The tool call waiting for approval (the `toolCallId` of its `tool-call-approval` chunk).
+    pub tool_call_id: String,
+    /// Values for the request context the rest of the turn runs with (reserved `mastra__*`
+    /// keys are ignored).
+    #[serde(default)]
+    pub request_context: Option<Map<String, Value>>,
+}
+
+/// `GET /api/agents/:agentId/suspended-runs` query.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct SuspendedRunsQuery {
+    /// Only this resource's runs.
+    #[serde(default)]
+    pub resource_id: Option<String>,
+    /// The page, from 0.
+    #[serde(default)]
+    pub page: Option<u32>,
+    /// Runs per page (100 unless given), or `false` for every run.
+    #[serde(default)]
+    pub per_page: Option<PerPage>,
+}
+
+/// Runs waiting for a decision, newest first (Mastra's `{runs, total}` with the paging fields).
+#[derive(Debug, Clone, serde::Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct SuspendedRunList {
+    runs: Vec<SuspendedRun>,
+    total: u64,
+    page: u32,
+    per_page: PerPage,
+    has_more: bool,
+    /// Runs on this page that cannot be read.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    unreadable: Vec<crate::memory::UnreadableItem>,
+}
+
+/// Runs per page of `suspended-runs` when the client does not say.
+const DEFAULT_SUSPENDED_RUNS_PER_PAGE: u32 = 100;
+
+/// Decides the call and starts the rest of the turn as tracked background work: once a
+/// decision is accepted, the tool's effect and the turn's memory do not depend on the client
+/// staying (a client that leaves stops reading, not the run).
+async fn decide(
+    mastra: &Mastra,
+    req: &HttpRequest,
+    agent: &Agent,
+    body: ToolDecisionBody,
+    approve: bool,
+) -> Result<ModelOutput, ApiError> {
+    let ctx = merge_client_context(req, body.request_context);
+    let options = GenerateOptions::new()
+        .request_context(ctx)
+        .mastra(mastra.clone());
+    let output = if approve {
+        agent
+            .approve_tool_call(&body.run_id, &body.tool_call_id, options)
+            .await?
+    } else {
+        agent
+            .decline_tool_call(&body.run_id, &body.tool_call_id, options)
+            .await?
+    };
+    output.consume_stream_in_background(mastra);
+    Ok(output)
+}
+
+async fn approve_tool_call(
+    req: HttpRequest,
+    mastra: Mastra,
+    Found(agent): Found<Agent>,
+    Json(body): Json<ToolDecisionBody>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(decide(&mastra, &req, &agent, body, true)
+        .await?
+        .to_sse_response())
+}
+
+async fn decline_tool_call(
+    req: HttpRequest,
+    mastra: Mastra,
+    Found(agent): Found<Agent>,
+    Json(body): Json<ToolDecisionBody>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(decide(&mastra, &req, &agent, body, false)
+        .await?
+        .to_sse_response())
+}
+
+async fn approve_tool_call_generate(
+    req: HttpRequest,
+    mastra: Mastra,
+    Found(agent): Found<Agent>,
+    Json(body): Json<ToolDecisionBody>,
+) -> Result<Json<AgentResult>, ApiError> {
+    let output = decide(&mastra, &req, &agent, body, true).await?;
+    Ok(Json(output.consume_stream().await?))
+}
+
+async fn decline_tool_call_generate(
+    req: HttpRequest,
+    mastra: Mastra,
+    Found(agent): Found<Agent>,
+    Json(body): Json<ToolDecisionBody>,
+) -> Result<Json<AgentResult>, ApiError> {
+    let output = decide(&mastra, &req, &agent, body, false).await?;
+    Ok(Json(output.consume_stream().await?))
+}
+
+async fn suspended_runs(
+    Found(agent): Found<Agent>,
+    Query(q): Query<SuspendedRunsQuery>,
+) -> Result<Json<SuspendedRunList>, ApiError> {
+    let request = PageRequest {
+        page: q.page.unwrap_or(0),
+        per_page: per_page(q.per_page, DEFAULT_SUSPENDED_RUNS_PER_PAGE),
+    };
+    let page = agent.suspended_runs(q.resource_id, request).await?;
+    Ok(Json(SuspendedRunList {
+        per_page: page.per_page.map_or(PerPage::All, PerPage::Count),
+        total: page.total,
+        page: page.page,
+        has_more: page.has_more,
+        unreadable: page.unreadable,
+        runs: page.items,
+    }))
+}
+
+/// The description of a decision route: `stream` answers SSE, else the result as JSON.
+fn decision_route(
+    prefix: &str,
+    path: &str,
+    name: &'static str,
+    summary: &'static str,
+    description: &'static str,
+    stream: bool,
+) -> ApiRoute {
+    let mut fragment = OperationFragment::new()
+        .summary(summary)
+        .description(description)
+        .tag("agents")
+        .request_body(
+            RequestBodyFragment::new()
+                .body::<ToolDecisionBody>()
+                .required(true),
+        );
+    if stream {
+        fragment = fragment.response(
+            ResponseFragment::new(200)
+                .description("Agent stream chunks: the rest of the turn")
+                .content_type("text/event-stream")
+                .body::<SseEvent<Chunk>>(),
+        );
+    }
+    let route = ApiRoute::post(format!("{prefix}/agents/:agentId/{path}"));
+    let route = match (stream, path.starts_with("approve")) {
+        (true, true) => route.inferred_handler(approve_tool_call),
+        (true, false) => route.inferred_handler(decline_tool_call),
+        (false, true) => route.inferred_handler(approve_tool_call_generate),
+        (false, false) => route.inferred_handler(decline_tool_call_generate),
+    };
+    route
+        .handler_name(name)
+        .openapi(
+            fragment
+                .response(
+                    ResponseFragment::new(404)
+                        .description("Agent, run or tool call not found, or not waiting"),
+                )
+                .response(
+                    ResponseFragment::new(409).description("The tool call was already decided"),
+                ),
+        )
+        .origin(RouteOrigin::BuiltIn)
+}
+
 pub(super) fn routes(prefix: &str) -> Vec<ApiRoute> {
     vec![
+        decision_route(
+            prefix,
+            "approve-tool-call",
+            "approveToolCall",
+            "Approve a tool call waiting for approval",
+            "Runs the tool the suspended run waits on and streams the rest of the turn \
+             (`tool-result`, `step-finish`, the text, `finish`). The run goes on to its end \
+             even if the client leaves.",
+            true,
+        ),
+        decision_route(
+            prefix,
+            "decline-tool-call",
+            "declineToolCall",
+            "Decline a tool call waiting for approval",
+            "Does not run the tool; streams `tool-output-denied`, and the model is told the \
+             call was not approved, then the rest of the turn.",
+            true,
+        ),
+        decision_route(
+            prefix,
+            "approve-tool-call-generate",
+            "approveToolCallGenerate",
+            "Approve a tool call and answer the result",
+            "As approve-tool-call, answering the turn's result as JSON.",
+            false,
+        ),
+        decision_route(
+            prefix,
+            "decline-tool-call-generate",
+            "declineToolCallGenerate",
+            "Decline a tool call and answer the result",
+            "As decline-tool-call, answering the turn's result as JSON.",
+            false,
+        ),
+        ApiRoute::get(format!("{prefix}/agents/:agentId/suspended-runs"))
+            .inferred_handler(suspended_runs)
+            .handler_name("listSuspendedRuns")
+            .openapi(
+                OperationFragment::new()
+                    .summary("List runs waiting for a tool call's approval")
+                    .description(
+                        "Runs stopped before a tool call that requires approval, newest first, \
+                         from storage (so they survive restarts and are shared by instances).",
+                    )
+                    .tag("agents")
+                    .response(ResponseFragment::new(404).description("Agent not found")),
+            )
+            .origin(RouteOrigin::BuiltIn),
         ApiRoute::get(format!("{prefix}/agents"))
             .create_inferred_handler(|mastra: &Mastra| {
                 let all: BTreeMap<String, AgentSummary> = mastra
