@@ -32,6 +32,9 @@ fi
 if [ ! -x /usr/bin/chromium ]; then
     packages+=(chromium) # the Swagger UI browser test
 fi
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+    packages+=(postgresql) # the PostgreSQL storage tests (a throwaway cluster, below)
+fi
 if [ ${#packages[@]} -gt 0 ]; then
     step "install ${packages[*]}"
     as_root apt-get update -qq
@@ -73,6 +76,56 @@ fi
 # again under other unit hashes, which cost minutes and held two copies of each test binary.
 step "build (once, what the tests run)"
 cargo test --workspace --locked --no-run
+
+# --- PostgreSQL for the storage tests (issue 15) -------------------------------------------
+# A throwaway cluster from Debian's postgresql package: a temporary directory, a free port on
+# 127.0.0.1 only (no Unix socket outside that directory), password authentication over TCP.
+# PostgreSQL refuses to run as root, so as root (CI) its programs run as the `postgres` user.
+# Exports MASTRA_TEST_POSTGRES_URL (a database the tests create their own databases from),
+# MASTRA_TEST_POSTGRES_BIN (initdb, pg_ctl: the outage and TLS tests start private clusters)
+# and MASTRA_TEST_POSTGRES_RUN_AS (the user to run them as, empty when not root). Stopped and
+# deleted on exit.
+PG_DIR=""
+PG_BIN=""
+as_postgres() {
+    if [ "$(id -u)" -eq 0 ]; then
+        runuser -u postgres -- "$@"
+    else
+        "$@"
+    fi
+}
+stop_postgres() {
+    if [ -n "$PG_DIR" ] && [ -d "$PG_DIR" ]; then
+        as_postgres "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate -w stop >/dev/null 2>&1 || true
+        rm -rf "$PG_DIR"
+    fi
+}
+start_postgres() {
+    PG_BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+    PG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/mastra-pg.XXXXXX")
+    trap stop_postgres EXIT
+    if [ "$(id -u)" -eq 0 ]; then
+        chown postgres: "$PG_DIR"
+        export MASTRA_TEST_POSTGRES_RUN_AS=postgres
+    else
+        export MASTRA_TEST_POSTGRES_RUN_AS=""
+    fi
+    local port password
+    port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    password=$(python3 -c 'import secrets; print(secrets.token_hex(16))')
+    as_postgres sh -c "umask 077; printf '%s\n' '$password' > '$PG_DIR/pwfile'"
+    step "PostgreSQL $(basename "$(dirname "$PG_BIN")"): throwaway cluster on 127.0.0.1:$port"
+    as_postgres "$PG_BIN/initdb" -D "$PG_DIR/data" -U postgres --pwfile="$PG_DIR/pwfile" \
+        --auth-local=trust --auth-host=scram-sha-256 -E UTF8 --no-instructions >/dev/null
+    as_postgres "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -o \
+        "-c listen_addresses=127.0.0.1 -p $port -k $PG_DIR -c max_connections=300 -c fsync=off" \
+        start >/dev/null
+    as_postgres "$PG_BIN/createdb" -h "$PG_DIR" -p "$port" -U postgres mastra_test
+    export MASTRA_TEST_POSTGRES_URL="postgres://postgres:$password@127.0.0.1:$port/mastra_test"
+    export MASTRA_TEST_POSTGRES_BIN="$PG_BIN"
+}
+start_postgres
+# --- end of PostgreSQL ------------------------------------------------------------------------
 
 step "tests"
 cargo test --workspace --locked --no-fail-fast

@@ -25,7 +25,7 @@ use futures_util::TryStreamExt;
 use sqlx::{
     migrate::{Migration, MigrationType, Migrator},
     postgres::{PgConnectOptions, PgPool, PgPoolOptions},
-    SqlSafeStr,
+    ConnectOptions, Connection, SqlSafeStr,
 };
 use tokio::sync::OnceCell;
 
@@ -109,6 +109,8 @@ impl Default for PoolSettings {
 /// ```
 pub struct PostgresStorage {
     described: String,
+    options: PgConnectOptions,
+    acquire_timeout: Duration,
     pool: PgPool,
     migrated: OnceCell<()>,
 }
@@ -140,9 +142,11 @@ impl PostgresStorage {
             .max_connections(settings.max_connections.max(1))
             .acquire_timeout(settings.acquire_timeout)
             .test_before_acquire(true)
-            .connect_lazy_with(options);
+            .connect_lazy_with(options.clone());
         Ok(Self {
             described,
+            options,
+            acquire_timeout: settings.acquire_timeout,
             pool,
             migrated: OnceCell::new(),
         })
@@ -261,7 +265,25 @@ macro_rules! thread_list_query {
 #[async_trait::async_trait]
 impl Storage for PostgresStorage {
     async fn init(&self) -> Result<(), StorageError> {
-        // At startup an unreachable database is a failed start: say which and why.
+        // At startup an unreachable database is a failed start: say which and why. One direct
+        // connection first, because the pool only reports that its acquire timeout passed,
+        // not the reason (refused, unknown host, bad password, TLS).
+        let cannot_connect = |message: String| StorageError::Open {
+            location: self.described.clone(),
+            message: format!("cannot connect: {message}"),
+        };
+        match tokio::time::timeout(self.acquire_timeout, self.options.connect()).await {
+            Ok(Ok(connection)) => {
+                let _ = connection.close().await;
+            }
+            Ok(Err(error)) => return Err(cannot_connect(error.to_string())),
+            Err(_) => {
+                return Err(cannot_connect(format!(
+                    "no answer within {} ms",
+                    self.acquire_timeout.as_millis()
+                )))
+            }
+        }
         self.pool().await.map(|_| ()).map_err(|error| match error {
             StorageError::Unavailable { store, message } => StorageError::Open {
                 location: store,
@@ -570,7 +592,8 @@ impl Storage for PostgresStorage {
         expected_status: super::WorkflowRunStatus,
         expected_updated_at: super::Timestamp,
     ) -> Result<bool, StorageError> {
-        self.transition_run(run, expected_status, expected_updated_at).await
+        self.transition_run(run, expected_status, expected_updated_at)
+            .await
     }
 
     async fn get_workflow_run(
