@@ -35,6 +35,7 @@ fi
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
     packages+=(postgresql) # the PostgreSQL storage tests (a throwaway cluster, below)
 fi
+[ -x /usr/sbin/nginx ] || packages+=(nginx) # the load-balancer test (tests/tests/load_balanced.rs)
 if [ ${#packages[@]} -gt 0 ]; then
     step "install ${packages[*]}"
     as_root apt-get update -qq

@@ -8,6 +8,7 @@ pub mod leaving;
 pub mod load;
 pub mod logs;
 pub mod models;
+pub mod nginx;
 pub mod node;
 pub mod raw_http;
 pub mod slow_provider;
