@@ -5,6 +5,13 @@
 //! request, and nothing is saved), and answers in the UI message stream protocol
 //! ([`ModelOutput::to_ui_message_stream_response`](crate::ModelOutput::to_ui_message_stream_response)).
 //!
+//! Tool calls that wait for approval reach `useChat` as Mastra's `chatRoute` sends them to AI
+//! SDK 5 clients: a `data-tool-call-approval` part (`data: {runId, toolCallId, toolName, args,
+//! ...}`) kept in the assistant message's parts, after which the stream ends. The app answers
+//! by posting to the same route with `runId` and `resumeData: {approved: true | false}`
+//! (optionally `toolCallId`); the rest of the turn streams back (a declined call as
+//! `tool-output-error` with the reason).
+//!
 //! ```
 //! use mastra_runtime::prelude::*;
 //! let app = Mastra::builder()
@@ -145,6 +152,26 @@ pub struct ChatRequest {
     /// Sampling settings for this run.
     #[serde(default)]
     pub model_settings: Option<ModelSettings>,
+    /// The run a decision answers (the `runId` of the `data-tool-call-approval` part);
+    /// required with `resumeData`.
+    #[serde(default)]
+    pub run_id: Option<String>,
+    /// A decision on the tool call the run waits on (Mastra's `resumeData`): the messages are
+    /// then not run as a new turn.
+    #[serde(default)]
+    pub resume_data: Option<ChatResumeData>,
+}
+
+/// A decision sent through the chat route: `{"approved": true | false}`, the resume schema of
+/// a `tool-call-approval`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatResumeData {
+    /// Run the tool (`true`) or not.
+    pub approved: bool,
+    /// The call decided; the one the run waits on when left out.
+    #[serde(default)]
+    pub tool_call_id: Option<String>,
 }
 
 impl ChatRequest {
@@ -191,6 +218,9 @@ impl ChatHandler {
                 .to_owned(),
         };
         let agent = mastra.agent(&agent_id)?;
+        if let Some(decision) = &body.resume_data {
+            return self.decide(req, &mastra, &agent, &body, decision).await;
+        }
         let signal = abort_signal(&req);
 
         let ctx = RequestContext::of(&req);
@@ -232,6 +262,45 @@ impl ChatHandler {
     }
 }
 
+impl ChatHandler {
+    /// Approves or declines the call the run waits on and streams the rest of the turn, which
+    /// goes on as tracked background work if the client leaves (the decision was taken).
+    async fn decide(
+        &self,
+        req: HttpRequest,
+        mastra: &Mastra,
+        agent: &Agent,
+        body: &ChatRequest,
+        decision: &ChatResumeData,
+    ) -> Result<HttpResponse, ApiError> {
+        let run_id = body.run_id.as_deref().ok_or_else(|| {
+            ApiError::bad_request("runId is required when resumeData is provided")
+        })?;
+        let tool_call_id = match &decision.tool_call_id {
+            Some(id) => id.clone(),
+            None => agent.pending_tool_call(run_id).await?.tool_call_id,
+        };
+        let ctx = RequestContext::of(&req);
+        if let Some(entries) = body.request_context.clone() {
+            ctx.merge_from_client(entries);
+        }
+        let options = GenerateOptions::new()
+            .request_context(ctx)
+            .mastra(mastra.clone());
+        let output = if decision.approved {
+            agent
+                .approve_tool_call(run_id, &tool_call_id, options)
+                .await?
+        } else {
+            agent
+                .decline_tool_call(run_id, &tool_call_id, options)
+                .await?
+        };
+        output.consume_stream_in_background(mastra);
+        Ok(output.to_ui_message_stream_response_with(self.sse))
+    }
+}
+
 /// Whether the run will read its history from memory.
 fn uses_memory(agent: &Agent, options: &GenerateOptions, ctx: &RequestContext) -> bool {
     agent.memory().is_some()
@@ -254,7 +323,9 @@ fn has_agent_param(path: &str) -> bool {
 /// message stream protocol (`x-vercel-ai-ui-message-stream: v1`, [`UiMessageChunk`] parts,
 /// `data: [DONE]`), and stops the run when the client disconnects. Request-context values in
 /// the body never override what middleware (or auth) set. With memory, only the new turn
-/// (the messages after the last assistant message) is taken from the body.
+/// (the messages after the last assistant message) is taken from the body. A body with
+/// `runId` and `resumeData: {approved}` answers a tool call waiting for approval instead (see
+/// the module documentation).
 ///
 /// Problems are found when the server is built: a fixed agent that is not registered, or a
 /// path without `:agentId` and no fixed agent.

@@ -140,6 +140,14 @@ fn state_of(record: &AgentRunRecord) -> Result<RunState, AgentError> {
     })
 }
 
+/// A decision named a run the agent does not have.
+fn unknown_run(agent: &Agent, run_id: &str) -> AgentError {
+    AgentError::UnknownToolCall(format!(
+        "No suspended run {run_id} for agent {}",
+        agent.id()
+    ))
+}
+
 impl Agent {
     /// Approves the tool call `tool_call_id` that run `run_id` waits on: the tool runs and the
     /// turn goes on (streamed like [`Agent::stream`], from a `start` chunk). Refused before
@@ -172,25 +180,26 @@ impl Agent {
             .await
     }
 
-    /// The tool call run `run_id` waits on, if it is suspended.
-    pub async fn pending_tool_call(
-        &self,
-        run_id: &str,
-    ) -> Result<Option<ToolApprovalRequest>, AgentError> {
+    /// The tool call run `run_id` waits on. [`AgentError::UnknownToolCall`] when the agent has
+    /// no such run, [`AgentError::AlreadyDecided`] when the run no longer waits.
+    pub async fn pending_tool_call(&self, run_id: &str) -> Result<ToolApprovalRequest, AgentError> {
         check_id("runId", run_id).map_err(|e| AgentError::InvalidInput(e.to_string()))?;
-        let Some(record) = self.run_storage().get_agent_run(self.id(), run_id).await? else {
-            return Ok(None);
-        };
-        if record.status != AgentRunStatus::Suspended {
-            return Ok(None);
-        }
-        Ok(state_of(&record)?
-            .pending_call()
-            .map(|call| ToolApprovalRequest {
+        let record = self
+            .run_storage()
+            .get_agent_run(self.id(), run_id)
+            .await?
+            .ok_or_else(|| unknown_run(self, run_id))?;
+        let state = state_of(&record)?;
+        match state.pending_call() {
+            Some(call) if record.status == AgentRunStatus::Suspended => Ok(ToolApprovalRequest {
                 tool_call_id: call.id.clone(),
                 tool_name: call.name.clone(),
                 args: call.args.clone(),
-            }))
+            }),
+            _ => Err(AgentError::AlreadyDecided(format!(
+                "Run {run_id} is not waiting for approval: its tool call was already decided"
+            ))),
+        }
     }
 
     /// The agent's runs waiting for a decision, newest first, one page (optionally one
@@ -263,12 +272,7 @@ impl Agent {
         let record = storage
             .get_agent_run(self.id(), run_id)
             .await?
-            .ok_or_else(|| {
-                AgentError::UnknownToolCall(format!(
-                    "No suspended run {run_id} for agent {}",
-                    self.id()
-                ))
-            })?;
+            .ok_or_else(|| unknown_run(self, run_id))?;
         let mut state = state_of(&record)?;
         let already = || {
             AgentError::AlreadyDecided(format!(
