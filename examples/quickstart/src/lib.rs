@@ -8,6 +8,7 @@
 //! in `./mastra.db`.
 
 pub mod agent;
+pub mod approval;
 pub mod routes;
 pub mod workflow;
 
@@ -23,6 +24,8 @@ pub fn app_with_agent(agent: Agent) -> mastra_runtime::MastraBuilder {
     Mastra::builder()
         .agent(agent)
         .workflow(workflow::trip_planner())
+        .workflow(approval::expense_approval())
+        .workflow(approval::slow_report())
         // Its agent, workflow and tool, and `GET /items/:itemId`, as MCP tools at
         // /api/mcp/quickstart-mcp/mcp (docs/mcp.md).
         .mcp_server(
