@@ -10,6 +10,7 @@ pub mod logs;
 pub mod models;
 pub mod nginx;
 pub mod node;
+pub mod pg_cluster;
 pub mod raw_http;
 pub mod slow_provider;
 pub mod stores;

@@ -1,0 +1,134 @@
+//! The database goes away while the server serves, then comes back: requests that need storage
+//! answer `503` with a JSON error within seconds (never hang, never `500`), routes that need
+//! none keep answering, and once PostgreSQL is up again the same requests succeed without a
+//! restart. The test stops and starts a real cluster of its own (`pg_ctl stop -m fast`), so
+//! other tests on the run's cluster are not disturbed.
+
+mod workflows_support;
+
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use mastra_runtime::{
+    memory::{PostgresStorage, Storage, DEFAULT_ACQUIRE_TIMEOUT},
+    model::EchoModel,
+    prelude::*,
+};
+use mastra_tests::{pg_cluster::PgCluster, Reply, TestServer};
+use serde_json::json;
+use workflows_support::{app, arithmetic, start_async};
+
+/// Longest a request may take to answer while the database is down: the acquire timeout and
+/// generous slack for a loaded machine.
+const ANSWER_WITHIN: Duration = Duration::from_secs(15);
+
+async fn timed(request: impl std::future::Future<Output = Reply>) -> (Reply, Duration) {
+    let started = Instant::now();
+    let reply = tokio::time::timeout(ANSWER_WITHIN * 2, request)
+        .await
+        .expect("the request answered (it must never hang)");
+    (reply, started.elapsed())
+}
+
+#[track_caller]
+fn assert_unavailable(what: &str, reply: &Reply, took: Duration) {
+    assert_eq!(
+        reply.status.as_u16(),
+        503,
+        "{what}: expected 503, got {} {}",
+        reply.status,
+        reply.text
+    );
+    assert!(
+        reply.json()["error"]
+            .as_str()
+            .is_some_and(|e| !e.is_empty()),
+        "{what}: a JSON error: {}",
+        reply.text
+    );
+    assert!(took < ANSWER_WITHIN, "{what} took {took:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_lost_database_is_503_within_seconds_and_service_resumes_when_it_returns() {
+    let cluster = PgCluster::start("outage", None);
+    let storage: Arc<dyn Storage> =
+        Arc::new(PostgresStorage::from_url(&cluster.url("")).expect("the URL parses"));
+    let server = TestServer::start(
+        app([arithmetic()])
+            .agent(
+                Agent::builder("mem")
+                    .model(EchoModel::new().token_delay(Duration::ZERO))
+                    .memory(Memory::new()),
+            )
+            .shared_storage(storage),
+    )
+    .await;
+    let turn = json!({ "messages": "hello", "memory": { "thread": "t1", "resource": "alice" } });
+    server
+        .post_json("/api/agents/mem/generate", &turn)
+        .await
+        .assert_status(200);
+    server
+        .get("/api/memory/threads/t1")
+        .await
+        .assert_status(200);
+
+    cluster.stop();
+
+    let (reply, took) = timed(server.get("/api/memory/threads/t1")).await;
+    assert_unavailable("reading a thread", &reply, took);
+    let (reply, took) = timed(server.get("/api/memory/threads/t1/messages")).await;
+    assert_unavailable("listing messages", &reply, took);
+    let (reply, took) = timed(server.post_json("/api/agents/mem/generate", &turn)).await;
+    assert_unavailable("a turn with memory", &reply, took);
+    let (reply, took) = timed(start_async(
+        &server,
+        "arithmetic",
+        Some("down"),
+        json!({ "a": 1, "b": 2 }),
+    ))
+    .await;
+    assert_unavailable("starting a workflow run", &reply, took);
+    let (reply, took) = timed(server.get("/api/workflows/arithmetic/runs")).await;
+    assert_unavailable("listing workflow runs", &reply, took);
+    // The acquire timeout is what bounds the wait.
+    assert!(DEFAULT_ACQUIRE_TIMEOUT < ANSWER_WITHIN);
+
+    // What needs no storage keeps answering.
+    server.get("/health").await.assert_status(200);
+    let agents = server.get("/api/agents").await;
+    agents.assert_status(200);
+    assert!(agents.json()["mem"].is_object(), "{}", agents.text);
+    server.get("/api/workflows").await.assert_status(200);
+
+    cluster.start_again();
+
+    // Back without a restart: poll (each attempt bounded) until the store answers again.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (reply, _) = timed(server.get("/api/memory/threads/t1")).await;
+        if reply.status == 200 {
+            assert_eq!(reply.json()["resourceId"], "alice");
+            break;
+        }
+        assert_eq!(reply.status.as_u16(), 503, "{}", reply.text);
+        assert!(
+            Instant::now() < deadline,
+            "the store never came back: {}",
+            reply.text
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    server
+        .post_json("/api/agents/mem/generate", &turn)
+        .await
+        .assert_status(200);
+    let page = server.get("/api/memory/threads/t1/messages").await.json();
+    assert_eq!(page["total"], 4, "nothing acknowledged was lost");
+    start_async(&server, "arithmetic", Some("up"), json!({ "a": 1, "b": 2 }))
+        .await
+        .assert_status(200);
+}
