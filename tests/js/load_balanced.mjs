@@ -220,6 +220,16 @@ test('a workflow stream through nginx delivers every event, and the run is store
   const stored = await sameFromBoth('streamed run', () => workflow.runById(run.runId));
   assert.equal(stored.status, 'success');
   assert.deepEqual(stored.result, events.at(-1).payload.result);
+
+  // Observed afterwards from both instances: the same events, ending with the same result.
+  const observed = await sameFromBoth('observed run', async () => {
+    const replay = [];
+    for await (const event of await run.observe()) replay.push(event);
+    return replay;
+  });
+  assert.equal(observed[0].type, 'workflow-start');
+  assert.equal(observed.at(-1).type, 'workflow-finish');
+  assert.deepEqual(observed.at(-1).payload.result, events.at(-1).payload.result);
 });
 
 test('every request of this file alternated between the two instances', () => {

@@ -36,7 +36,10 @@ pub fn http_block(listen: &str, upstreams: &[String]) -> String {
         r#"http {{
     upstream mastra {{
         # Round robin (nginx's default): each request goes to the next instance.
-{servers}        keepalive 16;
+{servers}        # Idle connections to the instances kept for reuse, closed before the server's own
+        # 5 s keep-alive ends them (so nginx never sends a request on a closing connection).
+        keepalive 16;
+        keepalive_timeout 4s;
     }}
 
     server {{
