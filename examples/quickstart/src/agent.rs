@@ -1,4 +1,5 @@
-//! The quickstart's agent: the offline model unless a provider key is set, one tool, memory.
+//! The quickstart's agent: the offline model unless a provider key is set, two tools (one
+//! waits for approval), memory.
 
 use mastra_runtime::{agent::ModelChoice, model::ECHO_MODEL, prelude::*};
 
@@ -70,6 +71,7 @@ pub fn agent_with_model(model: impl Into<ModelChoice>) -> Agent {
         )
         .model(model)
         .tool(temperature_tool())
+        .tool(crate::delete_tool::delete_item_tool())
         .memory(Memory::new())
         .build()
 }

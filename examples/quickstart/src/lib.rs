@@ -8,6 +8,7 @@
 //! in `./mastra.db`.
 
 pub mod agent;
+pub mod delete_tool;
 pub mod approval;
 pub mod routes;
 pub mod workflow;

@@ -49,6 +49,15 @@ fn store() -> &'static Mutex<BTreeMap<String, Item>> {
     })
 }
 
+/// Removes the item `item_id` from the catalogue; `None` when there is none. The agent's
+/// `delete-item` tool (which waits for approval) calls it.
+pub fn remove_item(item_id: &str) -> Option<Item> {
+    store()
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .remove(item_id)
+}
+
 static NEXT_ID: AtomicU64 = AtomicU64::new(2);
 
 /// Logs each request before the handler runs (the guide's logging middleware).
