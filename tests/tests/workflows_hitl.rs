@@ -20,7 +20,9 @@ use mastra_runtime::{
     prelude::*,
     workflow::{Step, StepContext, StepError, Workflow},
 };
-use mastra_tests::{eventually, read_until, temp_dir, TestServer};
+use mastra_tests::{
+    eventually, read_until, slow_provider::SlowProvider, temp_dir, test_config, TestServer,
+};
 use serde_json::{json, Value};
 use tokio::sync::Notify;
 use workflows_support::{app, event_names, records, start_async, wait_for_status, Label};
@@ -760,4 +762,98 @@ async fn observe_replays_a_suspended_run_and_follows_its_resume_live() {
         )
         .await
         .assert_error(404, "Workflow run not found");
+}
+
+#[tokio::test]
+async fn a_run_suspended_on_one_server_is_resumed_once_by_two_servers_sharing_the_store() {
+    let dir = temp_dir("workflow-hitl-two-servers");
+    let path = dir.join("mastra.db");
+    let build = || app([approval()]).storage(SqliteStorage::file(&path));
+    let first = TestServer::start(build()).await;
+    let second = TestServer::start(build()).await;
+    for round in 0..5 {
+        let run = format!("shared-{round}");
+        suspended_run(&first, "approval", &run).await;
+        // The other server sees it suspended, and both resume it at once: the atomic
+        // transition in the shared store lets exactly one through.
+        wait_for_status(&second, "approval", &run, "suspended").await;
+        let path = format!("/api/workflows/approval/resume-async?runId={run}");
+        let one = resume_body(json!("request-approval"), true, "one");
+        let two = resume_body(json!("request-approval"), false, "two");
+        let (a, b) = tokio::join!(first.post_json(&path, &one), second.post_json(&path, &two));
+        let mut statuses = [a.status.as_u16(), b.status.as_u16()];
+        statuses.sort_unstable();
+        assert_eq!(statuses, [200, 409], "{} / {}", a.text, b.text);
+        let winner = if a.status == 200 { a.json() } else { b.json() };
+        let stored = wait_for_status(&first, "approval", &run, "success").await;
+        assert_eq!(stored["result"], winner["result"]);
+        assert_eq!(
+            stored["stepExecutionPath"],
+            json!(["request-approval", "announce"])
+        );
+    }
+    // A run suspended by the first server is resumed by the second alone.
+    suspended_run(&first, "approval", "elsewhere").await;
+    let resumed = second
+        .post_json(
+            "/api/workflows/approval/resume-async?runId=elsewhere",
+            &resume_body(json!("request-approval"), true, "two"),
+        )
+        .await;
+    resumed.assert_status(200);
+    assert_eq!(
+        resumed.json()["result"],
+        json!({ "label": "approved by two" })
+    );
+    let seen_by_first = wait_for_status(&first, "approval", "elsewhere", "success").await;
+    assert_eq!(
+        seen_by_first["result"],
+        json!({ "label": "approved by two" })
+    );
+}
+
+#[tokio::test]
+async fn cancel_stops_the_model_call_a_step_awaits() {
+    let (words, delay) = (400, Duration::from_millis(50));
+    let slow = SlowProvider::start(words, delay).await;
+    let ask_agent = Step::builder("ask-agent").execute(|r: Request, ctx: StepContext| async move {
+        let agent = ctx.agent("slow")?;
+        let answer = agent
+            .generate(format!("about {}", r.amount), ctx.generate_options())
+            .await?;
+        Ok::<_, StepError>(Label { label: answer.text })
+    });
+    let workflow = Workflow::builder("asks")
+        .then(ask_agent)
+        .commit()
+        .expect("asks fits");
+    let server = TestServer::start(slow.app().server(test_config()).workflow(workflow)).await;
+    server
+        .post_json("/api/workflows/asks/create-run?runId=m1", &json!({}))
+        .await
+        .assert_status(200);
+    server
+        .post_json(
+            "/api/workflows/asks/start?runId=m1",
+            &json!({ "inputData": { "amount": 1 } }),
+        )
+        .await
+        .assert_status(200);
+    eventually(Duration::from_secs(30), "the model streaming", || async {
+        slow.words_sent() >= 2
+    })
+    .await;
+    server
+        .post_json("/api/workflows/asks/runs/m1/cancel", &json!({}))
+        .await
+        .assert_status(200);
+    // The step's abort signal reached the agent: its model request is dropped upstream.
+    slow.wait_closed().await;
+    assert_eq!(
+        slow.finished(),
+        0,
+        "the provider finished its answer anyway"
+    );
+    let stored = wait_for_status(&server, "asks", "m1", "canceled").await;
+    assert_eq!(stored["steps"]["ask-agent"]["status"], "canceled");
 }
