@@ -113,6 +113,16 @@ pub fn running_as_root() -> bool {
         .unwrap_or(false)
 }
 
+/// Panics, saying how to install it, when Debian's nginx is missing.
+#[track_caller]
+pub fn assert_installed() {
+    assert!(
+        Path::new(NGINX_BIN).exists(),
+        "{NGINX_BIN} is missing, so the load-balancer tests cannot run: run tests/run.sh \
+         (it installs Debian's nginx package), or `apt-get install nginx`"
+    );
+}
+
 /// A running nginx balancing over test servers.
 pub struct Nginx {
     child: Child,
@@ -126,11 +136,7 @@ impl Nginx {
     /// `http://127.0.0.1:PORT`, already serving), and waits until a request through it is
     /// answered by one of them (`/health`).
     pub async fn start(upstreams: &[&str]) -> Nginx {
-        assert!(
-            Path::new(NGINX_BIN).exists(),
-            "{NGINX_BIN} is missing, so the load-balancer tests cannot run: run tests/run.sh \
-             (it installs Debian's nginx package), or `apt-get install nginx`"
-        );
+        assert_installed();
         let upstreams: Vec<String> = upstreams
             .iter()
             .map(|u| {

@@ -17,7 +17,7 @@ use futures_util::future::join_all;
 use mastra_tests::{
     binary::BinaryServer,
     client,
-    nginx::{Nginx, UPSTREAM_HEADER},
+    nginx::{self, Nginx, UPSTREAM_HEADER},
     node::npm_dir,
     stores::fresh_postgres_database,
 };
@@ -35,6 +35,7 @@ impl Cluster {
     /// Starts both instances at the same moment on an empty database (so both apply the
     /// migrations at once), then nginx.
     async fn start(label: &str) -> Cluster {
+        nginx::assert_installed();
         let database = fresh_postgres_database(label).await;
         let envs = [("DATABASE_URL", database.as_str()), ("RUST_LOG", "warn")];
         let (a, b) = tokio::join!(
