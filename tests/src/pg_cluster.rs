@@ -42,7 +42,7 @@ pub struct ServerTls {
 
 impl PgCluster {
     /// Initialises and starts a cluster with password authentication over TCP; with `tls`,
-    /// `ssl = on` with those files. Panics, saying what to set, when the binaries are unknown.
+    /// `ssl = on` with those files and TCP connections accepted only over TLS. Panics, saying what to set, when the binaries are unknown.
     pub fn start(label: &str, tls: Option<&ServerTls>) -> PgCluster {
         let bin = match std::env::var(POSTGRES_BIN_ENV) {
             Ok(bin) if !bin.is_empty() => PathBuf::from(bin),
@@ -97,6 +97,14 @@ impl PgCluster {
                 "--no-instructions",
             ],
         );
+        if tls.is_some() {
+            // TLS only: a connection without it is refused, so one that works used TLS.
+            std::fs::write(
+                cluster.data().join("pg_hba.conf"),
+                "local all all trust\nhostssl all all 127.0.0.1/32 scram-sha-256\n",
+            )
+            .expect("write pg_hba.conf");
+        }
         cluster.start_again();
         cluster
     }
