@@ -149,15 +149,19 @@ fn compile_report() -> Step {
     Step::builder("compile-report")
         .description("Works on the report for a minute; cancel the run to stop it")
         .execute(|request: ReportRequest, ctx: StepContext| async move {
-            tokio::select! {
-                () = ctx.abort_signal().cancelled() => {
-                    tracing::info!(topic = %request.topic, "report cancelled");
-                    Err(StepError::new("the report was cancelled"))
-                }
-                () = tokio::time::sleep(SLOW_STEP_DURATION) => Ok(Report {
-                    text: format!("Report on {}: all is well", request.topic),
-                }),
-            }
+            // A cancel drops this future at its await and fires `ctx.abort_signal()`, which
+            // also stops an agent or tool called with `ctx.generate_options()` or
+            // `ctx.tool_context()`. Work handed to a task of its own watches the signal:
+            let signal = ctx.abort_signal().clone();
+            let topic = request.topic.clone();
+            tokio::spawn(async move {
+                signal.cancelled().await;
+                tracing::info!(%topic, "report cancelled");
+            });
+            tokio::time::sleep(SLOW_STEP_DURATION).await;
+            Ok::<_, StepError>(Report {
+                text: format!("Report on {}: all is well", request.topic),
+            })
         })
 }
 

@@ -163,7 +163,9 @@ pub struct RunSnapshot {
     /// The workflow's step graph (as `GET /api/workflows/:workflowId` gives `stepGraph`).
     #[serde(default)]
     pub serialized_step_graph: Value,
-    /// Mastra's suspend/resume bookkeeping; always empty here (runs do not suspend).
+    /// Mastra's graph-position bookkeeping; always empty here: what is suspended, with what,
+    /// and what resumed it is in each step's record in `context` (`status: "suspended"`,
+    /// `suspendPayload`, `resumePayload`).
     #[serde(default)]
     pub active_paths: Vec<u32>,
     /// As `active_paths`.
@@ -376,7 +378,8 @@ pub struct RunDetails {
     pub step_execution_path: Vec<String>,
     /// The run's state.
     pub state: Map<String, Value>,
-    /// Mastra's suspend/resume bookkeeping; always empty here.
+    /// Mastra's graph-position bookkeeping; always empty here (each step's record says
+    /// whether it is suspended).
     pub active_steps_path: Map<String, Value>,
     /// The workflow's step graph.
     pub serialized_step_graph: Value,

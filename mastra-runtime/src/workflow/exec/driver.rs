@@ -116,6 +116,9 @@ pub(crate) async fn drive(core: Arc<RunCore>) {
             "the final snapshot of a workflow run could not be saved"
         );
     }
+    // No longer live before anyone hears the end: a client that resumes or cancels the moment
+    // it reads `workflow-finish` (or the result) finds the stored run, not this one.
+    core.workflow.live().remove(&core.run_id, &core.log);
     let snapshot = core.snapshot();
     tracing::info!(
         workflow = core.workflow.id(),
