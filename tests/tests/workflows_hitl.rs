@@ -857,3 +857,76 @@ async fn cancel_stops_the_model_call_a_step_awaits() {
     let stored = wait_for_status(&server, "asks", "m1", "canceled").await;
     assert_eq!(stored["steps"]["ask-agent"]["status"], "canceled");
 }
+
+#[tokio::test]
+async fn observe_follows_a_run_executing_on_another_server_to_its_end() {
+    let gate = Arc::new(Notify::new());
+    let gated = Step::builder("gated").execute({
+        let gate = Arc::clone(&gate);
+        move |r: Request, _: StepContext| {
+            let gate = Arc::clone(&gate);
+            async move {
+                gate.notified().await;
+                Ok::<_, StepError>(r)
+            }
+        }
+    });
+    let workflow = Workflow::builder("held")
+        .then(gated)
+        .then(ask("request-approval"))
+        .commit()
+        .expect("held fits");
+    let dir = temp_dir("workflow-hitl-observe-elsewhere");
+    let path = dir.join("mastra.db");
+    let build = || app([workflow.clone()]).storage(SqliteStorage::file(&path));
+    let runner = TestServer::start(build()).await;
+    let watcher = TestServer::start(build()).await;
+    runner
+        .post_json("/api/workflows/held/create-run?runId=h1", &json!({}))
+        .await
+        .assert_status(200);
+    runner
+        .post_json(
+            "/api/workflows/held/start?runId=h1",
+            &json!({ "inputData": { "amount": 3 } }),
+        )
+        .await
+        .assert_status(200);
+    wait_for_status(&watcher, "held", "h1", "running").await;
+    let observer = watcher
+        .client()
+        .post(watcher.url("/api/workflows/held/observe?runId=h1"))
+        .send()
+        .await
+        .expect("observe");
+    assert_eq!(observer.status(), 200);
+    let mut body = observer.bytes_stream();
+    let early = read_until(&mut body, "\"gated\"", Duration::from_secs(30)).await;
+    assert!(!early.contains("workflow-finish"), "{early}");
+    gate.notify_one();
+    let rest = tokio::time::timeout(Duration::from_secs(30), async {
+        let mut rest = String::new();
+        while let Some(chunk) = body.next().await {
+            rest.push_str(&String::from_utf8_lossy(&chunk.expect("chunk")));
+        }
+        rest
+    })
+    .await
+    .expect("the observer's stream ends once the run suspends");
+    let events = records(&format!("{early}{rest}"));
+    assert_eq!(
+        event_names(&events),
+        [
+            "workflow-start",
+            "workflow-step-start:gated",
+            "workflow-step-result:gated",
+            "workflow-step-start:request-approval",
+            "workflow-step-suspended:request-approval",
+            "workflow-finish",
+        ]
+    );
+    assert_eq!(
+        events.last().expect("finish")["payload"]["workflowStatus"],
+        "suspended"
+    );
+}

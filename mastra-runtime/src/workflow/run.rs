@@ -700,7 +700,8 @@ impl Run {
     /// live ones, ending after `workflow-finish`. For a run executing here, its current
     /// segment's log; otherwise the stored run's events, rebuilt from its snapshot (its start,
     /// each step's start and result or suspension, and its end when it has ended or
-    /// suspended; a pending run has none).
+    /// suspended; a pending run has none), and, while it runs on another server sharing the
+    /// store, followed through its snapshot until it ends or suspends.
     pub async fn observe(
         &self,
         offset: usize,
@@ -722,6 +723,15 @@ impl Run {
             return Ok(follow(live.log, offset));
         }
         let snapshot = read_snapshot(&record)?;
+        if snapshot.status == WorkflowRunStatus::Running {
+            // Executing on another server sharing the store: followed through its snapshots.
+            return Ok(follow_stored(
+                Arc::clone(storage),
+                workflow.id().to_owned(),
+                snapshot,
+                offset,
+            ));
+        }
         let events = replayed_events(workflow.id(), &snapshot);
         let log = Arc::new(EventLog::finished(events, snapshot.into()));
         Ok(follow(log, offset))
@@ -792,6 +802,81 @@ fn follow(log: Arc<EventLog>, offset: usize) -> BoxStream<'static, WorkflowEvent
             }
         },
     )
+    .boxed()
+}
+
+/// How often `observe` reads the snapshot of a run executing on another server.
+const OBSERVE_POLL: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// The events of a run executing on another server, rebuilt from its stored snapshot as it
+/// changes (read every [`OBSERVE_POLL`]), from `offset`; ends after the run ends or
+/// suspends (or when its record can no longer be read). Each event is sent once, in the
+/// order the snapshots reveal them.
+fn follow_stored(
+    storage: Arc<dyn Storage>,
+    workflow_id: String,
+    first: RunSnapshot,
+    offset: usize,
+) -> BoxStream<'static, WorkflowEvent> {
+    struct Follow {
+        storage: Arc<dyn Storage>,
+        workflow_id: String,
+        run_id: String,
+        next: Option<RunSnapshot>,
+        seen: std::collections::HashSet<String>,
+        queue: std::collections::VecDeque<WorkflowEvent>,
+        skip: usize,
+        done: bool,
+    }
+    let state = Follow {
+        storage,
+        workflow_id,
+        run_id: first.run_id.clone(),
+        next: Some(first),
+        seen: Default::default(),
+        queue: Default::default(),
+        skip: offset,
+        done: false,
+    };
+    futures_util::stream::unfold(state, |mut state| async move {
+        loop {
+            if let Some(event) = state.queue.pop_front() {
+                return Some((event, state));
+            }
+            if state.done {
+                return None;
+            }
+            let snapshot = match state.next.take() {
+                Some(snapshot) => snapshot,
+                None => {
+                    tokio::time::sleep(OBSERVE_POLL).await;
+                    let record = state
+                        .storage
+                        .get_workflow_run(&state.workflow_id, &state.run_id)
+                        .await;
+                    match record.ok().flatten().map(|r| read_snapshot(&r)) {
+                        Some(Ok(snapshot)) => snapshot,
+                        _ => return None,
+                    }
+                }
+            };
+            state.done = snapshot.status != WorkflowRunStatus::Running;
+            for event in replayed_events(&state.workflow_id, &snapshot) {
+                let key = format!(
+                    "{:?}:{}",
+                    event.kind,
+                    event.payload["id"].as_str().unwrap_or_default()
+                );
+                if state.seen.insert(key) {
+                    if state.skip > 0 {
+                        state.skip -= 1;
+                    } else {
+                        state.queue.push_back(event);
+                    }
+                }
+            }
+        }
+    })
     .boxed()
 }
 

@@ -668,7 +668,8 @@ pub(super) fn routes(prefix: &str) -> Vec<ApiRoute> {
                          produced (from `offset`, 0-based), then the live ones, ending with \
                          `workflow-finish` (also for a suspended or cancelled run). A run \
                          that does not execute on this server is replayed from its stored \
-                         snapshot. Same format as `stream`.",
+                         snapshot (and, while it runs on another server, followed through \
+                         it). Same format as `stream`.",
                     )
                     .tag(TAG)
                     .response(
