@@ -1,7 +1,8 @@
 //! Tool calls that wait for approval, over HTTP on 127.0.0.1 with the offline model: the
 //! listing, the suspended stream, `suspended-runs`, approve and decline (stream and generate),
-//! refusals of unknown and decided calls, concurrent decisions, memory saved once, and a run
-//! suspended on one server continued by another sharing its database.
+//! refusals of unknown and decided calls, concurrent decisions, memory saved once, several calls
+//! in one step (a scripted model), and a run suspended on one server continued by another
+//! sharing its database.
 
 use std::sync::{
     atomic::{AtomicUsize, Ordering},
@@ -433,4 +434,164 @@ async fn a_run_suspended_on_one_server_is_continued_by_another_sharing_its_datab
         .await
         .json();
     assert_eq!(messages["messages"].as_array().unwrap().len(), 2);
+}
+
+/// A model that asks for three tools in one step (two that wait for approval around one that
+/// does not), then answers with the results it was given; it keeps every prompt it receives.
+#[derive(Debug, Default)]
+struct ThreeCalls {
+    prompts: std::sync::Mutex<Vec<Vec<mastra_runtime::model::ModelMessage>>>,
+}
+
+#[async_trait::async_trait]
+impl mastra_runtime::model::LanguageModel for ThreeCalls {
+    fn provider(&self) -> &str {
+        "test"
+    }
+    fn model_id(&self) -> &str {
+        "three-calls"
+    }
+    async fn stream(
+        &self,
+        request: mastra_runtime::model::ModelRequest,
+    ) -> Result<mastra_runtime::model::ModelStream, mastra_runtime::model::ModelError> {
+        use mastra_runtime::model::{FinishReason, ModelEvent, ModelMessage, ToolCall, Usage};
+        self.prompts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(request.messages.clone());
+        let call = |id: &str, name: &str, item: &str| {
+            Ok(ModelEvent::ToolCall(ToolCall {
+                id: id.into(),
+                name: name.into(),
+                args: json!({ "itemId": item }),
+            }))
+        };
+        let finish = |reason| {
+            Ok(ModelEvent::Finish {
+                reason,
+                usage: Usage::default(),
+            })
+        };
+        let events = match request.messages.last() {
+            Some(ModelMessage::Tool(results)) => {
+                let summary: Vec<String> = results
+                    .iter()
+                    .map(|r| format!("{}={}", r.call_id, r.result))
+                    .collect();
+                vec![
+                    Ok(ModelEvent::TextDelta(summary.join(" "))),
+                    finish(FinishReason::Stop),
+                ]
+            }
+            _ => vec![
+                call("c1", "delete-item", "a1"),
+                call("c2", "count", "abc"),
+                call("c3", "delete-item", "a2"),
+                finish(FinishReason::ToolCalls),
+            ],
+        };
+        Ok(Box::pin(futures_util::stream::iter(events)))
+    }
+}
+
+#[tokio::test]
+async fn calls_after_an_approved_one_run_in_order_and_the_next_waiting_call_suspends_again() {
+    let runs = Arc::new(AtomicUsize::new(0));
+    let model = Arc::new(ThreeCalls::default());
+    let server = TestServer::start(
+        Mastra::builder()
+            .agent(
+                Agent::builder("clerk")
+                    .model(Arc::clone(&model) as Arc<dyn mastra_runtime::model::LanguageModel>)
+                    .tool(delete_tool(Arc::clone(&runs)))
+                    .tool(free_tool())
+                    .memory(Memory::new()),
+            )
+            .storage(SqliteStorage::in_memory())
+            .server(test_config())
+            .without_annotated_routes(),
+    )
+    .await;
+    let first = suspend(&server, "t-three").await;
+    assert_eq!(
+        types_of(&first),
+        [
+            "start",
+            "step-start",
+            "tool-call",
+            "tool-call",
+            "tool-call",
+            "tool-call-approval"
+        ]
+    );
+    let (run_id, call_id) = approval_of(&first);
+    assert_eq!(call_id, "c1");
+
+    // c1 approved: it runs, then c2 (no approval needed), then the run stops again at c3.
+    let second = server
+        .post_json(
+            "/api/agents/clerk/approve-tool-call",
+            &decision(&run_id, "c1"),
+        )
+        .await;
+    second.assert_status(200);
+    let second = sse_chunks(&second.text);
+    assert_eq!(
+        types_of(&second),
+        ["start", "tool-result", "tool-result", "tool-call-approval"]
+    );
+    assert_eq!(second[2]["payload"]["result"], 3);
+    assert_eq!(approval_of(&second), (run_id.clone(), "c3".to_owned()));
+    assert_eq!(runs.load(Ordering::SeqCst), 1);
+    let listed = server.get("/api/agents/clerk/suspended-runs").await.json();
+    assert_eq!(listed["runs"][0]["toolCalls"][0]["toolCallId"], "c3");
+    // c1 was decided; c3 is the call waiting.
+    server
+        .post_json(
+            "/api/agents/clerk/approve-tool-call",
+            &decision(&run_id, "c1"),
+        )
+        .await
+        .assert_status(409);
+
+    // c3 declined: the model is told, the turn ends.
+    let third = server
+        .post_json(
+            "/api/agents/clerk/decline-tool-call",
+            &decision(&run_id, "c3"),
+        )
+        .await;
+    third.assert_status(200);
+    let third = sse_chunks(&third.text);
+    assert_eq!(
+        &types_of(&third)[..3],
+        ["start", "tool-output-denied", "step-finish"]
+    );
+    assert_eq!(types_of(&third).last(), Some(&"finish"));
+    assert_eq!(
+        delta_text(&third),
+        r#"c1={"deleted":"a1"} c2=3 c3="Tool call was not approved by the user""#
+    );
+    assert_eq!(runs.load(Ordering::SeqCst), 1);
+    let prompts = model
+        .prompts
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .len();
+    assert_eq!(prompts, 2, "one model call per step, across three requests");
+
+    let messages = server
+        .get("/api/memory/threads/t-three/messages?agentId=clerk")
+        .await
+        .json();
+    let messages = messages["messages"].as_array().unwrap().clone();
+    assert_eq!(messages.len(), 2, "{messages:?}");
+    let calls: Vec<&str> = messages[1]["content"]["parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["toolInvocation"]["toolCallId"].as_str())
+        .collect();
+    assert_eq!(calls, ["c1", "c2", "c3"]);
 }
