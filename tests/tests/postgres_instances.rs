@@ -170,3 +170,26 @@ async fn a_workflow_run_started_on_one_instance_is_read_and_listed_on_the_other(
         2
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn instances_starting_together_on_an_empty_database_migrate_it_once() {
+    let url = fresh_postgres_database("instances_migrate").await;
+    let stores: Vec<PostgresStorage> = (0..6)
+        .map(|_| PostgresStorage::from_url(&url).expect("the test URL parses"))
+        .collect();
+    let started = join_all(stores.iter().map(|store| store.init())).await;
+    assert!(started.iter().all(Result::is_ok), "{started:?}");
+    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&url)
+        .await
+        .expect("connect");
+    let applied: Vec<(i64, bool)> =
+        sqlx::query_as("SELECT version, success FROM _mastra_migrations ORDER BY version")
+            .fetch_all(&mut conn)
+            .await
+            .expect("read the migrations table");
+    assert_eq!(
+        applied,
+        [(1, true), (2, true), (3, true)],
+        "each migration once"
+    );
+}
