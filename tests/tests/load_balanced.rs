@@ -269,3 +269,19 @@ async fn concurrent_turns_through_nginx_have_one_order_on_both_instances() {
     assert_eq!(&reversed, &from_a["messages"]);
     cluster.assert_no_sqlite_file();
 }
+
+/// The nginx configuration `docs/deploy.md` shows is the one these tests run (with example
+/// addresses).
+#[test]
+fn docs_deploy_shows_the_tested_nginx_config() {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/deploy.md"))
+        .expect("read docs/deploy.md");
+    let tested = nginx::http_block(
+        "80",
+        &["10.0.0.11:4111".to_owned(), "10.0.0.12:4111".to_owned()],
+    );
+    assert!(
+        doc.contains(&format!("```nginx\n{tested}```\n")),
+        "docs/deploy.md must show the tested configuration, as nginx::http_block writes it:\n{tested}"
+    );
+}
