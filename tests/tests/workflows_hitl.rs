@@ -861,24 +861,25 @@ async fn cancel_stops_the_model_call_a_step_awaits() {
 #[tokio::test]
 async fn observe_follows_a_run_executing_on_another_server_to_its_end() {
     let gate = Arc::new(Notify::new());
-    let gated = Step::builder("gated").execute({
+    // Each server gets a workflow of its own, as two processes would.
+    let held = || {
         let gate = Arc::clone(&gate);
-        move |r: Request, _: StepContext| {
+        let gated = Step::builder("gated").execute(move |r: Request, _: StepContext| {
             let gate = Arc::clone(&gate);
             async move {
                 gate.notified().await;
                 Ok::<_, StepError>(r)
             }
-        }
-    });
-    let workflow = Workflow::builder("held")
-        .then(gated)
-        .then(ask("request-approval"))
-        .commit()
-        .expect("held fits");
+        });
+        Workflow::builder("held")
+            .then(gated)
+            .then(ask("request-approval"))
+            .commit()
+            .expect("held fits")
+    };
     let dir = temp_dir("workflow-hitl-observe-elsewhere");
     let path = dir.join("mastra.db");
-    let build = || app([workflow.clone()]).storage(SqliteStorage::file(&path));
+    let build = || app([held()]).storage(SqliteStorage::file(&path));
     let runner = TestServer::start(build()).await;
     let watcher = TestServer::start(build()).await;
     runner
@@ -901,7 +902,8 @@ async fn observe_follows_a_run_executing_on_another_server_to_its_end() {
         .expect("observe");
     assert_eq!(observer.status(), 200);
     let mut body = observer.bytes_stream();
-    let early = read_until(&mut body, "\"gated\"", Duration::from_secs(30)).await;
+    // A step is saved once it ends, so the start is what the store shows so far.
+    let early = read_until(&mut body, "workflow-start", Duration::from_secs(30)).await;
     assert!(!early.contains("workflow-finish"), "{early}");
     gate.notify_one();
     let rest = tokio::time::timeout(Duration::from_secs(30), async {
