@@ -104,14 +104,17 @@ impl Default for PoolSettings {
 ///
 /// ```
 /// use mastra_runtime::memory::{PostgresStorage, Storage};
+/// // No runtime and no database needed to build one.
 /// let store = PostgresStorage::from_url("postgres://app:secret@db.internal:5432/mastra").unwrap();
 /// assert_eq!(store.describe(), "postgres://app:***@db.internal:5432/mastra");
 /// ```
 pub struct PostgresStorage {
     described: String,
     options: PgConnectOptions,
-    acquire_timeout: Duration,
-    pool: PgPool,
+    settings: PoolSettings,
+    /// Made on first use: sqlx's pool starts its maintenance task on the Tokio runtime, which
+    /// may not run yet when the store is built.
+    pool: std::sync::OnceLock<PgPool>,
     migrated: OnceCell<()>,
 }
 
@@ -138,17 +141,23 @@ impl PostgresStorage {
                 message: format!("not a PostgreSQL URL: {}", redact_error(&e, url)),
             })?
             .application_name("mastra-rs");
-        let pool = PgPoolOptions::new()
-            .max_connections(settings.max_connections.max(1))
-            .acquire_timeout(settings.acquire_timeout)
-            .test_before_acquire(true)
-            .connect_lazy_with(options.clone());
         Ok(Self {
             described,
             options,
-            acquire_timeout: settings.acquire_timeout,
-            pool,
+            settings,
+            pool: std::sync::OnceLock::new(),
             migrated: OnceCell::new(),
+        })
+    }
+
+    /// The pool (connecting lazily, so it is made without touching the database).
+    fn lazy_pool(&self) -> &PgPool {
+        self.pool.get_or_init(|| {
+            PgPoolOptions::new()
+                .max_connections(self.settings.max_connections.max(1))
+                .acquire_timeout(self.settings.acquire_timeout)
+                .test_before_acquire(true)
+                .connect_lazy_with(self.options.clone())
         })
     }
 
@@ -156,7 +165,7 @@ impl PostgresStorage {
     /// by the next call).
     pub(super) async fn pool(&self) -> Result<&PgPool, StorageError> {
         self.migrated.get_or_try_init(|| self.migrate()).await?;
-        Ok(&self.pool)
+        Ok(self.lazy_pool())
     }
 
     async fn migrate(&self) -> Result<(), StorageError> {
@@ -177,7 +186,7 @@ impl PostgresStorage {
         // `run` takes `pg_advisory_lock` before it creates its table or reads what was applied
         // and releases it when done (sqlx-postgres `Migrate::lock`): a second instance starting
         // on the same empty database waits, then finds every migration applied.
-        migrator.run(&self.pool).await.map_err(|e| match e {
+        migrator.run(self.lazy_pool()).await.map_err(|e| match e {
             sqlx::migrate::MigrateError::Execute(error)
             | sqlx::migrate::MigrateError::ExecuteMigration(error, _)
                 if is_unavailable(&error) =>
@@ -272,7 +281,7 @@ impl Storage for PostgresStorage {
             location: self.described.clone(),
             message: format!("cannot connect: {message}"),
         };
-        match tokio::time::timeout(self.acquire_timeout, self.options.connect()).await {
+        match tokio::time::timeout(self.settings.acquire_timeout, self.options.connect()).await {
             Ok(Ok(connection)) => {
                 let _ = connection.close().await;
             }
@@ -280,7 +289,7 @@ impl Storage for PostgresStorage {
             Err(_) => {
                 return Err(cannot_connect(format!(
                     "no answer within {} ms",
-                    self.acquire_timeout.as_millis()
+                    self.settings.acquire_timeout.as_millis()
                 )))
             }
         }
