@@ -5,7 +5,9 @@
 //!   agents with memory, threads, workflows, every request alternating between the instances,
 //!   the same data whichever instance answers;
 //! - concurrent turns on one thread, sent through nginx, are stored once each, in one order
-//!   that both instances return identically (read from each directly).
+//!   that both instances return identically (read from each directly);
+//! - a body past the server's limit is refused by an instance (its JSON 413), not by nginx;
+//! - `docs/deploy.md` shows the configuration these tests run.
 //!
 //! Each test gets a database of its own in the cluster `tests/run.sh` starts
 //! (`MASTRA_TEST_POSTGRES_URL`); without it, or without nginx, the tests fail saying to run
@@ -283,5 +285,35 @@ fn docs_deploy_shows_the_tested_nginx_config() {
     assert!(
         doc.contains(&format!("```nginx\n{tested}```\n")),
         "docs/deploy.md must show the tested configuration, as nginx::http_block writes it:\n{tested}"
+    );
+}
+
+#[tokio::test]
+async fn a_body_past_the_server_limit_is_refused_by_an_instance_not_by_nginx() {
+    let cluster = Cluster::start("lb_body").await;
+    // Past the server's 4.5 MiB limit, inside nginx's 5 MiB.
+    let text = "x".repeat(4_800_000);
+    let res = client()
+        .post(format!(
+            "{}/api/agents/{AGENT}/generate",
+            cluster.nginx.base()
+        ))
+        .json(&json!({ "messages": text }))
+        .send()
+        .await
+        .expect("send the large body");
+    let upstream = res
+        .headers()
+        .get(UPSTREAM_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let status = res.status();
+    let body = res.text().await.expect("read body");
+    assert_eq!(status, 413, "{body}");
+    let error: Value = serde_json::from_str(&body).expect("the server's JSON error");
+    assert_eq!(error["error"], "Request body too large");
+    assert!(
+        upstream.is_some_and(|u| cluster.nginx.upstreams().contains(&u)),
+        "the 413 came from nginx, not an instance: {body}"
     );
 }
