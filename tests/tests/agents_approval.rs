@@ -158,6 +158,9 @@ async fn the_stream_stops_at_the_approval_and_the_run_is_listed() {
         .await
         .json();
     assert_eq!(other["total"], 0);
+    let by_thread = |thread: &str| format!("/api/agents/clerk/suspended-runs?threadId={thread}");
+    assert_eq!(server.get(&by_thread("t-listed")).await.json()["total"], 1);
+    assert_eq!(server.get(&by_thread("t-other")).await.json()["total"], 0);
     // Nothing of the turn is in memory while it waits.
     let messages = server
         .get("/api/memory/threads/t-listed/messages?agentId=clerk")

@@ -94,6 +94,9 @@ async fn two_instances_on_one_postgres_database_share_suspended_runs_and_decide_
     let (run_id, call_id) = suspend(&a, "pg-one").await;
     let listed = b.get("/api/agents/clerk/suspended-runs").await.json();
     assert_eq!(listed["runs"][0]["runId"], run_id.as_str());
+    let by_thread = |thread: &str| format!("/api/agents/clerk/suspended-runs?threadId={thread}");
+    assert_eq!(b.get(&by_thread("pg-one")).await.json()["total"], 1);
+    assert_eq!(b.get(&by_thread("elsewhere")).await.json()["total"], 0);
     let reply = b
         .post_json(
             "/api/agents/clerk/approve-tool-call",

@@ -81,6 +81,15 @@ pub struct SuspendedRun {
     pub tool_calls: Vec<SuspendedToolCall>,
 }
 
+/// Which suspended runs [`Agent::suspended_runs`] lists (every one when empty).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SuspendedRunFilter {
+    /// Only this memory resource's runs.
+    pub resource_id: Option<String>,
+    /// Only runs writing to this memory thread.
+    pub thread_id: Option<String>,
+}
+
 /// A run kept in storage, and the version its next write takes.
 pub(crate) struct KeptRun {
     storage: Arc<dyn Storage>,
@@ -203,19 +212,24 @@ impl Agent {
     }
 
     /// The agent's runs waiting for a decision, newest first, one page (optionally one
-    /// resource's).
+    /// resource's or one thread's).
     pub async fn suspended_runs(
         &self,
-        resource_id: Option<String>,
+        filter: SuspendedRunFilter,
         page: PageRequest,
     ) -> Result<Page<SuspendedRun>, AgentError> {
-        if let Some(resource) = &resource_id {
-            check_id("resourceId", resource)
-                .map_err(|e| AgentError::InvalidInput(e.to_string()))?;
+        for (field, id) in [
+            ("resourceId", &filter.resource_id),
+            ("threadId", &filter.thread_id),
+        ] {
+            if let Some(id) = id {
+                check_id(field, id).map_err(|e| AgentError::InvalidInput(e.to_string()))?;
+            }
         }
         let filter = AgentRunFilter {
             status: Some(AgentRunStatus::Suspended),
-            resource_id,
+            resource_id: filter.resource_id,
+            thread_id: filter.thread_id,
             ..AgentRunFilter::new(self.id())
         };
         let records = self.run_storage().list_agent_runs(&filter, page).await?;

@@ -29,7 +29,8 @@ use std::{
 };
 
 pub use approval::{
-    SuspendedRun, SuspendedToolCall, ToolApprovalRequest, APPROVAL_RESUME_SCHEMA, NOT_APPROVED,
+    SuspendedRun, SuspendedRunFilter, SuspendedToolCall, ToolApprovalRequest,
+    APPROVAL_RESUME_SCHEMA, NOT_APPROVED,
 };
 pub use chunk::{Chunk, ChunkType, CHUNK_FROM_AGENT};
 pub use listing::AgentSummary;

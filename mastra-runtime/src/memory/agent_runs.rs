@@ -94,6 +94,8 @@ pub struct AgentRunFilter {
     pub status: Option<AgentRunStatus>,
     /// Only this resource's runs.
     pub resource_id: Option<String>,
+    /// Only runs writing to this memory thread.
+    pub thread_id: Option<String>,
 }
 
 impl AgentRunFilter {

@@ -18,11 +18,11 @@ macro_rules! columns {
     };
 }
 
-/// The filter of the listing and its count: parameters $1 to $3.
+/// The filter of the listing and its count: parameters $1 to $4.
 macro_rules! filter {
     () => {
         "agent_id = $1 AND ($2::text IS NULL OR status = $2) \
-         AND ($3::text IS NULL OR resource_id = $3)"
+         AND ($3::text IS NULL OR resource_id = $3) AND ($4::text IS NULL OR thread_id = $4)"
     };
 }
 
@@ -52,7 +52,7 @@ const LIST: &str = concat!(
     columns!(),
     " FROM mastra_agent_runs WHERE ",
     filter!(),
-    " ORDER BY created_at DESC, seq DESC LIMIT $4 OFFSET $5"
+    " ORDER BY created_at DESC, seq DESC LIMIT $5 OFFSET $6"
 );
 
 impl PostgresStorage {
@@ -119,6 +119,7 @@ impl PostgresStorage {
             .bind(&filter.agent_id)
             .bind(status)
             .bind(&filter.resource_id)
+            .bind(&filter.thread_id)
             .fetch_one(pool)
             .await
             .map_err(|e| self.error(e))?;
@@ -126,6 +127,7 @@ impl PostgresStorage {
             .bind(&filter.agent_id)
             .bind(status)
             .bind(&filter.resource_id)
+            .bind(&filter.thread_id)
             .bind(limit(page))
             .bind(page.sql_offset())
             .fetch_all(pool)

@@ -19,10 +19,11 @@ macro_rules! columns {
     };
 }
 
-/// The filter of the listing and its count: parameters ?1 to ?3.
+/// The filter of the listing and its count: parameters ?1 to ?4.
 macro_rules! filter {
     () => {
-        "agent_id = ?1 AND (?2 IS NULL OR status = ?2) AND (?3 IS NULL OR resource_id = ?3)"
+        "agent_id = ?1 AND (?2 IS NULL OR status = ?2) AND (?3 IS NULL OR resource_id = ?3) \
+         AND (?4 IS NULL OR thread_id = ?4)"
     };
 }
 
@@ -52,7 +53,7 @@ const LIST: &str = concat!(
     columns!(),
     " FROM mastra_agent_runs WHERE ",
     filter!(),
-    " ORDER BY created_at DESC, seq DESC LIMIT ?4 OFFSET ?5"
+    " ORDER BY created_at DESC, seq DESC LIMIT ?5 OFFSET ?6"
 );
 
 fn run_from_row(row: &SqliteRow) -> Result<AgentRunRecord, StorageError> {
@@ -139,6 +140,7 @@ impl SqliteStorage {
             .bind(&filter.agent_id)
             .bind(status)
             .bind(&filter.resource_id)
+            .bind(&filter.thread_id)
             .fetch_one(pool)
             .await
             .map_err(query_error)?;
@@ -146,6 +148,7 @@ impl SqliteStorage {
             .bind(&filter.agent_id)
             .bind(status)
             .bind(&filter.resource_id)
+            .bind(&filter.thread_id)
             .bind(limit(page))
             .bind(page.sql_offset())
             .fetch_all(pool)
@@ -229,6 +232,27 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(other.total, 0);
+        let elsewhere = AgentRunFilter {
+            thread_id: Some("elsewhere".to_owned()),
+            ..filter.clone()
+        };
+        assert_eq!(
+            storage
+                .list_agent_runs(&elsewhere, every)
+                .await
+                .unwrap()
+                .total,
+            0
+        );
+        let here = AgentRunFilter {
+            thread_id: Some("thread".to_owned()),
+            resource_id: Some("user".to_owned()),
+            ..filter
+        };
+        assert_eq!(
+            storage.list_agent_runs(&here, every).await.unwrap().total,
+            2
+        );
     }
 
     #[tokio::test]

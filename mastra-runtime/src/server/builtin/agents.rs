@@ -16,7 +16,7 @@ use super::{
 use crate::{
     agent::{
         Agent, AgentInput, AgentResult, AgentSummary, Chunk, GenerateOptions, ModelOutput,
-        SuspendedRun,
+        SuspendedRun, SuspendedRunFilter,
     },
     disconnect::abort_signal,
     error::ApiError,
@@ -159,6 +159,9 @@ pub(crate) struct SuspendedRunsQuery {
     /// Only this resource's runs.
     #[serde(default)]
     pub resource_id: Option<String>,
+    /// Only runs writing to this memory thread.
+    #[serde(default)]
+    pub thread_id: Option<String>,
     /// The page, from 0.
     #[serde(default)]
     pub page: Option<u32>,
@@ -261,7 +264,11 @@ async fn suspended_runs(
         page: q.page.unwrap_or(0),
         per_page: per_page(q.per_page, DEFAULT_SUSPENDED_RUNS_PER_PAGE),
     };
-    let page = agent.suspended_runs(q.resource_id, request).await?;
+    let filter = SuspendedRunFilter {
+        resource_id: q.resource_id,
+        thread_id: q.thread_id,
+    };
+    let page = agent.suspended_runs(filter, request).await?;
     Ok(Json(SuspendedRunList {
         per_page: page.per_page.map_or(PerPage::All, PerPage::Count),
         total: page.total,
