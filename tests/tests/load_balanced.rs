@@ -7,6 +7,7 @@
 //! - concurrent turns on one thread, sent through nginx, are stored once each, in one order
 //!   that both instances return identically (read from each directly);
 //! - a body past the server's limit is refused by an instance (its JSON 413), not by nginx;
+//! - with one instance killed (SIGKILL), nginx passes reads and writes to the other;
 //! - `docs/deploy.md` shows the configuration these tests run.
 //!
 //! Each test gets a database of its own in the cluster `tests/run.sh` starts
@@ -316,4 +317,64 @@ async fn a_body_past_the_server_limit_is_refused_by_an_instance_not_by_nginx() {
         upstream.is_some_and(|u| cluster.nginx.upstreams().contains(&u)),
         "the 413 came from nginx, not an instance: {body}"
     );
+}
+
+#[tokio::test]
+async fn nginx_passes_requests_on_when_an_instance_is_killed() {
+    let mut cluster = Cluster::start("lb_killed").await;
+    let lb = cluster.nginx.base().to_owned();
+    let http = client();
+    let res = http
+        .post(format!("{lb}/api/memory/threads?agentId={AGENT}"))
+        .json(&json!({ "resourceId": "lb-survivor", "threadId": "lb-killed", "title": "Before" }))
+        .send()
+        .await
+        .expect("create the thread");
+    assert_eq!(
+        res.status(),
+        200,
+        "{}",
+        res.text().await.unwrap_or_default()
+    );
+
+    cluster.instances[0].sigkill();
+    let survivor = cluster.nginx.upstreams()[1].clone();
+    // Reads and writes, each answered by the survivor: nginx could not connect to the killed
+    // instance, so it passed even a POST on (nothing had been sent).
+    for i in 0..6 {
+        let request = if i % 2 == 0 {
+            http.get(format!(
+                "{lb}/api/memory/threads/lb-killed/messages?agentId={AGENT}"
+            ))
+        } else {
+            http.post(format!("{lb}/api/agents/{AGENT}/generate"))
+                .json(&json!({
+                    "messages": format!("after {i}"),
+                    "memory": { "thread": "lb-killed", "resource": "lb-survivor" },
+                }))
+        };
+        let res = request
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("request {i}: {e}"));
+        let upstream = res
+            .headers()
+            .get(UPSTREAM_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let status = res.status();
+        let body = res.text().await.expect("read body");
+        assert_eq!(status, 200, "request {i} (upstreams {upstream}): {body}");
+        assert!(
+            upstream.ends_with(&survivor),
+            "request {i} was answered by {upstream}, not the survivor {survivor}"
+        );
+    }
+    let page = get_json(
+        cluster.instances[1].base(),
+        &format!("/api/memory/threads/lb-killed/messages?agentId={AGENT}&perPage=false"),
+    )
+    .await;
+    assert_eq!(page["total"], 6, "three turns after the kill: {page}");
 }
