@@ -517,7 +517,8 @@ impl Storage for SqliteStorage {
         expected_status: super::WorkflowRunStatus,
         expected_updated_at: super::Timestamp,
     ) -> Result<bool, StorageError> {
-        self.transition_run(run, expected_status, expected_updated_at).await
+        self.transition_run(run, expected_status, expected_updated_at)
+            .await
     }
 
     async fn get_workflow_run(
@@ -554,7 +555,8 @@ impl Storage for SqliteStorage {
         run_id: &str,
         version: i64,
     ) -> Result<bool, StorageError> {
-        self.claim_suspended_agent_run(agent_id, run_id, version).await
+        self.claim_suspended_agent_run(agent_id, run_id, version)
+            .await
     }
 
     async fn list_agent_runs(
