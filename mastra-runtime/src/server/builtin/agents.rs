@@ -179,8 +179,8 @@ pub(crate) struct SuspendedRunList {
     page: u32,
     per_page: PerPage,
     has_more: bool,
-    /// Runs on this page that cannot be read.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// Runs on this page that are stored but cannot be read, with why (only when some).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     unreadable: Vec<crate::memory::UnreadableItem>,
 }
 
