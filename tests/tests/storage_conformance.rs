@@ -990,3 +990,98 @@ async fn pages_past_the_maximum_are_refused(backend: Backend) {
         .unwrap();
     assert!(empty.items.is_empty() && !empty.has_more);
 }
+
+/// A `mastra.db` made before this change (the schema of SQLite migrations 1 and 2, recorded in
+/// `_sqlx_migrations` as sqlx recorded them) opens: later migrations are applied, and its
+/// threads, messages and runs read back in their order.
+#[tokio::test]
+async fn an_existing_sqlite_file_opens_and_keeps_its_data() {
+    use mastra_runtime::memory::{SqliteStorage, Storage};
+    use sqlx::{
+        migrate::{Migration, MigrationType, Migrator},
+        sqlite::SqliteConnectOptions,
+        ConnectOptions, SqlSafeStr,
+    };
+
+    let path = mastra_tests::temp_dir("sqlite-upgrade").join("mastra.db");
+    let mut conn = SqliteConnectOptions::new()
+        .filename(&path)
+        .create_if_missing(true)
+        .connect()
+        .await
+        .expect("create the old file");
+    let old = [
+        (
+            1,
+            "threads and messages",
+            include_str!(
+                "../../mastra-runtime/src/memory/migrations/0001_threads_and_messages.sql"
+            ),
+        ),
+        (
+            2,
+            "workflow runs",
+            include_str!("../../mastra-runtime/src/memory/migrations/0002_workflow_runs.sql"),
+        ),
+    ];
+    let migrations = old
+        .iter()
+        .map(|(version, description, sql)| {
+            Migration::new(
+                *version,
+                (*description).into(),
+                MigrationType::Simple,
+                sql.into_sql_str(),
+                false,
+            )
+        })
+        .collect();
+    Migrator::with_migrations(migrations)
+        .run_direct(None, &mut conn, false)
+        .await
+        .expect("the old schema");
+    for (seq, id, text) in [(1, "m1", "first"), (2, "m2", "second")] {
+        sqlx::query(
+            "INSERT INTO mastra_threads (id, resource_id, title, metadata, created_at, updated_at) \
+             VALUES ('old', 'alice', 'Old', NULL, 1, 1) ON CONFLICT DO NOTHING",
+        )
+        .execute(&mut conn)
+        .await
+        .expect("a thread");
+        sqlx::query(
+            "INSERT INTO mastra_messages (seq, id, thread_id, resource_id, role, content, created_at) \
+             VALUES ($1, $2, 'old', 'alice', 'user', $3, 1)",
+        )
+        .bind(seq)
+        .bind(id)
+        .bind(serde_json::to_string(&MessageContent::text(text)).unwrap())
+        .execute(&mut conn)
+        .await
+        .expect("a message");
+    }
+    drop(conn);
+
+    let storage = SqliteStorage::file(&path);
+    storage.init().await.expect("the old file opens");
+    let thread = storage.get_thread("old").await.unwrap().unwrap();
+    assert_eq!(thread.title.as_deref(), Some("Old"));
+    let listed = storage
+        .list_messages("old", every(), SortDirection::Asc)
+        .await
+        .unwrap();
+    assert_eq!(texts(&listed), ["first", "second"]);
+    storage
+        .append_messages(&thread, &[text(&thread, MessageRole::User, "third")])
+        .await
+        .unwrap();
+    // A table of a later migration is there and works.
+    storage
+        .save_agent_run(&agent_run("after", AgentRunStatus::Suspended, 1))
+        .await
+        .unwrap();
+    assert!(storage
+        .get_agent_run("agent", "after")
+        .await
+        .unwrap()
+        .is_some());
+}
