@@ -1072,3 +1072,92 @@ fn spawn_run(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::workflow::snapshot::StepRecord;
+
+    /// A suspended snapshot whose steps `ids` are suspended (and `done` succeeded).
+    fn suspended(ids: &[&str], done: &[&str]) -> RunSnapshot {
+        let mut snapshot = RunSnapshot::pending("r", &json!([]));
+        snapshot.status = WorkflowRunStatus::Suspended;
+        for id in ids {
+            let mut record = StepRecord::running(json!({}), 1);
+            record.status = StepStatus::Suspended;
+            record.suspend_payload = Some(json!({ "why": id }));
+            snapshot.context.steps.insert((*id).to_owned(), record);
+        }
+        for id in done {
+            let mut record = StepRecord::running(json!({}), 1);
+            record.status = StepStatus::Success;
+            snapshot.context.steps.insert((*id).to_owned(), record);
+        }
+        snapshot
+    }
+
+    #[test]
+    fn a_resume_names_its_step_by_path_by_a_bare_id_or_not_at_all_when_one_waits() {
+        let one = suspended(&["ask"], &["before"]);
+        assert_eq!(resume_target(&one, None).unwrap(), "ask");
+        assert_eq!(resume_target(&one, Some("")).unwrap(), "ask");
+        assert_eq!(resume_target(&one, Some("ask")).unwrap(), "ask");
+        let refused = resume_target(&one, Some("before")).unwrap_err();
+        assert!(
+            matches!(&refused, WorkflowError::StepNotSuspended { suspended, .. } if suspended == &["ask"]),
+            "{refused:?}"
+        );
+
+        // A nested workflow's suspended step: listed by its full path, not the outer step.
+        let nested = suspended(&["outer", "outer.ask", "side"], &[]);
+        assert_eq!(
+            suspended_steps(&nested.context.steps),
+            ["outer.ask", "side"]
+        );
+        assert_eq!(
+            resume_target(&nested, Some("outer.ask")).unwrap(),
+            "outer.ask"
+        );
+        assert_eq!(resume_target(&nested, Some("ask")).unwrap(), "outer.ask");
+        assert_eq!(resume_target(&nested, Some("outer")).unwrap(), "outer.ask");
+        assert!(matches!(
+            resume_target(&nested, None),
+            Err(WorkflowError::StepNotSuspended { .. })
+        ));
+
+        // A bare id naming two suspended steps is refused.
+        let twice = suspended(&["a.ask", "b.ask"], &[]);
+        let refused = resume_target(&twice, Some("ask")).unwrap_err();
+        assert!(refused.to_string().contains("several"), "{refused}");
+    }
+
+    #[test]
+    fn the_result_of_a_suspended_run_lists_paths_and_payloads() {
+        let result = RunResult::from(suspended(&["outer", "outer.ask"], &["first"]));
+        assert_eq!(
+            result.suspended,
+            vec![vec!["outer".to_owned(), "ask".to_owned()]]
+        );
+        assert_eq!(
+            result.suspend_payload.get("outer.ask"),
+            Some(&json!({ "why": "outer.ask" }))
+        );
+        assert_eq!(result.suspend_payload.len(), 1);
+    }
+
+    #[test]
+    fn a_cancelled_snapshot_marks_its_waiting_steps_canceled() {
+        let mut snapshot = suspended(&["ask"], &["before"]);
+        mark_canceled(&mut snapshot, 42);
+        assert_eq!(snapshot.status, WorkflowRunStatus::Canceled);
+        assert_eq!(snapshot.context.steps["ask"].status, StepStatus::Canceled);
+        assert_eq!(snapshot.context.steps["ask"].ended_at, Some(42));
+        assert_eq!(snapshot.context.steps["before"].status, StepStatus::Success);
+        let events = replayed_events("wf", &snapshot);
+        let kinds: Vec<WorkflowEventType> = events.iter().map(|e| e.kind).collect();
+        assert_eq!(kinds.last(), Some(&WorkflowEventType::WorkflowFinish));
+        assert!(kinds.contains(&WorkflowEventType::WorkflowCanceled));
+    }
+}
