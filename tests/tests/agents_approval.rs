@@ -198,7 +198,18 @@ async fn approving_runs_the_tool_streams_the_rest_and_saves_the_turn_once() {
     );
     assert_eq!(runs.load(Ordering::SeqCst), 1);
 
-    // Decided: neither decision is accepted again, and the run is no longer listed.
+    // Decided: neither decision is accepted again (with or without the call's id), and the
+    // run is no longer listed.
+    server
+        .post_json(
+            "/api/agents/clerk/decline-tool-call",
+            &json!({ "runId": run_id }),
+        )
+        .await
+        .assert_error(
+            409,
+            &format!("Run {run_id} is not waiting for approval: its tool call was already decided"),
+        );
     for route in ["approve-tool-call", "decline-tool-call"] {
         let again = server
             .post_json(
@@ -318,11 +329,11 @@ async fn unknown_runs_calls_and_bad_bodies_are_refused_with_json() {
     let missing = server
         .post_json(
             "/api/agents/clerk/approve-tool-call",
-            &json!({ "runId": run_id }),
+            &json!({ "toolCallId": call_id }),
         )
         .await;
     missing.assert_status(400);
-    assert!(missing.text.contains("toolCallId"), "{}", missing.text);
+    assert!(missing.text.contains("runId"), "{}", missing.text);
     let long = "x".repeat(300);
     server
         .post_json(
@@ -383,10 +394,11 @@ async fn generate_answers_the_pending_call_and_the_generate_decisions_answer_jso
     let run_id = result["runId"].as_str().unwrap();
     let call_id = pending["toolCallId"].as_str().unwrap();
 
+    // Without toolCallId, the decision is on the call the run waits on.
     let approved = server
         .post_json(
             "/api/agents/clerk/approve-tool-call-generate",
-            &decision(run_id, call_id),
+            &json!({ "runId": run_id }),
         )
         .await;
     approved.assert_status(200);
@@ -394,6 +406,7 @@ async fn generate_answers_the_pending_call_and_the_generate_decisions_answer_jso
     assert_eq!(approved["text"], r#"delete-item returned {"deleted":"a1"}"#);
     assert_eq!(approved["finishReason"], "stop");
     assert!(approved.get("suspendPayload").is_none());
+    assert_eq!(approved["toolResults"][0]["payload"]["toolCallId"], call_id);
     assert_eq!(
         approved["toolResults"][0]["payload"]["result"],
         json!({"deleted": "a1"})

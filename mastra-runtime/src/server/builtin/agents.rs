@@ -144,8 +144,10 @@ async fn stream(
 pub(crate) struct ToolDecisionBody {
     /// The suspended run (the `runId` of its chunks).
     pub run_id: String,
-    /// The tool call waiting for approval (the `toolCallId` of its `tool-call-approval` chunk).
-    pub tool_call_id: String,
+    /// The tool call waiting for approval (the `toolCallId` of its `tool-call-approval`
+    /// chunk); when left out, the call the run waits on.
+    #[serde(default)]
+    pub tool_call_id: Option<String>,
     /// Values for the request context the rest of the turn runs with (reserved `mastra__*`
     /// keys are ignored).
     #[serde(default)]
@@ -201,13 +203,17 @@ async fn decide(
     let options = GenerateOptions::new()
         .request_context(ctx)
         .mastra(mastra.clone());
+    let tool_call_id = match body.tool_call_id {
+        Some(id) => id,
+        None => agent.pending_tool_call(&body.run_id).await?.tool_call_id,
+    };
     let output = if approve {
         agent
-            .approve_tool_call(&body.run_id, &body.tool_call_id, options)
+            .approve_tool_call(&body.run_id, &tool_call_id, options)
             .await?
     } else {
         agent
-            .decline_tool_call(&body.run_id, &body.tool_call_id, options)
+            .decline_tool_call(&body.run_id, &tool_call_id, options)
             .await?
     };
     output.consume_stream_in_background(mastra);
