@@ -170,6 +170,9 @@ impl MastraBuilder {
         }
         registry.config.check_auth()?;
         registry.config.check_limits()?;
+        // Read once, here: a bad `MASTRA_WORKFLOW_LEASE_MS` fails the build, not a run.
+        let lease = registry.config.resolved_run_lease()?;
+        registry.config = registry.config.workflow_run_lease(lease.timeout());
         let global = std::mem::take(&mut registry.config.middleware);
         routes.extend(annotated_routes(&inventory));
         let mastra = Mastra::assemble(registry);

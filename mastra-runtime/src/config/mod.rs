@@ -16,6 +16,7 @@ use crate::{
         ConstructorError, Middleware, MiddlewareFn, MiddlewareFuture, MiddlewareSlot, RouteScope,
     },
     schema::MAX_JSON_ITEMS,
+    workflow::RunLease,
 };
 use limits::{
     BodyLimits, HeadLimits, DEFAULT_BODY_MIN_RATE, DEFAULT_BODY_READ_TIMEOUT,
@@ -36,6 +37,10 @@ pub const DEFAULT_DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 /// The environment variable that turns the OpenAPI document and Swagger UI on in a release
 /// build when set to `true` (Mastra's development mode).
 pub const MASTRA_DEV_ENV: &str = "MASTRA_DEV";
+
+/// The environment variable that sets the workflow run lease in milliseconds
+/// ([`ServerConfig::workflow_run_lease`]).
+pub const WORKFLOW_LEASE_ENV: &str = "MASTRA_WORKFLOW_LEASE_MS";
 
 /// Which origins may call the server from a browser.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,6 +122,12 @@ pub enum ConfigError {
         /// The variable's value.
         text: String,
     },
+    /// `MASTRA_WORKFLOW_LEASE_MS` is not a whole number of milliseconds.
+    #[error("invalid configuration: MASTRA_WORKFLOW_LEASE_MS={text:?} is not a whole number of milliseconds")]
+    BadWorkflowLease {
+        /// The variable's value.
+        text: String,
+    },
     /// The storage could not be opened, created or migrated when the server started.
     #[error("invalid configuration: {0}")]
     Storage(#[from] StorageError),
@@ -174,6 +185,7 @@ pub struct ServerConfig {
     pub(crate) max_connections: Option<usize>,
     pub(crate) cors: CorsConfig,
     pub(crate) drain_timeout: Duration,
+    pub(crate) run_lease: Option<RunLease>,
     pub(crate) middleware: Vec<GlobalMiddleware>,
     pub(crate) install_logger: bool,
     pub(crate) protect_docs: bool,
@@ -203,6 +215,7 @@ impl fmt::Debug for ServerConfig {
             .field("max_connections", &self.max_connections)
             .field("cors", &self.cors)
             .field("drain_timeout", &self.drain_timeout)
+            .field("run_lease", &self.run_lease)
             .field("middleware", &self.middleware.len())
             .field("openapi_docs", &self.openapi_docs)
             .field("swagger_ui", &self.swagger_ui)
@@ -233,6 +246,7 @@ impl Default for ServerConfig {
             max_connections: None,
             cors: CorsConfig::default(),
             drain_timeout: DEFAULT_DRAIN_TIMEOUT,
+            run_lease: None,
             middleware: Vec::new(),
             install_logger: true,
             protect_docs: false,
@@ -373,6 +387,31 @@ impl ServerConfig {
     pub fn drain_timeout(mut self, timeout: Duration) -> Self {
         self.drain_timeout = timeout;
         self
+    }
+
+    /// How long a running workflow run may go without its executor renewing it before another
+    /// instance sharing the store takes it over and continues it from its last persisted step
+    /// (docs/deploy.md). Unset: `MASTRA_WORKFLOW_LEASE_MS` when it holds a number of
+    /// milliseconds, else [`RunLease::DEFAULT_TIMEOUT`].
+    pub fn workflow_run_lease(mut self, timeout: Duration) -> Self {
+        self.run_lease = Some(RunLease::new(timeout));
+        self
+    }
+
+    /// The workflow run lease: the config, else `MASTRA_WORKFLOW_LEASE_MS`, else the default.
+    /// An unreadable variable is a configuration error rather than a silent fallback.
+    pub fn resolved_run_lease(&self) -> Result<RunLease, ConfigError> {
+        if let Some(lease) = self.run_lease {
+            return Ok(lease);
+        }
+        match std::env::var(WORKFLOW_LEASE_ENV) {
+            Ok(text) if !text.trim().is_empty() => text
+                .trim()
+                .parse()
+                .map(|ms| RunLease::new(Duration::from_millis(ms)))
+                .map_err(|_| ConfigError::BadWorkflowLease { text }),
+            _ => Ok(RunLease::default()),
+        }
     }
 
     /// Whether `serve()` installs a `tracing` subscriber (honouring `RUST_LOG`) when the

@@ -10,6 +10,7 @@
 mod context;
 mod error;
 mod handles;
+mod takeover;
 
 pub use context::Context;
 pub use error::MastraError;
@@ -35,7 +36,7 @@ use crate::{
     openapi::OpenApiDocument,
     route::MountedRoute,
     tool::Tool,
-    workflow::{Workflow, WorkflowHost},
+    workflow::{RunLease, Workflow, WorkflowHost},
 };
 
 /// What an application is made of, checked and indexed by id (the builder's output).
@@ -270,6 +271,10 @@ impl WorkflowHost for Inner {
 
     fn tool(&self, id: &str) -> Result<Tool, NotFound> {
         lookup(&self.tools, "Tool", id)
+    }
+
+    fn run_lease(&self) -> RunLease {
+        self.config.run_lease.unwrap_or_default()
     }
 
     fn handle(self: Arc<Self>) -> AppHandle {

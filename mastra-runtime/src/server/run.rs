@@ -85,6 +85,8 @@ impl Mastra {
         }
         let signalled = Arc::new(OnceLock::new());
         let force = CancellationToken::new();
+        // Taking over other instances' lapsed workflow runs stops when shutting down starts.
+        let watching = CancellationToken::new();
         let handle_slot = Arc::new(OnceLock::new());
         let server = HttpServer::new(move || build_app(app_mastra.clone()))
             .on_connect(disconnect::on_connect)
@@ -100,6 +102,7 @@ impl Mastra {
             .shutdown_signal(stop_signal(
                 Arc::clone(&signalled),
                 force.clone(),
+                watching.clone(),
                 Arc::clone(&handle_slot),
             ));
         let server = server
@@ -112,6 +115,7 @@ impl Mastra {
         let handle = server.handle();
         let _ = handle_slot.set(handle.clone());
         let task = tokio::spawn(server);
+        self.watch_lapsed_runs(watching.clone());
         tracing::info!(
             target: "mastra::server",
             "Mastra server listening on http://{addr} ({} routes)",
@@ -133,6 +137,7 @@ impl Mastra {
             drain_timeout: config.drain_timeout,
             signalled,
             force,
+            watching,
         })
     }
 }
@@ -150,6 +155,8 @@ pub struct RunningServer {
     signalled: Arc<OnceLock<Instant>>,
     /// Fires on a second stop signal: stop waiting, exit now.
     force: CancellationToken,
+    /// Stops taking over lapsed workflow runs (see `Mastra::watch_lapsed_runs`).
+    watching: CancellationToken,
 }
 
 impl RunningServer {
@@ -168,6 +175,7 @@ impl RunningServer {
     /// ([`Mastra::background`]), and logs what did not finish; otherwise drops both at once.
     pub async fn stop(self, graceful: bool) {
         let started = Instant::now();
+        self.watching.cancel();
         self.handle.stop(graceful).await;
         let _ = self.task.await;
         if graceful {
@@ -189,6 +197,7 @@ impl RunningServer {
             Ok(result) => result.map_err(MastraError::Io),
             Err(join) => Err(MastraError::Io(std::io::Error::other(join))),
         };
+        self.watching.cancel();
         let started = self.signalled.get().copied().unwrap_or_else(Instant::now);
         self.background
             .drain(started + self.drain_timeout, self.force.cancelled())
@@ -237,10 +246,12 @@ fn log_abandoned(background: &BackgroundTasks) {
 async fn stop_signal(
     signalled: Arc<OnceLock<Instant>>,
     force: CancellationToken,
+    watching: CancellationToken,
     handle: Arc<OnceLock<ServerHandle>>,
 ) {
     let which = next_signal().await;
     let _ = signalled.set(Instant::now());
+    watching.cancel();
     tracing::info!(
         target: "mastra::server",
         "{which} received: finishing in-flight requests and background work (again to stop now)"

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use super::exec::RunLease;
 use crate::{
     agent::Agent, app::AppHandle, background::BackgroundTasks, error::NotFound, memory::Storage,
     tool::Tool,
@@ -20,6 +21,9 @@ pub(crate) trait WorkflowHost: Send + Sync {
     fn agent(&self, id: &str) -> Result<Agent, NotFound>;
     /// The tool registered under `id`.
     fn tool(&self, id: &str) -> Result<Tool, NotFound>;
+    /// How long a run may go unrenewed before another instance sharing the store takes it
+    /// over.
+    fn run_lease(&self) -> RunLease;
     /// The application itself, handed to steps (`StepContext::mastra`), agents and tools.
     fn handle(self: Arc<Self>) -> AppHandle;
 }

@@ -45,6 +45,8 @@ use serde_json::Value;
 
 pub use builder::{when, Condition, WorkflowBuildError, WorkflowBuilder};
 pub use context::{RunState, StepContext};
+pub(crate) use exec::take_over_lapsed_runs;
+pub use exec::RunLease;
 pub use listing::{StepSummary, WorkflowSummary};
 pub use run::{CancelOutcome, CreateRunOptions, Run, RunOptions, WorkflowError};
 pub use snapshot::{

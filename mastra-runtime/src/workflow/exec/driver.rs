@@ -15,7 +15,7 @@ use serde_json::{json, Map, Value};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use super::run_state::RunCore;
+use super::{lease::keep_lease, run_state::RunCore};
 use crate::{
     memory::{Timestamp, WorkflowRunStatus},
     schema::issues_text,
@@ -68,6 +68,7 @@ pub(crate) async fn drive(core: Arc<RunCore>) {
         }
     }
     let guard = Finish(Arc::clone(&core));
+    let renewing = keep_lease(&core);
     core.emit(
         WorkflowEventType::WorkflowStart,
         json!({ "workflowId": core.workflow.id() }),
@@ -104,10 +105,19 @@ pub(crate) async fn drive(core: Arc<RunCore>) {
             }
             Err(Halt::Canceled) => {
                 progress.status = WorkflowRunStatus::Canceled;
+                // Steps still waiting to be resumed (siblings of a resumed one) wait no more.
+                let now = Timestamp::now().millis();
+                for record in progress.steps.values_mut() {
+                    if record.status == StepStatus::Suspended {
+                        record.status = StepStatus::Canceled;
+                        record.ended_at = Some(now);
+                    }
+                }
                 json!({ "workflowStatus": "canceled", "metadata": {} })
             }
         }
     };
+    renewing.cancel();
     if let Err(error) = core.persist().await {
         tracing::error!(
             workflow = core.workflow.id(),

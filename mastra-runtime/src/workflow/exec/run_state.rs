@@ -5,7 +5,7 @@
 use std::{
     collections::BTreeMap,
     sync::{
-        atomic::{AtomicI64, Ordering},
+        atomic::{AtomicBool, AtomicI64, Ordering},
         Arc, Mutex, MutexGuard, PoisonError,
     },
 };
@@ -124,6 +124,9 @@ pub(crate) struct RunCore {
     /// The `updatedAt` of the last record written: each write moves it forward, so a stored
     /// `(status, updatedAt)` pair names one version of the run.
     last_update: AtomicI64,
+    /// Set when a write found the run changed by someone else (another instance took it over
+    /// after this one's lease lapsed): this execution stops and writes nothing more.
+    lost_lease: AtomicBool,
     progress: Mutex<Progress>,
     /// Snapshots are written one at a time, so the last one written is the latest.
     persist: tokio::sync::Mutex<()>,
@@ -158,6 +161,7 @@ impl RunCore {
             cancel: CancellationToken::new(),
             resume: None,
             last_update: AtomicI64::new(i64::MIN),
+            lost_lease: AtomicBool::new(false),
             progress: Mutex::new(Progress {
                 status: WorkflowRunStatus::Running,
                 steps: BTreeMap::new(),
@@ -178,12 +182,20 @@ impl RunCore {
     /// This core continuing the stored run `snapshot` (last written at `updated_at`): its
     /// steps, execution path and state, resuming step `step` with `data`.
     pub(crate) fn resuming(
-        mut self,
+        self,
         snapshot: &RunSnapshot,
         updated_at: i64,
         step: String,
         data: Value,
     ) -> Self {
+        let mut core = self.continuing(snapshot, updated_at);
+        core.resume = Some((step, Arc::new(data)));
+        core
+    }
+
+    /// This core continuing the stored run `snapshot` (last written at `updated_at`) where it
+    /// stopped: steps that succeeded give their recorded output, the others run.
+    pub(crate) fn continuing(mut self, snapshot: &RunSnapshot, updated_at: i64) -> Self {
         {
             let progress = self
                 .progress
@@ -193,9 +205,13 @@ impl RunCore {
             progress.path = snapshot.step_execution_path.clone();
         }
         self.state = RunState::from_map(snapshot.value.clone());
-        self.resume = Some((step, Arc::new(data)));
         self.last_update = AtomicI64::new(updated_at);
         self
+    }
+
+    /// Whether another instance took this run over: nothing more is written from here.
+    pub(crate) fn lost_lease(&self) -> bool {
+        self.lost_lease.load(Ordering::SeqCst)
     }
 
     /// What `step_id` is resumed with, when this execution resumes it.
@@ -282,8 +298,29 @@ impl RunCore {
             return Ok(());
         };
         let _one_at_a_time = self.persist.lock().await;
+        if self.lost_lease() {
+            return Ok(());
+        }
+        let written_last = self.last_update.load(Ordering::SeqCst);
         let record = self.record(&self.snapshot());
-        storage.save_workflow_run(&record).await
+        if written_last == i64::MIN {
+            return storage.save_workflow_run(&record).await;
+        }
+        // Only over the version this execution wrote last: if the run changed meanwhile, it
+        // was taken over elsewhere (see `lease`), and this execution stops.
+        let still_ours = storage
+            .transition_workflow_run(&record, WorkflowRunStatus::Running, Timestamp(written_last))
+            .await?;
+        if !still_ours {
+            self.lost_lease.store(true, Ordering::SeqCst);
+            self.cancel.cancel();
+            tracing::warn!(
+                workflow = self.workflow.id(),
+                run_id = %self.run_id,
+                "workflow run changed by another instance (its lease lapsed here): stopping this execution"
+            );
+        }
+        Ok(())
     }
 
     pub(super) fn emit(&self, kind: WorkflowEventType, payload: Value) {
