@@ -8,8 +8,8 @@
 //! in `./mastra.db`.
 
 pub mod agent;
-pub mod delete_tool;
 pub mod approval;
+pub mod delete_tool;
 pub mod routes;
 pub mod workflow;
 
