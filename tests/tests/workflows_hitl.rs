@@ -932,3 +932,63 @@ async fn observe_follows_a_run_executing_on_another_server_to_its_end() {
         "suspended"
     );
 }
+
+#[tokio::test]
+async fn cancelling_a_resumed_run_leaves_no_step_waiting() {
+    let gate = Arc::new(Notify::new());
+    // `finance` asks, `legal` asks and, once resumed, waits at the gate.
+    let legal = Step::builder("legal").resume_schema::<Answer>().execute({
+        let gate = Arc::clone(&gate);
+        move |r: Request, ctx: StepContext| {
+            let gate = Arc::clone(&gate);
+            async move {
+                match ctx.resume_data::<Answer>()? {
+                    Some(answer) => {
+                        gate.notified().await;
+                        Ok(Decision {
+                            approved: answer.approved,
+                            approver: answer.approver,
+                        })
+                    }
+                    None => ctx.suspend(Reason {
+                        reason: format!("approve {}?", r.amount),
+                    }),
+                }
+            }
+        }
+    });
+    let workflow = Workflow::builder("held-approvals")
+        .parallel([ask("finance"), legal])
+        .commit()
+        .expect("fits");
+    let server = TestServer::start(app([workflow])).await;
+    suspended_run(&server, "held-approvals", "hc").await;
+    server
+        .post_json(
+            "/api/workflows/held-approvals/resume?runId=hc",
+            &resume_body(json!("legal"), true, "law"),
+        )
+        .await
+        .assert_status(200);
+    wait_for_status(&server, "held-approvals", "hc", "running").await;
+    server
+        .post_json("/api/workflows/held-approvals/runs/hc/cancel", &json!({}))
+        .await
+        .assert_status(200);
+    let canceled = wait_for_status(&server, "held-approvals", "hc", "canceled").await;
+    assert_eq!(
+        canceled["steps"]["legal"]["status"], "canceled",
+        "{canceled}"
+    );
+    assert_eq!(
+        canceled["steps"]["finance"]["status"], "canceled",
+        "{canceled}"
+    );
+    server
+        .post_json(
+            "/api/workflows/held-approvals/resume?runId=hc",
+            &resume_body(json!("finance"), true, "fin"),
+        )
+        .await
+        .assert_error_contains(409, "This workflow run was not suspended");
+}
