@@ -163,6 +163,57 @@ impl PgCluster {
         );
     }
 
+    /// Freezes the server (`SIGSTOP` to the postmaster and each of its children, by process
+    /// id): connections stay open and new ones are accepted by the kernel, but nothing answers,
+    /// as with a network partition or a hung host.
+    pub fn freeze(&self) {
+        let pids = self.processes();
+        assert!(!pids.is_empty(), "the cluster is not running");
+        for pid in pids {
+            run(Command::new("kill").args(["-STOP", &pid.to_string()]));
+        }
+    }
+
+    /// Undoes [`PgCluster::freeze`] (`SIGCONT`, by process id).
+    pub fn thaw(&self) {
+        for pid in self.processes() {
+            run(Command::new("kill").args(["-CONT", &pid.to_string()]));
+        }
+    }
+
+    /// The postmaster's process id (from `postmaster.pid`) and its children's; none when the
+    /// server is not running.
+    fn processes(&self) -> Vec<u32> {
+        let Some(postmaster) = std::fs::read_to_string(self.data().join("postmaster.pid"))
+            .ok()
+            .and_then(|pidfile| pidfile.lines().next()?.trim().parse::<u32>().ok())
+        else {
+            return Vec::new();
+        };
+        let mut pids = vec![postmaster];
+        for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+            let Some(pid) = entry
+                .file_name()
+                .to_str()
+                .and_then(|n| n.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+                continue;
+            };
+            // `pid (comm) state ppid ...`: the command may hold spaces, so read after its `)`.
+            let parent = stat
+                .rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+                .and_then(|ppid| ppid.parse::<u32>().ok());
+            if parent == Some(postmaster) {
+                pids.push(pid);
+            }
+        }
+        pids
+    }
+
     /// Starts the server on its port, waiting until it accepts connections.
     pub fn start_again(&self) {
         let mut options = format!(
@@ -192,6 +243,12 @@ impl PgCluster {
 
 impl Drop for PgCluster {
     fn drop(&mut self) {
+        // A test that failed while the server was frozen leaves it stopped: continue it first.
+        for pid in self.processes() {
+            let _ = Command::new("kill")
+                .args(["-CONT", &pid.to_string()])
+                .output();
+        }
         let _ = self.pg_quiet(&[
             "-D",
             &self.data().display().to_string(),

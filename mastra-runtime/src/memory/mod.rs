@@ -28,7 +28,10 @@ pub use limits::{
     check_id, InvalidId, MAX_ID_BYTES, MAX_METADATA_BYTES, MAX_PER_PAGE, MAX_STORED_DEPTH,
     MAX_THREAD_JSON_BYTES, MAX_TITLE_BYTES,
 };
-pub use postgres::{PoolSettings, PostgresStorage, DEFAULT_ACQUIRE_TIMEOUT, DEFAULT_POOL_SIZE};
+pub use postgres::{
+    PoolSettings, PostgresStorage, DEFAULT_ACQUIRE_TIMEOUT, DEFAULT_POOL_SIZE,
+    DEFAULT_QUERY_TIMEOUT,
+};
 pub use runs::{WorkflowRunFilter, WorkflowRunRecord, WorkflowRunStatus};
 pub use sqlite::{SqliteStorage, DEFAULT_DATABASE_PATH};
 pub use storage::{
@@ -40,7 +43,7 @@ pub use types::{
 };
 pub use url::{
     open_storage, storage_from_env, StorageUrl, ACQUIRE_TIMEOUT_ENV, DATABASE_URL_ENV,
-    POOL_SIZE_ENV,
+    POOL_SIZE_ENV, QUERY_TIMEOUT_ENV,
 };
 
 /// How many recent messages of a thread a run loads: Mastra's `lastMessages` default.

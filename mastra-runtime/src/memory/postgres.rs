@@ -52,6 +52,11 @@ pub const DEFAULT_POOL_SIZE: u32 = 10;
 /// Short, so a lost database answers within seconds instead of holding requests.
 pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 
+/// How long one storage operation (its connection, queries and commit) may take before it
+/// fails with `503`, unless set ([`PoolSettings::query_timeout`], `MASTRA_DB_QUERY_TIMEOUT_MS`).
+/// It bounds a database that stops answering without closing its connections.
+pub const DEFAULT_QUERY_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// The table sqlx's migrator records PostgreSQL migrations in: a name of our own, so an
 /// application's own sqlx migrations in the same database do not collide with ours.
 const MIGRATIONS_TABLE: &str = "_mastra_migrations";
@@ -84,6 +89,9 @@ pub struct PoolSettings {
     /// How long a query waits for a connection before failing with
     /// [`StorageError::Unavailable`] ([`DEFAULT_ACQUIRE_TIMEOUT`]).
     pub acquire_timeout: Duration,
+    /// How long one operation may take in all before it fails with
+    /// [`StorageError::Unavailable`] ([`DEFAULT_QUERY_TIMEOUT`]).
+    pub query_timeout: Duration,
 }
 
 impl Default for PoolSettings {
@@ -91,6 +99,7 @@ impl Default for PoolSettings {
         Self {
             max_connections: DEFAULT_POOL_SIZE,
             acquire_timeout: DEFAULT_ACQUIRE_TIMEOUT,
+            query_timeout: DEFAULT_QUERY_TIMEOUT,
         }
     }
 }
@@ -202,6 +211,25 @@ impl PostgresStorage {
         Ok(())
     }
 
+    /// `operation`, failed with [`StorageError::Unavailable`] when it takes longer than the
+    /// query timeout: a database that stops answering without closing its connections (a
+    /// network partition, a frozen host) must not hold a request until the route times out.
+    async fn bounded<T>(
+        &self,
+        operation: impl std::future::Future<Output = Result<T, StorageError>>,
+    ) -> Result<T, StorageError> {
+        match tokio::time::timeout(self.settings.query_timeout, operation).await {
+            Ok(result) => result,
+            Err(_) => Err(StorageError::Unavailable {
+                store: self.described.clone(),
+                message: format!(
+                    "no answer within the query timeout ({} ms)",
+                    self.settings.query_timeout.as_millis()
+                ),
+            }),
+        }
+    }
+
     /// The error a failed query becomes: [`StorageError::Unavailable`] when the database could
     /// not be reached, else [`StorageError::Query`].
     pub(super) fn error(&self, error: sqlx::Error) -> StorageError {
@@ -271,42 +299,10 @@ macro_rules! thread_list_query {
     };
 }
 
-#[async_trait::async_trait]
-impl Storage for PostgresStorage {
-    async fn init(&self) -> Result<(), StorageError> {
-        // At startup an unreachable database is a failed start: say which and why. One direct
-        // connection first, because the pool only reports that its acquire timeout passed,
-        // not the reason (refused, unknown host, bad password, TLS).
-        let cannot_connect = |message: String| StorageError::Open {
-            location: self.described.clone(),
-            message: format!("cannot connect: {message}"),
-        };
-        match tokio::time::timeout(self.settings.acquire_timeout, self.options.connect()).await {
-            Ok(Ok(connection)) => {
-                let _ = connection.close().await;
-            }
-            Ok(Err(error)) => return Err(cannot_connect(error.to_string())),
-            Err(_) => {
-                return Err(cannot_connect(format!(
-                    "no answer within {} ms",
-                    self.settings.acquire_timeout.as_millis()
-                )))
-            }
-        }
-        self.pool().await.map(|_| ()).map_err(|error| match error {
-            StorageError::Unavailable { store, message } => StorageError::Open {
-                location: store,
-                message: format!("cannot connect: {message}"),
-            },
-            other => other,
-        })
-    }
-
-    fn describe(&self) -> String {
-        self.described.clone()
-    }
-
-    async fn create_thread(&self, thread: &Thread) -> Result<(), StorageError> {
+/// The operations themselves; the trait's methods run each under the query timeout
+/// ([`PostgresStorage::bounded`]).
+impl PostgresStorage {
+    async fn query_create_thread(&self, thread: &Thread) -> Result<(), StorageError> {
         let metadata = checked_thread(thread)?;
         let result = sqlx::query(
             "INSERT INTO mastra_threads (id, resource_id, title, metadata, created_at, updated_at) \
@@ -329,7 +325,7 @@ impl Storage for PostgresStorage {
         }
     }
 
-    async fn get_thread(&self, id: &str) -> Result<Option<Thread>, StorageError> {
+    async fn query_get_thread(&self, id: &str) -> Result<Option<Thread>, StorageError> {
         sqlx::query(
             "SELECT id, resource_id, title, metadata, created_at, updated_at \
              FROM mastra_threads WHERE id = $1",
@@ -343,7 +339,7 @@ impl Storage for PostgresStorage {
         .transpose()
     }
 
-    async fn list_threads(
+    async fn query_list_threads(
         &self,
         filter: &ThreadFilter,
         page: PageRequest,
@@ -413,7 +409,7 @@ impl Storage for PostgresStorage {
         ))
     }
 
-    async fn update_thread(
+    async fn query_update_thread(
         &self,
         id: &str,
         update: &ThreadUpdate,
@@ -438,7 +434,7 @@ impl Storage for PostgresStorage {
         .transpose()
     }
 
-    async fn delete_thread(&self, id: &str) -> Result<bool, StorageError> {
+    async fn query_delete_thread(&self, id: &str) -> Result<bool, StorageError> {
         // Its messages go with it (`ON DELETE CASCADE`), in the same statement.
         let done = sqlx::query("DELETE FROM mastra_threads WHERE id = $1")
             .bind(id)
@@ -448,7 +444,7 @@ impl Storage for PostgresStorage {
         Ok(done.rows_affected() > 0)
     }
 
-    async fn list_messages(
+    async fn query_list_messages(
         &self,
         thread_id: &str,
         page: PageRequest,
@@ -488,7 +484,7 @@ impl Storage for PostgresStorage {
         ))
     }
 
-    async fn recent_messages(
+    async fn query_recent_messages(
         &self,
         thread_id: &str,
         limit: usize,
@@ -511,7 +507,7 @@ impl Storage for PostgresStorage {
         Ok(messages)
     }
 
-    async fn append_messages(
+    async fn query_append_messages(
         &self,
         thread: &Thread,
         messages: &[Message],
@@ -583,19 +579,25 @@ impl Storage for PostgresStorage {
         tx.commit().await.map_err(|e| self.error(e))
     }
 
-    async fn create_workflow_run(&self, run: &WorkflowRunRecord) -> Result<bool, StorageError> {
+    async fn query_create_workflow_run(
+        &self,
+        run: &WorkflowRunRecord,
+    ) -> Result<bool, StorageError> {
         self.insert_workflow_run(run).await
     }
 
-    async fn claim_workflow_run(&self, run: &WorkflowRunRecord) -> Result<bool, StorageError> {
+    async fn query_claim_workflow_run(
+        &self,
+        run: &WorkflowRunRecord,
+    ) -> Result<bool, StorageError> {
         self.claim_run(run).await
     }
 
-    async fn save_workflow_run(&self, run: &WorkflowRunRecord) -> Result<(), StorageError> {
+    async fn query_save_workflow_run(&self, run: &WorkflowRunRecord) -> Result<(), StorageError> {
         self.upsert_workflow_run(run).await
     }
 
-    async fn transition_workflow_run(
+    async fn query_transition_workflow_run(
         &self,
         run: &WorkflowRunRecord,
         expected_status: super::WorkflowRunStatus,
@@ -605,7 +607,7 @@ impl Storage for PostgresStorage {
             .await
     }
 
-    async fn get_workflow_run(
+    async fn query_get_workflow_run(
         &self,
         workflow_name: &str,
         run_id: &str,
@@ -613,7 +615,7 @@ impl Storage for PostgresStorage {
         self.select_workflow_run(workflow_name, run_id).await
     }
 
-    async fn list_workflow_runs(
+    async fn query_list_workflow_runs(
         &self,
         filter: &WorkflowRunFilter,
         page: PageRequest,
@@ -621,11 +623,11 @@ impl Storage for PostgresStorage {
         self.select_workflow_runs(filter, page).await
     }
 
-    async fn save_agent_run(&self, run: &AgentRunRecord) -> Result<(), StorageError> {
+    async fn query_save_agent_run(&self, run: &AgentRunRecord) -> Result<(), StorageError> {
         self.upsert_agent_run(run).await
     }
 
-    async fn get_agent_run(
+    async fn query_get_agent_run(
         &self,
         agent_id: &str,
         run_id: &str,
@@ -633,7 +635,7 @@ impl Storage for PostgresStorage {
         self.select_agent_run(agent_id, run_id).await
     }
 
-    async fn claim_agent_run(
+    async fn query_claim_agent_run(
         &self,
         agent_id: &str,
         run_id: &str,
@@ -643,12 +645,175 @@ impl Storage for PostgresStorage {
             .await
     }
 
-    async fn list_agent_runs(
+    async fn query_list_agent_runs(
         &self,
         filter: &AgentRunFilter,
         page: PageRequest,
     ) -> Result<Page<AgentRunRecord>, StorageError> {
         self.select_agent_runs(filter, page).await
+    }
+}
+
+#[async_trait::async_trait]
+impl Storage for PostgresStorage {
+    async fn init(&self) -> Result<(), StorageError> {
+        // At startup an unreachable database is a failed start: say which and why. One direct
+        // connection first, because the pool only reports that its acquire timeout passed,
+        // not the reason (refused, unknown host, bad password, TLS).
+        let cannot_connect = |message: String| StorageError::Open {
+            location: self.described.clone(),
+            message: format!("cannot connect: {message}"),
+        };
+        match tokio::time::timeout(self.settings.acquire_timeout, self.options.connect()).await {
+            Ok(Ok(connection)) => {
+                let _ = connection.close().await;
+            }
+            Ok(Err(error)) => return Err(cannot_connect(error.to_string())),
+            Err(_) => {
+                return Err(cannot_connect(format!(
+                    "no answer within {} ms",
+                    self.settings.acquire_timeout.as_millis()
+                )))
+            }
+        }
+        self.pool().await.map(|_| ()).map_err(|error| match error {
+            StorageError::Unavailable { store, message } => StorageError::Open {
+                location: store,
+                message: format!("cannot connect: {message}"),
+            },
+            other => other,
+        })
+    }
+
+    fn describe(&self) -> String {
+        self.described.clone()
+    }
+
+    async fn create_thread(&self, thread: &Thread) -> Result<(), StorageError> {
+        self.bounded(self.query_create_thread(thread)).await
+    }
+
+    async fn get_thread(&self, id: &str) -> Result<Option<Thread>, StorageError> {
+        self.bounded(self.query_get_thread(id)).await
+    }
+
+    async fn list_threads(
+        &self,
+        filter: &ThreadFilter,
+        page: PageRequest,
+    ) -> Result<Page<Thread>, StorageError> {
+        self.bounded(self.query_list_threads(filter, page)).await
+    }
+
+    async fn update_thread(
+        &self,
+        id: &str,
+        update: &ThreadUpdate,
+    ) -> Result<Option<Thread>, StorageError> {
+        self.bounded(self.query_update_thread(id, update)).await
+    }
+
+    async fn delete_thread(&self, id: &str) -> Result<bool, StorageError> {
+        self.bounded(self.query_delete_thread(id)).await
+    }
+
+    async fn list_messages(
+        &self,
+        thread_id: &str,
+        page: PageRequest,
+        direction: SortDirection,
+    ) -> Result<Page<Message>, StorageError> {
+        self.bounded(self.query_list_messages(thread_id, page, direction))
+            .await
+    }
+
+    async fn recent_messages(
+        &self,
+        thread_id: &str,
+        limit: usize,
+    ) -> Result<Vec<Message>, StorageError> {
+        self.bounded(self.query_recent_messages(thread_id, limit))
+            .await
+    }
+
+    async fn append_messages(
+        &self,
+        thread: &Thread,
+        messages: &[Message],
+    ) -> Result<(), StorageError> {
+        self.bounded(self.query_append_messages(thread, messages))
+            .await
+    }
+
+    async fn create_workflow_run(&self, run: &WorkflowRunRecord) -> Result<bool, StorageError> {
+        self.bounded(self.query_create_workflow_run(run)).await
+    }
+
+    async fn claim_workflow_run(&self, run: &WorkflowRunRecord) -> Result<bool, StorageError> {
+        self.bounded(self.query_claim_workflow_run(run)).await
+    }
+
+    async fn save_workflow_run(&self, run: &WorkflowRunRecord) -> Result<(), StorageError> {
+        self.bounded(self.query_save_workflow_run(run)).await
+    }
+
+    async fn transition_workflow_run(
+        &self,
+        run: &WorkflowRunRecord,
+        expected_status: super::WorkflowRunStatus,
+        expected_updated_at: super::Timestamp,
+    ) -> Result<bool, StorageError> {
+        self.bounded(self.query_transition_workflow_run(run, expected_status, expected_updated_at))
+            .await
+    }
+
+    async fn get_workflow_run(
+        &self,
+        workflow_name: &str,
+        run_id: &str,
+    ) -> Result<Option<WorkflowRunRecord>, StorageError> {
+        self.bounded(self.query_get_workflow_run(workflow_name, run_id))
+            .await
+    }
+
+    async fn list_workflow_runs(
+        &self,
+        filter: &WorkflowRunFilter,
+        page: PageRequest,
+    ) -> Result<Page<WorkflowRunRecord>, StorageError> {
+        self.bounded(self.query_list_workflow_runs(filter, page))
+            .await
+    }
+
+    async fn save_agent_run(&self, run: &AgentRunRecord) -> Result<(), StorageError> {
+        self.bounded(self.query_save_agent_run(run)).await
+    }
+
+    async fn get_agent_run(
+        &self,
+        agent_id: &str,
+        run_id: &str,
+    ) -> Result<Option<AgentRunRecord>, StorageError> {
+        self.bounded(self.query_get_agent_run(agent_id, run_id))
+            .await
+    }
+
+    async fn claim_agent_run(
+        &self,
+        agent_id: &str,
+        run_id: &str,
+        version: i64,
+    ) -> Result<bool, StorageError> {
+        self.bounded(self.query_claim_agent_run(agent_id, run_id, version))
+            .await
+    }
+
+    async fn list_agent_runs(
+        &self,
+        filter: &AgentRunFilter,
+        page: PageRequest,
+    ) -> Result<Page<AgentRunRecord>, StorageError> {
+        self.bounded(self.query_list_agent_runs(filter, page)).await
     }
 }
 

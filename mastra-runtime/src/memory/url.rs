@@ -7,8 +7,9 @@
 //! | `sqlite::memory:` | a private in-memory SQLite database |
 //! | `DATABASE_URL` unset | [`SqliteStorage`] on `./mastra.db` |
 //!
-//! PostgreSQL's pool takes its size from `MASTRA_DB_POOL_SIZE` and its acquire timeout from
-//! `MASTRA_DB_ACQUIRE_TIMEOUT_MS` ([`PoolSettings::from_env`]).
+//! PostgreSQL's pool takes its size from `MASTRA_DB_POOL_SIZE`, its acquire timeout from
+//! `MASTRA_DB_ACQUIRE_TIMEOUT_MS` and the bound of one operation from
+//! `MASTRA_DB_QUERY_TIMEOUT_MS` ([`PoolSettings::from_env`]).
 
 use std::{path::PathBuf, str::FromStr, sync::Arc, time::Duration};
 
@@ -27,6 +28,9 @@ pub const POOL_SIZE_ENV: &str = "MASTRA_DB_POOL_SIZE";
 /// The variable setting [`PoolSettings::acquire_timeout`], in milliseconds (a positive
 /// integer).
 pub const ACQUIRE_TIMEOUT_ENV: &str = "MASTRA_DB_ACQUIRE_TIMEOUT_MS";
+
+/// The variable setting [`PoolSettings::query_timeout`], in milliseconds (a positive integer).
+pub const QUERY_TIMEOUT_ENV: &str = "MASTRA_DB_QUERY_TIMEOUT_MS";
 
 /// A store, as a URL names it.
 ///
@@ -130,8 +134,8 @@ pub fn storage_from_env() -> Result<Arc<dyn Storage>, StorageError> {
 }
 
 impl PoolSettings {
-    /// The defaults, overridden by `MASTRA_DB_POOL_SIZE` and `MASTRA_DB_ACQUIRE_TIMEOUT_MS`
-    /// when set; a value that is not a positive integer is refused, naming the variable.
+    /// The defaults, overridden by `MASTRA_DB_POOL_SIZE`, `MASTRA_DB_ACQUIRE_TIMEOUT_MS` and
+    /// `MASTRA_DB_QUERY_TIMEOUT_MS` when set; a value that is not a positive integer is refused, naming the variable.
     pub fn from_env() -> Result<Self, StorageError> {
         let mut settings = Self::default();
         if let Some(size) = positive_env(POOL_SIZE_ENV)? {
@@ -139,6 +143,9 @@ impl PoolSettings {
         }
         if let Some(millis) = positive_env(ACQUIRE_TIMEOUT_ENV)? {
             settings.acquire_timeout = Duration::from_millis(millis);
+        }
+        if let Some(millis) = positive_env(QUERY_TIMEOUT_ENV)? {
+            settings.query_timeout = Duration::from_millis(millis);
         }
         Ok(settings)
     }
