@@ -992,3 +992,71 @@ async fn cancelling_a_resumed_run_leaves_no_step_waiting() {
         .await
         .assert_error_contains(409, "This workflow run was not suspended");
 }
+
+#[tokio::test]
+async fn a_run_executing_on_one_server_is_cancelled_through_another() {
+    let started = Arc::new(Notify::new());
+    let aborted = Arc::new(AtomicBool::new(false));
+    let finished = Arc::new(AtomicUsize::new(0));
+    // Each server gets a workflow of its own, as two processes would.
+    let workflow = || {
+        Workflow::builder("slow")
+            .then(slow(started.clone(), aborted.clone(), finished.clone()))
+            .commit()
+            .expect("slow fits")
+    };
+    let dir = temp_dir("workflow-hitl-cancel-elsewhere");
+    let path = dir.join("mastra.db");
+    // A short lease, so the executor renews (and so rereads its run) often.
+    let build = || {
+        app([workflow()])
+            .storage(SqliteStorage::file(&path))
+            .server(test_config().workflow_run_lease(Duration::from_millis(900)))
+    };
+    let runner = TestServer::start(build()).await;
+    let other = TestServer::start(build()).await;
+    let starter = runner
+        .client()
+        .post(runner.url("/api/workflows/slow/stream?runId=x1"))
+        .json(&json!({ "inputData": { "amount": 1 } }))
+        .send()
+        .await
+        .expect("stream");
+    assert_eq!(starter.status(), 200);
+    tokio::time::timeout(Duration::from_secs(30), started.notified())
+        .await
+        .expect("the slow step starts");
+    wait_for_status(&other, "slow", "x1", "running").await;
+    other
+        .post_json("/api/workflows/slow/runs/x1/cancel", &json!({}))
+        .await
+        .assert_status(200);
+    eventually(Duration::from_secs(30), "the step's abort signal", || {
+        let aborted = aborted.clone();
+        async move { aborted.load(Ordering::SeqCst) }
+    })
+    .await;
+    let text = tokio::time::timeout(Duration::from_secs(30), starter.text())
+        .await
+        .expect("the starter's stream ends")
+        .expect("body");
+    let events = records(&text);
+    let names = event_names(&events);
+    assert_eq!(
+        names[names.len() - 2..],
+        ["workflow-canceled", "workflow-finish"],
+        "{text}"
+    );
+    for server in [&runner, &other] {
+        let stored = wait_for_status(server, "slow", "x1", "canceled").await;
+        // Saved as its executor last wrote it (a step is saved when it ends or at a lease
+        // renewal), then canceled: never a success.
+        let step = &stored["steps"]["slow"];
+        assert!(step.is_null() || step["status"] == "canceled", "{stored}");
+    }
+    assert_eq!(
+        finished.load(Ordering::SeqCst),
+        0,
+        "the step never finished"
+    );
+}

@@ -102,9 +102,9 @@ pub enum WorkflowError {
         /// What is wrong (fields under `resumeData`).
         issues: Vec<Issue>,
     },
-    /// The run executes, but not in this process (another server sharing the store), so it
-    /// cannot be cancelled from here.
-    #[error("workflow run {0} is running on another server; it cannot be cancelled here")]
+    /// The run executes, but not in this process (another server sharing the store), and
+    /// kept changing while it was being cancelled.
+    #[error("workflow run {0} is running on another server and kept changing; try again")]
     RunningElsewhere(String),
     /// The store failed.
     #[error(transparent)]
@@ -622,9 +622,12 @@ impl Run {
 
     /// Cancels the run. One executing here has its abort signal fired (every running step's
     /// signal with it: an agent or tool call a step awaits is stopped) and ends `canceled`,
-    /// with `workflow-canceled` and `workflow-finish` sent to every stream attached to it. A
-    /// pending or suspended run becomes `canceled` at once (one atomic step in storage). A
-    /// run that has ended is left as it is ([`CancelOutcome::AlreadyFinished`]).
+    /// with `workflow-canceled` and `workflow-finish` sent to every stream attached to it. One
+    /// executing on another server sharing the store is written `canceled` there (one atomic
+    /// step over the version read); its executor finds that at its next write (a step's end
+    /// or its lease renewal) and stops its steps the same way. A pending or suspended run
+    /// becomes `canceled` at once. A run that has ended is left as it is
+    /// ([`CancelOutcome::AlreadyFinished`]).
     pub async fn cancel(&self) -> Result<CancelOutcome, WorkflowError> {
         let shared = &self.shared;
         let workflow = &shared.workflow;
@@ -652,8 +655,29 @@ impl Run {
                     return Ok(CancelOutcome::AlreadyFinished(status))
                 }
                 WorkflowRunStatus::Running => {
-                    return cancelled_live()
-                        .ok_or_else(|| WorkflowError::RunningElsewhere(shared.run_id.clone()));
+                    if let Some(outcome) = cancelled_live() {
+                        return Ok(outcome);
+                    }
+                    // Executing on another instance: written `canceled` over the version read.
+                    // Every write of its executor is conditional on the version it wrote last,
+                    // so at its next write (a step's end, or its lease renewal) it finds the
+                    // run changed, fires its steps' abort signal and stops.
+                    let mut snapshot = read_snapshot(&record)?;
+                    let now = Timestamp::now().millis();
+                    mark_canceled(&mut snapshot, now);
+                    let canceled = WorkflowRunRecord {
+                        status: WorkflowRunStatus::Canceled,
+                        snapshot: serde_json::to_value(&snapshot).unwrap_or(Value::Null),
+                        updated_at: Timestamp(now.max(record.updated_at.millis() + 1)),
+                        ..record.clone()
+                    };
+                    if storage
+                        .transition_workflow_run(&canceled, record.status, record.updated_at)
+                        .await?
+                    {
+                        tracing::info!(workflow = workflow.id(), run_id = %shared.run_id, "workflow run executing elsewhere cancelled");
+                        return Ok(CancelOutcome::Cancelling);
+                    }
                 }
                 status => {
                     let mut snapshot = read_snapshot(&record)?;
@@ -675,10 +699,7 @@ impl Run {
                 }
             }
         }
-        Err(WorkflowError::NotSuspended {
-            run_id: shared.run_id.clone(),
-            status: self.stored_status().await,
-        })
+        Err(WorkflowError::RunningElsewhere(shared.run_id.clone()))
     }
 
     /// Cancels a run of a workflow that has no store, from what this `Run` knows.

@@ -691,15 +691,17 @@ pub(super) fn routes(prefix: &str) -> Vec<ApiRoute> {
                         "Fires the abort signal of the run's running steps; the run ends \
                          `canceled` and every stream attached to it receives \
                          `workflow-canceled` and `workflow-finish`, then closes. A pending or \
-                         suspended run becomes `canceled` at once. A run that has ended is \
-                         left as it is. Answers `{\"message\":\"Workflow run cancelled\"}`; \
-                         404 for an unknown run; 409 for a run executing on another server.",
+                         suspended run becomes `canceled` at once; a run executing on \
+                         another server sharing the store is written `canceled` and its \
+                         executor stops at its next write. A run that has ended is left as it \
+                         is. Answers `{\"message\":\"Workflow run cancelled\"}`; 404 for an \
+                         unknown run; 409 when a run executing elsewhere kept changing.",
                     )
                     .tag(TAG)
                     .response(not_found("Workflow or run not found"))
                     .response(
                         ResponseFragment::new(409)
-                            .description("The run executes on another server"),
+                            .description("The run kept changing on another server; try again"),
                     ),
             )
             .origin(RouteOrigin::BuiltIn),
