@@ -10,10 +10,11 @@
 //!   until commit, so appends to one thread are serialised and take their sequence numbers in
 //!   commit order: every instance reads one total order, and a page already read never gains
 //!   an older message.
-//! - **Outages are `503`.** A connection refused or lost, or no connection free within the
-//!   acquire timeout, is [`StorageError::Unavailable`]; the pool reconnects by itself (each
-//!   connection is tested before it is handed out), so requests succeed again once the
-//!   database is back, without a restart.
+//! - **Outages are `503`.** A connection refused or lost, no connection free within the
+//!   acquire timeout, or an operation unanswered within the query timeout (a database that
+//!   stopped answering without closing its connections) is [`StorageError::Unavailable`];
+//!   the pool reconnects by itself (each connection is tested before it is handed out), so
+//!   requests succeed again once the database is back, without a restart.
 //! - **Migrations once.** The schema is versioned ([`MIGRATIONS`]) and applied by sqlx's
 //!   migrator, which holds a PostgreSQL advisory lock (`pg_advisory_lock`, keyed by the
 //!   database name) from before it creates its table until it is done: instances starting
