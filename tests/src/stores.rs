@@ -17,12 +17,6 @@ use sqlx::{
 /// The variable holding the URL of a PostgreSQL database whose user may create databases.
 pub const POSTGRES_URL_ENV: &str = "MASTRA_TEST_POSTGRES_URL";
 
-/// The variable holding the cluster's data directory (`pg_ctl -D`), for the outage test.
-pub const POSTGRES_DATA_ENV: &str = "MASTRA_TEST_POSTGRES_DATA";
-
-/// The variable holding the `pg_ctl` binary of that cluster, for the outage test.
-pub const POSTGRES_PG_CTL_ENV: &str = "MASTRA_TEST_POSTGRES_PG_CTL";
-
 /// Which store a test runs against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
