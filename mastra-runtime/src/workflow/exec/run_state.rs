@@ -317,7 +317,7 @@ impl RunCore {
             tracing::warn!(
                 workflow = self.workflow.id(),
                 run_id = %self.run_id,
-                "workflow run changed by another instance (its lease lapsed here): stopping this execution"
+                "workflow run changed by another instance (cancelled there, or taken over after its lease lapsed here): stopping this execution"
             );
         }
         Ok(())
