@@ -10,7 +10,7 @@ use sqlx::{
         SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
         SqliteSynchronous,
     },
-    SqlSafeStr,
+    ConnectOptions as _, SqlSafeStr,
 };
 use tokio::sync::OnceCell;
 
@@ -78,6 +78,11 @@ enum Location {
 pub struct SqliteStorage {
     location: Location,
     pool: OnceCell<SqlitePool>,
+    /// In memory: a connection outside the pool, never used, that keeps the database alive.
+    /// An in-memory database lives while one connection to it is open, and the pool may close
+    /// its connection (one returned from a worker whose runtime is shutting down is dropped),
+    /// which would silently replace every table with an empty database.
+    keeper: OnceCell<sqlx::SqliteConnection>,
 }
 
 impl Default for SqliteStorage {
@@ -92,6 +97,7 @@ impl SqliteStorage {
         Self {
             location: Location::File(path.into()),
             pool: OnceCell::new(),
+            keeper: OnceCell::new(),
         }
     }
 
@@ -100,6 +106,7 @@ impl SqliteStorage {
         Self {
             location: Location::Memory,
             pool: OnceCell::new(),
+            keeper: OnceCell::new(),
         }
     }
 
@@ -130,10 +137,17 @@ impl SqliteStorage {
                     .await
             }
             Location::Memory => {
-                // Each in-memory connection is its own database: keep exactly one, forever.
+                // `sqlite::memory:` names a shared-cache database of its own: every connection
+                // made with these options reaches it, while one of them is open. One pooled
+                // connection at a time (shared-cache locks are per table), and the keeper.
                 let options = SqliteConnectOptions::from_str("sqlite::memory:")
                     .map_err(|e| open_error(e.to_string()))?
                     .foreign_keys(true);
+                let keeper = options
+                    .connect()
+                    .await
+                    .map_err(|e| open_error(e.to_string()))?;
+                let _ = self.keeper.set(keeper);
                 SqlitePoolOptions::new()
                     .max_connections(1)
                     .min_connections(1)
