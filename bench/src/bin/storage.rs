@@ -562,41 +562,44 @@ async fn main() -> Result<()> {
     let _ = std::fs::remove_dir_all(&workdir);
     outcome?;
 
+    // Each cell: the median over the rounds, then the lowest and highest round.
+    let cell = |values: &mut Vec<f64>, scale: f64| {
+        let mid = median(values) * scale;
+        let (lo, hi) = (values[0] * scale, values[values.len() - 1] * scale);
+        format!("{mid:.0} ({lo:.0}–{hi:.0})")
+    };
     let mut table = String::new();
     let _ = writeln!(
         table,
-        "| store | instances | messages appended/s (agent turns/s) | thread reads/s | workflow runs/s | failed requests |"
+        "| store | instances | messages appended/s | thread reads/s | workflow runs/s | failed requests |"
     );
     let _ = writeln!(table, "|---|---:|---:|---:|---:|---:|");
     for (i, config) in configs.iter().enumerate() {
-        let mut m: Vec<f64> = results[i].iter_mut().map(|v| median(v)).collect();
-        let turns = m.remove(0);
+        let [appends, reads, runs] = &mut results[i];
         let _ = writeln!(
             table,
-            "| {} | {} | {:.0} ({:.0}) | {:.0} | {:.0} | {} |",
+            "| {} | {} | {} | {} | {} | {} |",
             config.backend,
             config.instances,
-            turns * per_turn[i] as f64,
-            turns,
-            m[0],
-            m[1],
+            cell(appends, per_turn[i] as f64),
+            cell(reads, 1.0),
+            cell(runs, 1.0),
             errors[i]
         );
     }
-    let _ = writeln!(
+    let _ =
+        writeln!(
         table,
-        "\nSettings: {} rounds x {} s per scenario (warm-up {} s), {} concurrent requests, {} \
-         worker(s) per instance; PostgreSQL: {}.",
+        "\nMedian over the rounds (lowest–highest round). Appends count messages: an agent turn \
+         saved {} (the user's and the answer). Settings: {} rounds x {} s per scenario (warm-up \
+         {} s), {} concurrent requests, {} worker(s) per instance; PostgreSQL: {}.",
+        per_turn.first().copied().unwrap_or(0),
         s.rounds,
         s.duration.as_secs_f64(),
         s.warmup.as_secs_f64(),
         s.concurrency,
         s.workers,
-        if pg_source.is_empty() {
-            "not run"
-        } else {
-            pg_source
-        }
+        if pg_source.is_empty() { "not run" } else { pg_source }
     );
     print!("{table}");
     if let Some(out) = &s.out {
