@@ -1,7 +1,8 @@
 //! The database goes away while the server serves, then comes back: requests that need storage
 //! answer `503` with a JSON error within seconds (never hang, never `500`), routes that need
 //! none keep answering, and once PostgreSQL is up again the same requests succeed without a
-//! restart. The test freezes (`SIGSTOP`) and thaws a real cluster of its own, as a partition
+//! restart; the readiness probe (`/ready`) says so all along while liveness (`/health`) stays
+//! 200. The test freezes (`SIGSTOP`) and thaws a real cluster of its own, as a partition
 //! would leave it, then stops and starts it (`pg_ctl stop -m fast`), so other tests on the
 //! run's cluster are not disturbed.
 
@@ -103,13 +104,16 @@ async fn a_lost_database_is_503_within_seconds_and_service_resumes_when_it_retur
         .get("/api/memory/threads/t1")
         .await
         .assert_status(200);
+    assert_eq!(server.get("/ready").await.json(), json!({ "ready": true }));
 
     // Frozen: connections stay open, nothing answers. The query timeout bounds the wait.
     cluster.freeze();
     let (reply, took) = timed(server.get("/api/memory/threads/t1")).await;
     let (turn_reply, turn_took) = timed(server.post_json("/api/agents/mem/generate", &turn)).await;
+    let (ready, ready_took) = timed(server.get("/ready")).await;
     server.get("/health").await.assert_status(200);
     cluster.thaw();
+    assert_unavailable("readiness with a frozen database", &ready, ready_took);
     assert_unavailable("reading a thread from a frozen database", &reply, took);
     assert_unavailable("a turn on a frozen database", &turn_reply, turn_took);
     assert!(
@@ -139,7 +143,10 @@ async fn a_lost_database_is_503_within_seconds_and_service_resumes_when_it_retur
     // The acquire timeout is what bounds the wait.
     assert!(DEFAULT_ACQUIRE_TIMEOUT < ANSWER_WITHIN);
 
-    // What needs no storage keeps answering.
+    let (reply, took) = timed(server.get("/ready")).await;
+    assert_unavailable("readiness", &reply, took);
+
+    // What needs no storage keeps answering: liveness among it.
     server.get("/health").await.assert_status(200);
     let agents = server.get("/api/agents").await;
     agents.assert_status(200);
@@ -150,6 +157,7 @@ async fn a_lost_database_is_503_within_seconds_and_service_resumes_when_it_retur
 
     // Back without a restart.
     wait_until_served(&server).await;
+    server.get("/ready").await.assert_status(200);
     server
         .post_json("/api/agents/mem/generate", &turn)
         .await

@@ -1,8 +1,9 @@
-//! Server-wide behaviour: /health, CORS, graceful shutdown.
+//! Server-wide behaviour: /health, /ready, CORS, graceful shutdown.
 
 use std::time::Duration;
 
 use mastra_runtime::{
+    auth::{AuthConfig, JwtAuth},
     prelude::*,
     server::{AllowedOrigins, CorsConfig},
 };
@@ -24,6 +25,26 @@ async fn health_is_public_and_answers_success_true() {
     let reply = server.get("/health").await;
     reply.assert_status(200);
     assert_eq!(reply.text, r#"{"success":true}"#);
+    assert_eq!(reply.header("content-type"), Some("application/json"));
+}
+
+/// Readiness asks the store (here SQLite in memory, which always answers), with no token even
+/// when auth is configured (a probe carries none); the PostgreSQL
+/// outage test (`postgres_outage.rs`) sees it turn 503 and back while `/health` stays 200.
+#[tokio::test]
+async fn ready_is_public_and_answers_when_the_store_does() {
+    let server = TestServer::start(
+        Mastra::builder()
+            .without_annotated_routes()
+            .storage(SqliteStorage::in_memory())
+            .server(test_config().auth(AuthConfig::new(
+                JwtAuth::hs256("a secret that is long enough for HS256 tokens").expect("secret"),
+            ))),
+    )
+    .await;
+    let reply = server.get("/ready").await;
+    reply.assert_status(200);
+    assert_eq!(reply.text, r#"{"ready":true}"#);
     assert_eq!(reply.header("content-type"), Some("application/json"));
 }
 

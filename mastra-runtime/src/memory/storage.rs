@@ -147,6 +147,10 @@ impl From<StorageError> for ApiError {
     }
 }
 
+/// The thread id [`Storage::ping`] looks up. Whether such a thread exists does not matter:
+/// the lookup only has to be answered.
+const READINESS_PROBE_ID: &str = "mastra-readiness-probe";
+
 /// Which slice of a list to return. Pages count from 0, as in Mastra.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PageRequest {
@@ -330,6 +334,12 @@ pub trait Storage: Send + Sync + fmt::Debug + 'static {
     /// Creates or migrates the schema. Called at startup; every other method also makes sure
     /// it ran first.
     async fn init(&self) -> Result<(), StorageError>;
+
+    /// Answers when the store can serve a query now: one small round trip (the
+    /// readiness probe, `GET /ready`). The default looks up one thread by id.
+    async fn ping(&self) -> Result<(), StorageError> {
+        self.get_thread(READINESS_PROBE_ID).await.map(|_| ())
+    }
 
     /// Where the data lives, for logs (`sqlite:./mastra.db`).
     fn describe(&self) -> String;

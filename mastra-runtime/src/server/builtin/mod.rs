@@ -14,7 +14,7 @@ use crate::{route::ApiRoute, server::ServerConfig};
 
 /// Every built-in route. `prefix` is the API prefix (`/api` by default).
 pub(crate) fn routes(prefix: &str) -> Vec<ApiRoute> {
-    let mut routes = vec![health::route()];
+    let mut routes = vec![health::route(), health::ready_route()];
     routes.extend(agents::routes(prefix));
     routes.extend(tools::routes(prefix));
     routes.extend(memory::routes(prefix));
