@@ -7,8 +7,7 @@ use futures_util::TryStreamExt;
 use sqlx::{
     migrate::{Migration, MigrationType, Migrator},
     sqlite::{
-        SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
-        SqliteSynchronous,
+        SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
     },
     ConnectOptions as _, SqlSafeStr,
 };
@@ -16,7 +15,7 @@ use tokio::sync::OnceCell;
 
 use super::{
     limits::{checked_message, checked_thread, checked_update},
-    rows::{message_from_row, metadata_matches, thread_from_row, StoredRow},
+    rows::{message_from_row, metadata_matches, thread_from_row},
     storage::{
         Page, PageRequest, SortDirection, Storage, StorageError, ThreadFilter, ThreadOrderField,
         ThreadUpdate,
@@ -25,7 +24,7 @@ use super::{
     WorkflowRunRecord,
 };
 
-pub(super) use super::rows::{decode, decode_all};
+use super::rows::decode_all;
 
 /// Where the default store lives, relative to the working directory (Mastra's `file:./mastra.db`).
 pub const DEFAULT_DATABASE_PATH: &str = "./mastra.db";
@@ -181,21 +180,6 @@ impl SqliteStorage {
 
 pub(super) fn query_error(error: sqlx::Error) -> StorageError {
     StorageError::Query(error.to_string())
-}
-
-/// The text in `column` of `row`, or why there is none.
-pub(super) fn text(row: &SqliteRow, column: &str) -> Result<String, String> {
-    row.text(column)
-}
-
-/// The text or `NULL` in `column` of `row`, or why it is neither.
-pub(super) fn optional_text(row: &SqliteRow, column: &str) -> Result<Option<String>, String> {
-    row.optional_text(column)
-}
-
-/// The integer in `column` of `row`, or why there is none.
-pub(super) fn integer(row: &SqliteRow, column: &str) -> Result<i64, String> {
-    row.integer(column)
 }
 
 /// `LIMIT` of a page.

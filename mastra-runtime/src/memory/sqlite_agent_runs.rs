@@ -2,12 +2,10 @@
 //! PostgreSQL runs as written (`ON CONFLICT ... DO UPDATE`, a conditional `UPDATE`, numbered
 //! parameters).
 
-use serde_json::Value;
-use sqlx::sqlite::SqliteRow;
-
 use super::{
     agent_runs::checked_agent_run,
-    sqlite::{decode, decode_all, integer, limit, optional_text, query_error, text},
+    rows::{agent_run_from_row, decode_all},
+    sqlite::{limit, query_error},
     storage::{Page, PageRequest, StorageError},
     AgentRunFilter, AgentRunRecord, AgentRunStatus, SqliteStorage, Timestamp,
 };
@@ -55,26 +53,6 @@ const LIST: &str = concat!(
     filter!(),
     " ORDER BY created_at DESC, seq DESC LIMIT ?5 OFFSET ?6"
 );
-
-fn run_from_row(row: &SqliteRow) -> Result<AgentRunRecord, StorageError> {
-    decode(row, "agent run", "run_id", |row| {
-        let status = text(row, "status")?;
-        let snapshot = text(row, "snapshot")?;
-        Ok(AgentRunRecord {
-            agent_id: text(row, "agent_id")?,
-            run_id: text(row, "run_id")?,
-            resource_id: optional_text(row, "resource_id")?,
-            thread_id: optional_text(row, "thread_id")?,
-            status: AgentRunStatus::parse(&status)
-                .ok_or_else(|| format!("unknown status {status:?}"))?,
-            snapshot: serde_json::from_str::<Value>(&snapshot)
-                .map_err(|e| format!("snapshot: {e}"))?,
-            version: integer(row, "version")?,
-            created_at: Timestamp(integer(row, "created_at")?),
-            updated_at: Timestamp(integer(row, "updated_at")?),
-        })
-    })
-}
 
 impl SqliteStorage {
     pub(super) async fn upsert_agent_run(&self, run: &AgentRunRecord) -> Result<(), StorageError> {
@@ -124,7 +102,7 @@ impl SqliteStorage {
             .await
             .map_err(query_error)?
             .as_ref()
-            .map(run_from_row)
+            .map(agent_run_from_row)
             .transpose()
     }
 
@@ -154,7 +132,7 @@ impl SqliteStorage {
             .fetch_all(pool)
             .await
             .map_err(query_error)?;
-        let (items, unreadable) = decode_all(&rows, run_from_row);
+        let (items, unreadable) = decode_all(&rows, agent_run_from_row);
         Ok(Page::with_unreadable(
             items,
             unreadable,
@@ -166,7 +144,7 @@ impl SqliteStorage {
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
+    use serde_json::{json, Value};
 
     use super::*;
     use crate::memory::{Storage, MAX_STORED_DEPTH};
