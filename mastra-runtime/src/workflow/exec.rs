@@ -8,7 +8,7 @@ mod lease;
 mod live;
 mod run_state;
 
-pub(crate) use driver::drive;
+pub(crate) use driver::spawn_drive;
 pub(crate) use lease::take_over_lapsed_runs;
 pub use lease::RunLease;
 pub(crate) use live::{LiveRun, LiveRuns};

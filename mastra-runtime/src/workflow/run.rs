@@ -17,7 +17,7 @@ use serde_json::{json, Map, Value};
 use tokio_util::sync::CancellationToken;
 
 use super::{
-    exec::{drive, EventLog, LiveRun, RunCore},
+    exec::{spawn_drive, EventLog, LiveRun, RunCore},
     host::WorkflowHost,
     snapshot::{
         suspended_steps, RunResult, RunSnapshot, StepStatus, WorkflowEvent, WorkflowEventType,
@@ -437,7 +437,7 @@ impl Run {
         tracing::info!(workflow = workflow.id(), run_id = %shared.run_id, "workflow run started");
         *shared.core() = Some(Arc::clone(&core));
         let label = format!("workflow {} run {}", workflow.id(), shared.run_id);
-        spawn_run(shared.host.as_deref(), label, drive(core));
+        spawn_drive(core, label);
         Ok(())
     }
 
@@ -569,7 +569,7 @@ impl Run {
         *shared.core() = Some(Arc::clone(&core));
         shared.started.store(true, Ordering::SeqCst);
         let label = format!("workflow {} run {}", workflow.id(), shared.run_id);
-        spawn_run(shared.host.as_deref(), label, drive(core));
+        spawn_drive(core, label);
         Ok(())
     }
 
@@ -1074,24 +1074,6 @@ async fn claim(storage: &dyn Storage, core: &RunCore) -> Result<(), WorkflowErro
         run_id: core.run_id.clone(),
         status,
     })
-}
-
-/// Runs a started workflow to completion in a task of its own: tracked background work of the
-/// application when there is one (it outlives the request, and graceful shutdown waits for it
-/// and names it if it must abandon it), else a plain task.
-fn spawn_run(
-    host: Option<&dyn WorkflowHost>,
-    label: String,
-    run: impl std::future::Future<Output = ()> + Send + 'static,
-) {
-    match host {
-        Some(host) => {
-            host.background().spawn(label, run);
-        }
-        None => {
-            tokio::spawn(run);
-        }
-    }
 }
 
 #[cfg(test)]

@@ -48,7 +48,7 @@ enum Ended {
 
 /// Runs the whole workflow (or the rest of a resumed one), persists the final snapshot and
 /// publishes the outcome.
-pub(crate) async fn drive(core: Arc<RunCore>) {
+async fn drive(core: Arc<RunCore>) {
     // If this task dies (a panic outside a step, the runtime shutting down), readers still
     // learn that the run is over, and the run stops being live here.
     struct Finish(Arc<RunCore>);
@@ -142,6 +142,20 @@ pub(crate) async fn drive(core: Arc<RunCore>) {
     core.emit(WorkflowEventType::WorkflowFinish, finish_payload);
     core.log.finish(snapshot.into());
     drop(guard);
+}
+
+/// Drives `core` to completion in a task of its own: tracked background work of the
+/// application when there is one (it outlives the request, and graceful shutdown waits for it
+/// and names it if it must abandon it), else a plain task.
+pub(crate) fn spawn_drive(core: Arc<RunCore>, label: String) {
+    match core.host.clone() {
+        Some(host) => {
+            host.background().spawn(label, drive(core));
+        }
+        None => {
+            tokio::spawn(drive(core));
+        }
+    }
 }
 
 fn join_id(prefix: &str, id: &str) -> String {

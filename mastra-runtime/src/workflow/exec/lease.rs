@@ -15,7 +15,7 @@ use std::{sync::Arc, time::Duration};
 use serde_json::Map;
 use tokio_util::sync::CancellationToken;
 
-use super::{drive, EventLog, LiveRun, RunCore};
+use super::{spawn_drive, EventLog, LiveRun, RunCore};
 use crate::{
     memory::{
         PageRequest, Storage, StorageError, Timestamp, WorkflowRunFilter, WorkflowRunRecord,
@@ -173,7 +173,6 @@ async fn take_over(
     }
     let cancel = CancellationToken::new();
     let log = Arc::new(EventLog::default());
-    let host = workflow.app();
     let core = Arc::new(
         RunCore::new(
             record.run_id.clone(),
@@ -181,7 +180,7 @@ async fn take_over(
             record.resource_id.clone(),
             record.created_at,
             request_context,
-            host.clone(),
+            workflow.app(),
             Some(Arc::clone(storage)),
             Map::new(),
             snapshot.context.input.clone(),
@@ -219,14 +218,6 @@ async fn take_over(
         workflow.id(),
         record.run_id
     );
-    let run = drive(core);
-    match host {
-        Some(host) => {
-            host.background().spawn(label, run);
-        }
-        None => {
-            tokio::spawn(run);
-        }
-    }
+    spawn_drive(core, label);
     Ok(true)
 }
