@@ -9,15 +9,20 @@
 //! application is a trait it defines itself (`workflow::WorkflowHost`), which the facade
 //! implements.
 
-use std::{any::Any, fmt, sync::Arc};
+use std::any::Any;
+#[cfg(feature = "agents")]
+use std::{fmt, sync::Arc};
 
 /// The application, borrowed: what the constructors run when the server is built receive.
 pub(crate) type AppRef<'a> = &'a (dyn Any + Send + Sync);
 
-/// The application, owned: cheap to clone, opaque below the facade.
+/// The application, owned: cheap to clone, opaque below the facade (what tools, agent runs and
+/// workflow steps carry).
+#[cfg(feature = "agents")]
 #[derive(Clone)]
 pub(crate) struct AppHandle(Arc<dyn Any + Send + Sync>);
 
+#[cfg(feature = "agents")]
 impl AppHandle {
     /// Holds `app`.
     pub(crate) fn new<A: Any + Send + Sync>(app: A) -> Self {
@@ -30,6 +35,7 @@ impl AppHandle {
     }
 }
 
+#[cfg(feature = "agents")]
 impl fmt::Debug for AppHandle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("AppHandle")

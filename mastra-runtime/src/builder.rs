@@ -1,20 +1,31 @@
 //! [`MastraBuilder`]: what an application is made of, checked and assembled into a [`Mastra`]
 //! with its route table. The top of the layers: it is the one place that sees them all.
 
-use std::{collections::BTreeMap, fmt, sync::Arc};
+#[cfg(feature = "agents")]
+use std::collections::BTreeMap;
+use std::fmt;
 
+#[cfg(feature = "mcp")]
+use crate::mcp::McpServer;
+#[cfg(feature = "memory")]
+use crate::memory::Storage;
+#[cfg(feature = "workflows")]
+use crate::workflow::{IntoWorkflow, Workflow, WorkflowBuildError};
+#[cfg(feature = "agents")]
 use crate::{
     agent::{Agent, AgentError},
-    config::{ConfigError, GlobalMiddleware, ServerConfig},
-    mastra::{Mastra, MastraError, Registry},
-    mcp::McpServer,
-    memory::{SqliteStorage, Storage},
+    config::ConfigError,
     model::ModelError,
+    tool::Tool,
+};
+use crate::{
+    config::{GlobalMiddleware, ServerConfig},
+    mastra::{Mastra, MastraError, Registry},
     route::{ApiRoute, MountedRoute, RouteDef},
     server,
-    tool::Tool,
-    workflow::{IntoWorkflow, Workflow, WorkflowBuildError},
 };
+#[cfg(feature = "memory")]
+use std::sync::Arc;
 
 impl Mastra {
     /// Starts describing an application.
@@ -32,26 +43,36 @@ enum InventorySelection {
 }
 /// Builder for [`Mastra`].
 pub struct MastraBuilder {
+    #[cfg(feature = "agents")]
     agents: Vec<Agent>,
+    #[cfg(feature = "workflows")]
     workflows: Vec<Result<Workflow, WorkflowBuildError>>,
+    #[cfg(feature = "agents")]
     tools: Vec<Tool>,
+    #[cfg(feature = "memory")]
     storage: Option<Arc<dyn Storage>>,
     config: ServerConfig,
     routes: Vec<ApiRoute>,
     inventory: InventorySelection,
+    #[cfg(feature = "mcp")]
     mcp_servers: Vec<McpServer>,
 }
 
 impl Default for MastraBuilder {
     fn default() -> Self {
         Self {
+            #[cfg(feature = "agents")]
             agents: Vec::new(),
+            #[cfg(feature = "workflows")]
             workflows: Vec::new(),
+            #[cfg(feature = "agents")]
             tools: Vec::new(),
+            #[cfg(feature = "memory")]
             storage: None,
             config: ServerConfig::default(),
             routes: Vec::new(),
             inventory: InventorySelection::All,
+            #[cfg(feature = "mcp")]
             mcp_servers: Vec::new(),
         }
     }
@@ -59,8 +80,10 @@ impl Default for MastraBuilder {
 
 impl fmt::Debug for MastraBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("MastraBuilder")
-            .field("agents", &self.agents.len())
+        let mut debug = f.debug_struct("MastraBuilder");
+        #[cfg(feature = "agents")]
+        debug.field("agents", &self.agents.len());
+        debug
             .field("routes", &self.routes.len())
             .field("inventory", &self.inventory)
             .finish_non_exhaustive()
@@ -69,11 +92,13 @@ impl fmt::Debug for MastraBuilder {
 
 impl MastraBuilder {
     /// Registers an agent under its id.
+    #[cfg(feature = "agents")]
     pub fn agent(mut self, agent: impl Into<Agent>) -> Self {
         self.agents.push(agent.into());
         self
     }
 
+    #[cfg(feature = "workflows")]
     /// Registers a workflow under its id: a [`Workflow`], or the `Result` of
     /// [`WorkflowBuilder::commit`](crate::workflow::WorkflowBuilder::commit) (whose error
     /// then fails [`MastraBuilder::build`]).
@@ -83,11 +108,13 @@ impl MastraBuilder {
     }
 
     /// Registers a tool under its id.
+    #[cfg(feature = "agents")]
     pub fn tool(mut self, tool: impl Into<Tool>) -> Self {
         self.tools.push(tool.into());
         self
     }
 
+    #[cfg(feature = "memory")]
     /// Sets the store for threads, messages and workflow runs (default: [`SqliteStorage`] at
     /// `./mastra.db`, opened on first use). Agents whose [`Memory`](crate::Memory) has no store
     /// of its own use this one.
@@ -96,6 +123,7 @@ impl MastraBuilder {
         self
     }
 
+    #[cfg(feature = "memory")]
     /// Sets a shared store (see [`MastraBuilder::storage`]).
     pub fn shared_storage(mut self, storage: Arc<dyn Storage>) -> Self {
         self.storage = Some(storage);
@@ -125,6 +153,7 @@ impl MastraBuilder {
         self
     }
 
+    #[cfg(feature = "mcp")]
     /// Registers an MCP server, served at `{prefix}/mcp/<id>/mcp` (docs/mcp.md). It offers
     /// every agent, workflow and tool unless narrowed; an id it names that is not registered,
     /// or two servers with one id, fail [`MastraBuilder::build`].
@@ -155,29 +184,50 @@ impl MastraBuilder {
     /// Checks everything and builds the application. Every route problem is reported at once.
     pub fn build(self) -> Result<Mastra, MastraError> {
         let MastraBuilder {
+            #[cfg(feature = "agents")]
             agents,
+            #[cfg(feature = "workflows")]
             workflows,
+            #[cfg(feature = "agents")]
             tools,
+            #[cfg(feature = "memory")]
             storage,
             config,
             mut routes,
             inventory,
+            #[cfg(feature = "mcp")]
             mcp_servers,
         } = self;
-        let mut registry = registry(agents, workflows, tools, storage, config)?;
+        let mut registry = registry(Parts {
+            #[cfg(feature = "agents")]
+            agents,
+            #[cfg(feature = "workflows")]
+            workflows,
+            #[cfg(feature = "agents")]
+            tools,
+            #[cfg(feature = "memory")]
+            storage,
+            config,
+        })?;
+        #[cfg(feature = "mcp")]
         for server in &mcp_servers {
             server.check(&registry.agents, &registry.workflows, &registry.tools)?;
         }
         registry.config.check_auth()?;
         registry.config.check_limits()?;
         // Read once, here: a bad `MASTRA_WORKFLOW_LEASE_MS` fails the build, not a run.
-        let lease = registry.config.resolved_run_lease()?;
-        registry.config = registry.config.workflow_run_lease(lease.timeout());
+        #[cfg(feature = "workflows")]
+        {
+            let lease = registry.config.resolved_run_lease()?;
+            registry.config = registry.config.workflow_run_lease(lease.timeout());
+        }
         let global = std::mem::take(&mut registry.config.middleware);
         routes.extend(annotated_routes(&inventory));
         let mastra = Mastra::assemble(registry);
         mastra.set_routes(mount(&mastra, global, routes)?);
+        #[cfg(feature = "mcp")]
         mastra.set_mcp_servers(serve_mcp(&mastra, mcp_servers)?);
+        #[cfg(feature = "openapi")]
         if mastra.config().openapi_docs_enabled() {
             // Built once, here, so serving it is a copy of bytes.
             mastra.openapi_document();
@@ -188,19 +238,80 @@ impl MastraBuilder {
 
 /// Indexes what was registered by id (refusing duplicates), checks each agent's model, gives
 /// agents without a store of their own the application's, registers agents' tools, and checks
-/// that every tool's input schema compiles.
-fn registry(
+/// that every tool's input schema compiles (for the capabilities compiled in).
+fn registry(parts: Parts) -> Result<Registry, MastraError> {
+    let Parts {
+        #[cfg(feature = "agents")]
+        agents,
+        #[cfg(feature = "workflows")]
+        workflows,
+        #[cfg(feature = "agents")]
+        tools,
+        #[cfg(feature = "memory")]
+        storage,
+        config,
+    } = parts;
+    #[cfg(feature = "workflows")]
+    let workflows = index(
+        workflows.into_iter().collect::<Result<Vec<_>, _>>()?,
+        "workflow",
+        |w| w.id().to_owned(),
+    )?;
+    #[cfg(feature = "memory")]
+    let storage = default_storage(storage)?;
+    #[cfg(feature = "agents")]
+    let agents = index(agents, "agent", |a| a.id().to_owned())?;
+    #[cfg(feature = "agents")]
+    let tools = agents_and_tools(&agents, tools, &storage)?;
+    Ok(Registry {
+        #[cfg(feature = "agents")]
+        agents,
+        #[cfg(feature = "workflows")]
+        workflows,
+        #[cfg(feature = "agents")]
+        tools,
+        #[cfg(feature = "memory")]
+        storage,
+        config,
+    })
+}
+
+/// What the builder was given, before it is checked and indexed.
+struct Parts {
+    #[cfg(feature = "agents")]
     agents: Vec<Agent>,
+    #[cfg(feature = "workflows")]
     workflows: Vec<Result<Workflow, WorkflowBuildError>>,
+    #[cfg(feature = "agents")]
     tools: Vec<Tool>,
+    #[cfg(feature = "memory")]
     storage: Option<Arc<dyn Storage>>,
     config: ServerConfig,
-) -> Result<Registry, MastraError> {
-    let agents = index(agents, "agent", |a| a.id().to_owned())?;
-    let workflows = workflows.into_iter().collect::<Result<Vec<_>, _>>()?;
-    let workflows = index(workflows, "workflow", |w| w.id().to_owned())?;
+}
+
+/// The store the builder was given, else SQLite at `./mastra.db` (opened on first use). Built
+/// without SQLite (the `sqlite` feature), an application must name its store.
+#[cfg(feature = "memory")]
+fn default_storage(storage: Option<Arc<dyn Storage>>) -> Result<Arc<dyn Storage>, MastraError> {
+    match storage {
+        Some(storage) => Ok(storage),
+        #[cfg(feature = "sqlite")]
+        None => Ok(Arc::new(crate::memory::SqliteStorage::default())),
+        #[cfg(not(feature = "sqlite"))]
+        None => Err(crate::config::ConfigError::NoStorage.into()),
+    }
+}
+
+/// The agents indexed by id with their models checked and the application's store given to
+/// those without one, and the tools: those registered plus every agent's, each input schema
+/// compiled.
+#[cfg(feature = "agents")]
+fn agents_and_tools(
+    agents: &BTreeMap<String, Agent>,
+    tools: Vec<Tool>,
+    storage: &Arc<dyn Storage>,
+) -> Result<BTreeMap<String, Tool>, MastraError> {
     let mut tools = index(tools, "tool", |t| t.id().to_owned())?;
-    let storage: Arc<dyn Storage> = storage.unwrap_or_else(|| Arc::new(SqliteStorage::default()));
     for agent in agents.values() {
         if let Err(AgentError::Model(
             error @ (ModelError::UnknownProvider { .. } | ModelError::BadModelName(_)),
@@ -212,7 +323,7 @@ fn registry(
             }
             .into());
         }
-        agent.attach_storage(&storage);
+        agent.attach_storage(storage);
         // Agents' tools are listed and executable under /api/tools too, as in Mastra.
         for tool in agent.tools().values() {
             match tools.get(tool.id()) {
@@ -240,15 +351,10 @@ fn registry(
             error: error.clone(),
         });
     }
-    Ok(Registry {
-        agents,
-        workflows,
-        tools,
-        storage,
-        config,
-    })
+    Ok(tools)
 }
 
+#[cfg(feature = "mcp")]
 /// The MCP servers as served: their tools drawn from the assembled application (its
 /// workflows bound to it, its routes mounted). Two servers with one id are refused.
 fn serve_mcp(
@@ -296,6 +402,7 @@ fn mount(
     server::table::build(mastra, &prefix, global, builtins, custom).map_err(MastraError::Routes)
 }
 
+#[cfg(feature = "agents")]
 fn index<T>(
     items: Vec<T>,
     kind: &'static str,

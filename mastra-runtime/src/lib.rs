@@ -30,6 +30,16 @@
 //! crate that only holds annotated functions, the linker may drop it and its routes with it.
 //! Reference something from such a crate (for example `use my_routes as _;` in `main.rs`, or call
 //! a function it exports) and check [`Mastra::routes`] at startup.
+//!
+//! ## Features
+//!
+//! One cargo feature per capability, all in `default`: `openapi` (the document), `swagger-ui`,
+//! `jwt` (`JwtAuth`), `jwks-url` (JWK sets fetched over HTTPS), `memory` (threads, messages,
+//! the `Storage` trait), `sqlite` and `postgres` (the stores), `agents` (models, providers,
+//! tools), `workflows` and `mcp`. Only what is compiled in is mounted. Custom routes with the
+//! document, Swagger UI and JWT take
+//! `default-features = false, features = ["openapi", "swagger-ui", "jwt"]` and compile neither
+//! sqlx nor reqwest (docs/features.md).
 
 #![warn(missing_docs)]
 
@@ -52,24 +62,32 @@ pub mod describe;
 pub mod extract;
 pub mod route;
 // Features.
+#[cfg(feature = "agents")]
 pub mod agent;
 pub mod auth;
+#[cfg(feature = "mcp")]
 pub mod mcp;
+#[cfg(feature = "memory")]
 pub mod memory;
+#[cfg(feature = "agents")]
 pub mod model;
 pub mod openapi;
+#[cfg(feature = "agents")]
 pub mod tool;
+#[cfg(feature = "workflows")]
 pub mod workflow;
 // The application.
 pub mod config;
 mod mastra;
 // Server assembly.
+#[cfg(feature = "agents")]
 pub mod chat;
 pub mod server;
 // The builder, and what users import.
 mod builder;
 pub mod prelude;
 
+#[cfg(feature = "agents")]
 pub use agent::{Agent, AgentBuilder, GenerateOptions, ModelOutput};
 pub use builder::MastraBuilder;
 pub use error::{ApiError, NotFound};
@@ -77,17 +95,24 @@ pub use extract::{Created, Json, OptionalJson, Path, Query};
 pub use logging::install_default_subscriber;
 pub use mastra::{Context, Mastra, MastraError};
 pub use mastra_macros::api_route;
+#[cfg(feature = "mcp")]
 pub use mcp::McpServer;
-pub use memory::{Memory, SqliteStorage, Storage};
+#[cfg(feature = "sqlite")]
+pub use memory::SqliteStorage;
+#[cfg(feature = "memory")]
+pub use memory::{Memory, Storage};
 pub use route::{
     middleware, ApiRoute, McpExposure, Middleware, MountedRoute, RequestContext, RouteMethod,
     RouteProblem,
 };
 pub use server::{RunningServer, ServerConfig};
+#[cfg(feature = "agents")]
 pub use tool::{Tool, ToolContext, ToolError};
+#[cfg(feature = "workflows")]
 pub use workflow::Workflow;
 
 pub use background::BackgroundTasks;
+#[cfg(feature = "agents")]
 pub use chat::{chat_route, ChatRouteOptions};
 /// The token type of abort signals ([`Context::abort_signal`], [`GenerateOptions::abort_signal`]).
 pub use tokio_util::sync::CancellationToken;
@@ -109,27 +134,27 @@ mod fuzzing;
 #[doc = include_str!("../../docs/routes.md")]
 mod guide_routes {}
 
-#[cfg(doctest)]
+#[cfg(all(doctest, feature = "openapi"))]
 #[doc = include_str!("../../docs/openapi.md")]
 mod guide_openapi {}
 
-#[cfg(doctest)]
+#[cfg(all(doctest, feature = "jwt"))]
 #[doc = include_str!("../../docs/auth.md")]
 mod guide_auth {}
 
-#[cfg(doctest)]
+#[cfg(all(doctest, feature = "agents"))]
 #[doc = include_str!("../../docs/agents.md")]
 mod guide_agents {}
 
-#[cfg(doctest)]
+#[cfg(all(doctest, feature = "memory"))]
 #[doc = include_str!("../../docs/memory.md")]
 mod guide_memory {}
 
-#[cfg(doctest)]
+#[cfg(all(doctest, feature = "agents"))]
 #[doc = include_str!("../../docs/streaming.md")]
 mod guide_streaming {}
 
-#[cfg(doctest)]
+#[cfg(all(doctest, feature = "workflows"))]
 #[doc = include_str!("../../docs/workflows.md")]
 mod guide_workflows {}
 

@@ -102,14 +102,14 @@ pub(crate) struct KeptRun {
 
 impl KeptRun {
     /// A run not kept yet.
-    pub(crate) fn fresh(agent: &Agent, run_id: &str) -> Self {
-        Self {
-            storage: agent.run_storage(),
+    pub(crate) fn fresh(agent: &Agent, run_id: &str) -> Result<Self, StorageError> {
+        Ok(Self {
+            storage: agent.run_storage()?,
             agent_id: agent.id().to_owned(),
             run_id: run_id.to_owned(),
             created_at: Timestamp::now(),
             version: 0,
-        }
+        })
     }
 
     /// Writes `state` with `status`.
@@ -194,7 +194,7 @@ impl Agent {
     pub async fn pending_tool_call(&self, run_id: &str) -> Result<ToolApprovalRequest, AgentError> {
         check_id("runId", run_id).map_err(|e| AgentError::InvalidInput(e.to_string()))?;
         let record = self
-            .run_storage()
+            .run_storage()?
             .get_agent_run(self.id(), run_id)
             .await?
             .ok_or_else(|| unknown_run(self, run_id))?;
@@ -232,7 +232,7 @@ impl Agent {
             thread_id: filter.thread_id,
             ..AgentRunFilter::new(self.id())
         };
-        let records = self.run_storage().list_agent_runs(&filter, page).await?;
+        let records = self.run_storage()?.list_agent_runs(&filter, page).await?;
         let mut unreadable = records.unreadable;
         let mut items = Vec::with_capacity(records.items.len());
         for record in records.items {
@@ -282,7 +282,7 @@ impl Agent {
             check_id(field, id).map_err(|e| AgentError::InvalidInput(e.to_string()))?;
         }
         self.language_model()?;
-        let storage = self.run_storage();
+        let storage = self.run_storage()?;
         let record = storage
             .get_agent_run(self.id(), run_id)
             .await?

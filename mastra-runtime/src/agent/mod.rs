@@ -43,7 +43,7 @@ pub use ui_stream::{UiMessageChunk, UI_MESSAGE_STREAM_HEADER, UI_MESSAGE_STREAM_
 
 use crate::{
     error::ApiError,
-    memory::{check_id, Memory, SqliteStorage, Storage, StorageError},
+    memory::{check_id, Memory, Storage, StorageError},
     model::{self, Anthropic, EchoModel, LanguageModel, ModelError, OpenAiCompatible},
     tool::Tool,
 };
@@ -183,6 +183,7 @@ struct AgentInner {
     app_storage: OnceLock<Arc<dyn Storage>>,
     /// Where suspended runs are kept when the agent has no store at all (an agent used
     /// outside an application): in memory, for this process only.
+    #[cfg(feature = "sqlite")]
     local_runs: OnceLock<Arc<dyn Storage>>,
 }
 
@@ -281,16 +282,23 @@ impl Agent {
     }
 
     /// Where runs waiting for a tool call's approval are kept: the memory's own store, else
-    /// the application's, else (an agent outside an application) a private in-memory store.
-    pub fn run_storage(&self) -> Arc<dyn Storage> {
+    /// the application's, else (an agent outside an application) a private in-memory SQLite
+    /// store. Built without SQLite (the `sqlite` feature), such an agent has none: an error.
+    pub fn run_storage(&self) -> Result<Arc<dyn Storage>, StorageError> {
         let own = self.inner.memory.as_ref().and_then(Memory::own_storage);
         match own.or_else(|| self.inner.app_storage.get()) {
-            Some(storage) => Arc::clone(storage),
-            None => Arc::clone(
-                self.inner
-                    .local_runs
-                    .get_or_init(|| Arc::new(SqliteStorage::in_memory())),
-            ),
+            Some(storage) => Ok(Arc::clone(storage)),
+            #[cfg(feature = "sqlite")]
+            None => Ok(Arc::clone(self.inner.local_runs.get_or_init(|| {
+                Arc::new(crate::memory::SqliteStorage::in_memory())
+            }))),
+            #[cfg(not(feature = "sqlite"))]
+            None => Err(StorageError::Open {
+                location: format!("agent {}", self.id()),
+                message: "an agent outside an application keeps runs waiting for approval in \
+                          SQLite, which this build lacks: give its Memory a store"
+                    .to_owned(),
+            }),
         }
     }
 
@@ -503,6 +511,7 @@ impl AgentBuilder {
                 memory: self.memory,
                 defaults: self.defaults,
                 app_storage: OnceLock::new(),
+                #[cfg(feature = "sqlite")]
                 local_runs: OnceLock::new(),
             }),
         }

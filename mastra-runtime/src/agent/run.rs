@@ -105,10 +105,10 @@ pub(crate) async fn run(plan: RunPlan, rec: Recorder) {
     };
     let outcome = match start(&plan).await {
         Ok(mut state) => match drive(&mut state, &ctx, &rec).await {
-            Ok(Ended::Suspended(result)) => {
-                let kept = KeptRun::fresh(&plan.agent, rec.run_id());
-                suspend(kept, &state, result, &rec).await
-            }
+            Ok(Ended::Suspended(result)) => match KeptRun::fresh(&plan.agent, rec.run_id()) {
+                Ok(kept) => suspend(kept, &state, result, &rec).await,
+                Err(error) => Err(Stop::Failed(error.into())),
+            },
             other => other,
         },
         Err(stop) => Err(stop),

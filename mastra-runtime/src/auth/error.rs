@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+#[cfg(feature = "jwt")]
 use jsonwebtoken::Algorithm;
 
 /// A problem with the auth configuration. Every one is found before the server accepts a
@@ -21,6 +22,7 @@ pub enum AuthConfigError {
         /// Where the secret came from (`MASTRA_JWT_SECRET`, `the configuration`).
         origin: String,
     },
+    #[cfg(feature = "jwt")]
     /// The HMAC secret is shorter than the hash of an algorithm it is used with.
     #[error("the JWT secret is {len} bytes, but {algorithm:?} needs at least {min} (RFC 7518, section 3.2)")]
     WeakSecret {
@@ -34,6 +36,7 @@ pub enum AuthConfigError {
     /// No algorithm was given to pin.
     #[error("no JWT algorithm given: name the algorithm(s) tokens are signed with")]
     NoAlgorithm,
+    #[cfg(feature = "jwt")]
     /// An algorithm that the key cannot verify (for example `HS256` with an RSA public key).
     #[error("{algorithm:?} cannot be used with {key}; pin only algorithms of the key's family")]
     AlgorithmMismatch {

@@ -35,6 +35,7 @@
 //! ```
 
 mod error;
+#[cfg(feature = "jwt")]
 mod jwt;
 mod layer;
 mod provider;
@@ -49,6 +50,7 @@ use serde_json::Value;
 
 pub use crate::route::USER_KEY;
 pub use error::AuthConfigError;
+#[cfg(feature = "jwt")]
 pub use jwt::{
     JwtAuth, JwtRejection, DEFAULT_JWKS_CACHE_TTL, DEFAULT_JWKS_REFRESH_INTERVAL, DEFAULT_LEEWAY,
     JWKS_FETCH_TIMEOUT, JWKS_MAX_BYTES, MAX_LEEWAY, SECRET_ENV_VAR,
@@ -60,7 +62,9 @@ pub use user::AuthUser;
 
 /// The JWT library the runtime verifies with, for minting tokens (tests, tools) and naming
 /// algorithms: `auth::jsonwebtoken::{encode, EncodingKey, Header, Algorithm}`.
+#[cfg(feature = "jwt")]
 pub use jsonwebtoken;
+#[cfg(feature = "jwt")]
 pub use jsonwebtoken::Algorithm;
 
 pub(crate) use provider::DynProvider;

@@ -7,16 +7,19 @@ use std::{fmt, time::Duration};
 
 use actix_web::body::MessageBody;
 
+#[cfg(feature = "memory")]
+use crate::memory::StorageError;
+#[cfg(feature = "agents")]
+use crate::model::ModelError;
 pub use crate::route::DEFAULT_API_PREFIX;
+#[cfg(feature = "workflows")]
+use crate::workflow::RunLease;
 use crate::{
     auth::{AuthConfig, AuthConfigError},
-    memory::StorageError,
-    model::ModelError,
     route::{
         ConstructorError, Middleware, MiddlewareFn, MiddlewareFuture, MiddlewareSlot, RouteScope,
     },
     schema::MAX_JSON_ITEMS,
-    workflow::RunLease,
 };
 use limits::{
     BodyLimits, HeadLimits, DEFAULT_BODY_MIN_RATE, DEFAULT_BODY_READ_TIMEOUT,
@@ -129,9 +132,15 @@ pub enum ConfigError {
         text: String,
     },
     /// The storage could not be opened, created or migrated when the server started.
+    #[cfg(feature = "memory")]
     #[error("invalid configuration: {0}")]
     Storage(#[from] StorageError),
+    /// No store was given to an application built without SQLite (the `sqlite` feature), which
+    /// would otherwise be the default.
+    #[error("invalid configuration: no store: give one with MastraBuilder::storage (or enable the `sqlite` feature for the default ./mastra.db)")]
+    NoStorage,
     /// An agent names a model no provider serves, or a model name that does not parse.
+    #[cfg(feature = "agents")]
     #[error("invalid configuration: agent {agent}: {error}")]
     AgentModel {
         /// The agent's id.
@@ -185,6 +194,7 @@ pub struct ServerConfig {
     pub(crate) max_connections: Option<usize>,
     pub(crate) cors: CorsConfig,
     pub(crate) drain_timeout: Duration,
+    #[cfg(feature = "workflows")]
     pub(crate) run_lease: Option<RunLease>,
     pub(crate) middleware: Vec<GlobalMiddleware>,
     pub(crate) install_logger: bool,
@@ -199,7 +209,8 @@ pub struct ServerConfig {
 
 impl fmt::Debug for ServerConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ServerConfig")
+        let mut debug = f.debug_struct("ServerConfig");
+        debug
             .field("host", &self.host)
             .field("port", &self.port)
             .field("api_prefix", &self.api_prefix)
@@ -214,8 +225,10 @@ impl fmt::Debug for ServerConfig {
             .field("client_request_timeout", &self.client_request_timeout)
             .field("max_connections", &self.max_connections)
             .field("cors", &self.cors)
-            .field("drain_timeout", &self.drain_timeout)
-            .field("run_lease", &self.run_lease)
+            .field("drain_timeout", &self.drain_timeout);
+        #[cfg(feature = "workflows")]
+        debug.field("run_lease", &self.run_lease);
+        debug
             .field("middleware", &self.middleware.len())
             .field("openapi_docs", &self.openapi_docs)
             .field("swagger_ui", &self.swagger_ui)
@@ -246,15 +259,16 @@ impl Default for ServerConfig {
             max_connections: None,
             cors: CorsConfig::default(),
             drain_timeout: DEFAULT_DRAIN_TIMEOUT,
+            #[cfg(feature = "workflows")]
             run_lease: None,
             middleware: Vec::new(),
             install_logger: true,
             protect_docs: false,
             openapi_docs: None,
             swagger_ui: None,
-            swagger_ui_title: crate::openapi::swagger::DEFAULT_SWAGGER_UI_TITLE.to_owned(),
-            openapi_title: crate::openapi::document::DEFAULT_TITLE.to_owned(),
-            openapi_version: crate::openapi::document::DEFAULT_VERSION.to_owned(),
+            swagger_ui_title: crate::openapi::DEFAULT_SWAGGER_UI_TITLE.to_owned(),
+            openapi_title: crate::openapi::DEFAULT_TITLE.to_owned(),
+            openapi_version: crate::openapi::DEFAULT_VERSION.to_owned(),
             auth: None,
         }
     }
@@ -389,6 +403,7 @@ impl ServerConfig {
         self
     }
 
+    #[cfg(feature = "workflows")]
     /// How long a running workflow run may go without its executor renewing it before another
     /// instance sharing the store takes it over and continues it from its last persisted step
     /// (docs/deploy.md). Unset: `MASTRA_WORKFLOW_LEASE_MS` when it holds a number of
@@ -398,6 +413,7 @@ impl ServerConfig {
         self
     }
 
+    #[cfg(feature = "workflows")]
     /// The workflow run lease: the config, else `MASTRA_WORKFLOW_LEASE_MS`, else the default.
     /// An unreadable variable is a configuration error rather than a silent fallback.
     pub fn resolved_run_lease(&self) -> Result<RunLease, ConfigError> {
@@ -449,7 +465,7 @@ impl ServerConfig {
         self
     }
 
-    /// Sets the Swagger UI page's title (default [`DEFAULT_SWAGGER_UI_TITLE`](crate::openapi::swagger::DEFAULT_SWAGGER_UI_TITLE)).
+    /// Sets the Swagger UI page's title (default [`DEFAULT_SWAGGER_UI_TITLE`](crate::openapi::DEFAULT_SWAGGER_UI_TITLE)).
     pub fn swagger_ui_title(mut self, title: impl Into<String>) -> Self {
         self.swagger_ui_title = title.into();
         self
@@ -464,6 +480,7 @@ impl ServerConfig {
 
     /// Whether the OpenAPI document is served: as configured, else the docs default (on in
     /// debug builds and with `MASTRA_DEV=true`); Swagger UI turned on explicitly turns it on.
+    /// Never without the `openapi` feature.
     ///
     /// ```
     /// use mastra_runtime::ServerConfig;
@@ -475,14 +492,17 @@ impl ServerConfig {
     /// assert!(doc_only.openapi_docs_enabled() && !doc_only.swagger_ui_enabled());
     /// ```
     pub fn openapi_docs_enabled(&self) -> bool {
-        self.swagger_ui == Some(true) || self.openapi_docs.unwrap_or_else(docs_by_default)
+        cfg!(feature = "openapi")
+            && (self.swagger_ui == Some(true) || self.openapi_docs.unwrap_or_else(docs_by_default))
     }
 
     /// Whether Swagger UI is served: as configured, else the docs default unless the document
-    /// was turned off.
+    /// was turned off. Never without the `swagger-ui` feature.
     pub fn swagger_ui_enabled(&self) -> bool {
-        self.swagger_ui
-            .unwrap_or_else(|| self.openapi_docs != Some(false) && docs_by_default())
+        cfg!(feature = "swagger-ui")
+            && self
+                .swagger_ui
+                .unwrap_or_else(|| self.openapi_docs != Some(false) && docs_by_default())
     }
 
     /// The Swagger UI page's title.
@@ -583,6 +603,7 @@ impl ServerConfig {
     }
 
     /// The settings the OpenAPI document is built with.
+    #[cfg(feature = "openapi")]
     pub(crate) fn document_settings(
         &self,
         auth_configured: bool,

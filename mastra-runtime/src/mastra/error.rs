@@ -1,13 +1,15 @@
 //! [`MastraError`]: building, configuring or starting the application failed.
 
+#[cfg(feature = "mcp")]
+use crate::mcp::McpError;
+#[cfg(feature = "workflows")]
+use crate::workflow::WorkflowBuildError;
 use crate::{
     auth::AuthConfigError,
     config::ConfigError,
     error::NotFound,
-    mcp::McpError,
     route::{RouteProblem, RouteProblems},
     schema::SchemaError,
-    workflow::WorkflowBuildError,
 };
 
 /// An error building, configuring or running the server.
@@ -40,6 +42,7 @@ pub enum MastraError {
         #[source]
         error: SchemaError,
     },
+    #[cfg(feature = "mcp")]
     /// An MCP server's configuration is unusable (an id it offers is not registered, two of
     /// its tools share a name).
     #[error(transparent)]
@@ -47,6 +50,7 @@ pub enum MastraError {
     /// A registry lookup failed.
     #[error(transparent)]
     NotFound(#[from] NotFound),
+    #[cfg(feature = "workflows")]
     /// A workflow's graph does not hold together (its steps' schemas do not fit, or one does
     /// not compile); every problem is listed.
     #[error(transparent)]

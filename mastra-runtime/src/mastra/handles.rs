@@ -7,13 +7,18 @@ use std::{convert::Infallible, fmt, sync::Arc};
 use actix_web::{FromRequest, Handler, Responder};
 
 use super::Mastra;
+#[cfg(feature = "workflows")]
+use crate::workflow::StepContext;
+#[cfg(feature = "agents")]
 use crate::{
     agent::{AgentError, AgentResult, GenerateOptions, ModelOutput},
-    app::{AppHandle, AppRef},
+    app::AppHandle,
+    tool::ToolContext,
+};
+use crate::{
+    app::AppRef,
     describe::DescribeHandler,
     route::{ApiRoute, ConstructorError, Middleware, MiddlewareSlot, RouteFactory},
-    tool::ToolContext,
-    workflow::StepContext,
 };
 
 /// The application a constructor received, or [`ConstructorError::NoApplication`].
@@ -76,6 +81,7 @@ impl ApiRoute {
     }
 }
 
+#[cfg(feature = "agents")]
 impl ToolContext {
     /// Sets the application.
     pub fn with_mastra(self, mastra: Option<Mastra>) -> Self {
@@ -88,6 +94,7 @@ impl ToolContext {
     }
 }
 
+#[cfg(feature = "workflows")]
 impl StepContext {
     /// The application, when the workflow is registered with one.
     pub fn mastra(&self) -> Option<&Mastra> {
@@ -95,6 +102,7 @@ impl StepContext {
     }
 }
 
+#[cfg(feature = "agents")]
 impl GenerateOptions {
     /// Sets the application tools see through their context.
     pub fn mastra(self, mastra: Mastra) -> Self {
@@ -102,6 +110,7 @@ impl GenerateOptions {
     }
 }
 
+#[cfg(feature = "agents")]
 impl ModelOutput {
     /// Keeps the run going to its end whoever reads it, as tracked background work of `mastra`
     /// ([`Mastra::background`]): the client may leave, the run still finishes and saves its

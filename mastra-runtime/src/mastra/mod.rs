@@ -10,13 +10,15 @@
 mod context;
 mod error;
 mod handles;
+#[cfg(feature = "workflows")]
 mod takeover;
 
 pub use context::Context;
 pub use error::MastraError;
 
+#[cfg(feature = "agents")]
+use std::collections::BTreeMap;
 use std::{
-    collections::BTreeMap,
     fmt,
     future::{ready, Ready},
     sync::{Arc, OnceLock, Weak},
@@ -24,40 +26,56 @@ use std::{
 
 use actix_web::{dev::Payload, FromRequest, HttpRequest};
 
+#[cfg(feature = "mcp")]
+use crate::mcp::ServedMcp;
+#[cfg(feature = "memory")]
+use crate::memory::Storage;
+#[cfg(feature = "openapi")]
+use crate::openapi::OpenApiDocument;
+#[cfg(feature = "agents")]
+use crate::{agent::Agent, error::NotFound, tool::Tool};
+#[cfg(feature = "workflows")]
 use crate::{
-    agent::Agent,
     app::AppHandle,
+    workflow::{RunLease, Workflow, WorkflowHost},
+};
+use crate::{
     background::BackgroundTasks,
     config::ServerConfig,
     describe::{DescribeInput, Inference},
-    error::{ApiError, NotFound},
-    mcp::ServedMcp,
-    memory::Storage,
-    openapi::OpenApiDocument,
+    error::ApiError,
     route::MountedRoute,
-    tool::Tool,
-    workflow::{RunLease, Workflow, WorkflowHost},
 };
 
 /// What an application is made of, checked and indexed by id (the builder's output).
 pub(crate) struct Registry {
+    #[cfg(feature = "agents")]
     pub(crate) agents: BTreeMap<String, Agent>,
     /// Not yet bound to the application: [`Mastra::assemble`] binds them.
+    #[cfg(feature = "workflows")]
     pub(crate) workflows: BTreeMap<String, Workflow>,
+    #[cfg(feature = "agents")]
     pub(crate) tools: BTreeMap<String, Tool>,
+    #[cfg(feature = "memory")]
     pub(crate) storage: Arc<dyn Storage>,
     pub(crate) config: ServerConfig,
 }
 
 struct Inner {
+    #[cfg(feature = "agents")]
     agents: BTreeMap<String, Agent>,
+    #[cfg(feature = "workflows")]
     workflows: BTreeMap<String, Workflow>,
+    #[cfg(feature = "agents")]
     tools: BTreeMap<String, Tool>,
+    #[cfg(feature = "memory")]
     storage: Arc<dyn Storage>,
     config: ServerConfig,
     routes: OnceLock<Arc<[MountedRoute]>>,
     background: BackgroundTasks,
+    #[cfg(feature = "openapi")]
     openapi: OnceLock<OpenApiDocument>,
+    #[cfg(feature = "mcp")]
     mcp: OnceLock<BTreeMap<String, ServedMcp>>,
 }
 /// The application: its agents, workflows, tools, server configuration and routes.
@@ -84,15 +102,17 @@ pub struct Mastra {
 
 impl fmt::Debug for Mastra {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Mastra")
+        let mut debug = f.debug_struct("Mastra");
+        #[cfg(feature = "agents")]
+        debug
             .field("agents", &self.inner.agents.keys().collect::<Vec<_>>())
-            .field(
-                "workflows",
-                &self.inner.workflows.keys().collect::<Vec<_>>(),
-            )
-            .field("tools", &self.inner.tools.keys().collect::<Vec<_>>())
-            .field("routes", &self.routes().len())
-            .finish()
+            .field("tools", &self.inner.tools.keys().collect::<Vec<_>>());
+        #[cfg(feature = "workflows")]
+        debug.field(
+            "workflows",
+            &self.inner.workflows.keys().collect::<Vec<_>>(),
+        );
+        debug.field("routes", &self.routes().len()).finish()
     }
 }
 impl Mastra {
@@ -100,28 +120,41 @@ impl Mastra {
     /// next, with [`Mastra::set_routes`].
     pub(crate) fn assemble(registry: Registry) -> Mastra {
         let Registry {
+            #[cfg(feature = "agents")]
             agents,
+            #[cfg(feature = "workflows")]
             workflows,
+            #[cfg(feature = "agents")]
             tools,
+            #[cfg(feature = "memory")]
             storage,
             config,
         } = registry;
         Mastra {
             // Registered workflows hold a weak handle on the application that holds them.
             inner: Arc::new_cyclic(|weak: &Weak<Inner>| {
+                #[cfg(feature = "workflows")]
                 let host: Weak<dyn WorkflowHost> = weak.clone();
+                #[cfg(not(feature = "workflows"))]
+                let _ = weak;
                 Inner {
+                    #[cfg(feature = "agents")]
                     agents,
+                    #[cfg(feature = "workflows")]
                     workflows: workflows
                         .into_iter()
                         .map(|(id, w)| (id, w.bound_to(host.clone())))
                         .collect(),
+                    #[cfg(feature = "agents")]
                     tools,
+                    #[cfg(feature = "memory")]
                     storage,
                     config,
                     routes: OnceLock::new(),
                     background: BackgroundTasks::default(),
+                    #[cfg(feature = "openapi")]
                     openapi: OnceLock::new(),
+                    #[cfg(feature = "mcp")]
                     mcp: OnceLock::new(),
                 }
             }),
@@ -134,54 +167,64 @@ impl Mastra {
         let _ = self.inner.routes.set(Arc::from(routes));
     }
 
+    #[cfg(feature = "mcp")]
     /// Sets the MCP servers. Only the builder calls it, once, before the routes are mounted;
     /// a second call changes nothing.
     pub(crate) fn set_mcp_servers(&self, servers: BTreeMap<String, ServedMcp>) {
         let _ = self.inner.mcp.set(servers);
     }
 
+    #[cfg(feature = "mcp")]
     /// Every MCP server, by id ([`MastraBuilder::mcp_server`](crate::MastraBuilder::mcp_server)).
     pub fn mcp_servers(&self) -> &BTreeMap<String, ServedMcp> {
         static NONE: BTreeMap<String, ServedMcp> = BTreeMap::new();
         self.inner.mcp.get().unwrap_or(&NONE)
     }
 
+    #[cfg(feature = "mcp")]
     /// The MCP server registered under `id`.
     pub fn mcp_server(&self, id: &str) -> Result<ServedMcp, NotFound> {
         lookup(self.mcp_servers(), "MCP server", id)
     }
 
+    #[cfg(feature = "agents")]
     /// The agent registered under `id`.
     pub fn agent(&self, id: &str) -> Result<Agent, NotFound> {
         lookup(&self.inner.agents, "Agent", id)
     }
 
+    #[cfg(feature = "agents")]
     /// Every agent, by id.
     pub fn agents(&self) -> &BTreeMap<String, Agent> {
         &self.inner.agents
     }
 
+    #[cfg(feature = "workflows")]
     /// The workflow registered under `id`. Its runs see this application (agents, tools) and
     /// are saved in its storage.
     pub fn workflow(&self, id: &str) -> Result<Workflow, NotFound> {
         lookup(&self.inner.workflows, "Workflow", id)
     }
 
+    #[cfg(feature = "workflows")]
     /// Every workflow, by id.
     pub fn workflows(&self) -> &BTreeMap<String, Workflow> {
         &self.inner.workflows
     }
 
+    #[cfg(feature = "agents")]
     /// The tool registered under `id`.
     pub fn tool(&self, id: &str) -> Result<Tool, NotFound> {
         lookup(&self.inner.tools, "Tool", id)
     }
 
+    #[cfg(feature = "agents")]
     /// Every tool, by id.
     pub fn tools(&self) -> &BTreeMap<String, Tool> {
         &self.inner.tools
     }
 
+    #[cfg(feature = "memory")]
     /// The application's store of threads, messages and workflow runs (SQLite at
     /// `./mastra.db` unless [`MastraBuilder::storage`](crate::MastraBuilder::storage) set another). It opens on first use.
     pub fn storage(&self) -> &Arc<dyn Storage> {
@@ -238,6 +281,7 @@ impl Mastra {
         self.inner.background.spawn(label, future)
     }
 
+    #[cfg(feature = "openapi")]
     /// The OpenAPI document of every mounted route that is not hidden. Built when the server is
     /// built if the docs are on (see [`ServerConfig::openapi_docs`]), else on the first call.
     pub fn openapi_document(&self) -> &OpenApiDocument {
@@ -256,6 +300,7 @@ impl Mastra {
     }
 }
 
+#[cfg(feature = "workflows")]
 impl WorkflowHost for Inner {
     fn storage(&self) -> Arc<dyn Storage> {
         Arc::clone(&self.storage)
@@ -309,6 +354,7 @@ impl DescribeInput for Mastra {
     fn describe_input(_: &mut Inference) {}
 }
 
+#[cfg(feature = "agents")]
 fn lookup<T: Clone>(
     map: &BTreeMap<String, T>,
     kind: &'static str,

@@ -12,7 +12,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{check_id, limits::stored_json, StorageError, Timestamp};
+use super::Timestamp;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+use super::{check_id, limits::stored_json, StorageError};
 
 /// Where an agent run kept in storage is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
@@ -111,6 +113,7 @@ impl AgentRunFilter {
 /// What a store writes of an agent run, checked against the storage limits (every id within
 /// [`MAX_ID_BYTES`](super::MAX_ID_BYTES), the state within
 /// [`MAX_STORED_DEPTH`](super::MAX_STORED_DEPTH)): its state's text.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub(super) fn checked_agent_run(run: &AgentRunRecord) -> Result<String, StorageError> {
     check_id("agentId", &run.agent_id)?;
     check_id("runId", &run.run_id)?;

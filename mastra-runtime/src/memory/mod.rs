@@ -8,17 +8,27 @@
 //! it; [`open_storage`] and [`storage_from_env`] (`DATABASE_URL`) choose the store from a URL.
 
 mod agent_runs;
+// The write-side checks are the SQL stores'; a build with neither has only the limits.
+#[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
 mod limits;
+#[cfg(feature = "postgres")]
 mod postgres;
+#[cfg(feature = "postgres")]
 mod postgres_agent_runs;
+#[cfg(feature = "postgres")]
 mod postgres_runs;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod rows;
 mod runs;
+#[cfg(feature = "sqlite")]
 mod sqlite;
+#[cfg(feature = "sqlite")]
 mod sqlite_agent_runs;
+#[cfg(feature = "sqlite")]
 mod sqlite_runs;
 mod storage;
 mod types;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod url;
 
 use std::sync::Arc;
@@ -28,11 +38,10 @@ pub use limits::{
     check_id, InvalidId, MAX_ID_BYTES, MAX_METADATA_BYTES, MAX_PER_PAGE, MAX_STORED_DEPTH,
     MAX_THREAD_JSON_BYTES, MAX_TITLE_BYTES,
 };
-pub use postgres::{
-    PoolSettings, PostgresStorage, DEFAULT_ACQUIRE_TIMEOUT, DEFAULT_POOL_SIZE,
-    DEFAULT_QUERY_TIMEOUT,
-};
+#[cfg(feature = "postgres")]
+pub use postgres::PostgresStorage;
 pub use runs::{WorkflowRunFilter, WorkflowRunRecord, WorkflowRunStatus};
+#[cfg(feature = "sqlite")]
 pub use sqlite::{SqliteStorage, DEFAULT_DATABASE_PATH};
 pub use storage::{
     Page, PageRequest, SortDirection, Storage, StorageError, ThreadFilter, ThreadOrderField,
@@ -41,8 +50,10 @@ pub use storage::{
 pub use types::{
     Message, MessageContent, MessagePart, MessageRole, Thread, Timestamp, ToolInvocation,
 };
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub use url::{
-    open_storage, storage_from_env, StorageUrl, ACQUIRE_TIMEOUT_ENV, DATABASE_URL_ENV,
+    open_storage, storage_from_env, PoolSettings, StorageUrl, ACQUIRE_TIMEOUT_ENV,
+    DATABASE_URL_ENV, DEFAULT_ACQUIRE_TIMEOUT, DEFAULT_POOL_SIZE, DEFAULT_QUERY_TIMEOUT,
     POOL_SIZE_ENV, QUERY_TIMEOUT_ENV,
 };
 

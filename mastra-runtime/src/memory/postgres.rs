@@ -20,7 +20,7 @@
 //!   database name) from before it creates its table until it is done: instances starting
 //!   together on an empty database wait for each other, and the schema is created once.
 
-use std::{borrow::Cow, fmt, str::FromStr, time::Duration};
+use std::{borrow::Cow, fmt, str::FromStr};
 
 use futures_util::TryStreamExt;
 use sqlx::{
@@ -37,26 +37,10 @@ use super::{
         Page, PageRequest, SortDirection, Storage, StorageError, ThreadFilter, ThreadOrderField,
         ThreadUpdate,
     },
-    url::redact_url,
+    url::{redact_url, PoolSettings},
     AgentRunFilter, AgentRunRecord, Message, Thread, Timestamp, WorkflowRunFilter,
     WorkflowRunRecord,
 };
-
-/// Connections each instance keeps to PostgreSQL at most, unless set
-/// ([`PoolSettings::max_connections`], `MASTRA_DB_POOL_SIZE`). Ten serve a busy instance: a
-/// request holds a connection only for its queries, not while a model answers. Mind the
-/// server's `max_connections` (100 by default) across every instance.
-pub const DEFAULT_POOL_SIZE: u32 = 10;
-
-/// How long a query waits for a connection (including connecting) before the request fails
-/// with `503`, unless set ([`PoolSettings::acquire_timeout`], `MASTRA_DB_ACQUIRE_TIMEOUT_MS`).
-/// Short, so a lost database answers within seconds instead of holding requests.
-pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
-
-/// How long one storage operation (its connection, queries and commit) may take before it
-/// fails with `503`, unless set ([`PoolSettings::query_timeout`], `MASTRA_DB_QUERY_TIMEOUT_MS`).
-/// It bounds a database that stops answering without closing its connections.
-pub const DEFAULT_QUERY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The table sqlx's migrator records PostgreSQL migrations in: a name of our own, so an
 /// application's own sqlx migrations in the same database do not collide with ours.
@@ -81,29 +65,6 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("postgres_migrations/0003_agent_runs.sql"),
     ),
 ];
-
-/// The connection pool of a [`PostgresStorage`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PoolSettings {
-    /// Most connections open at once ([`DEFAULT_POOL_SIZE`]).
-    pub max_connections: u32,
-    /// How long a query waits for a connection before failing with
-    /// [`StorageError::Unavailable`] ([`DEFAULT_ACQUIRE_TIMEOUT`]).
-    pub acquire_timeout: Duration,
-    /// How long one operation may take in all before it fails with
-    /// [`StorageError::Unavailable`] ([`DEFAULT_QUERY_TIMEOUT`]).
-    pub query_timeout: Duration,
-}
-
-impl Default for PoolSettings {
-    fn default() -> Self {
-        Self {
-            max_connections: DEFAULT_POOL_SIZE,
-            acquire_timeout: DEFAULT_ACQUIRE_TIMEOUT,
-            query_timeout: DEFAULT_QUERY_TIMEOUT,
-        }
-    }
-}
 
 /// PostgreSQL storage. Building one parses the URL and touches nothing; the first use (or
 /// [`Storage::init`]) connects and applies the migrations.

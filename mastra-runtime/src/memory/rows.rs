@@ -3,7 +3,11 @@
 //! is found unreadable, with the same reason) whichever database holds it.
 
 use serde_json::{Map, Value};
-use sqlx::{postgres::PgRow, sqlite::SqliteRow, Row};
+#[cfg(feature = "postgres")]
+use sqlx::postgres::PgRow;
+#[cfg(feature = "sqlite")]
+use sqlx::sqlite::SqliteRow;
+use sqlx::Row;
 
 use super::{
     storage::{StorageError, UnreadableItem},
@@ -42,7 +46,9 @@ macro_rules! stored_row {
     };
 }
 
+#[cfg(feature = "sqlite")]
 stored_row!(SqliteRow);
+#[cfg(feature = "postgres")]
 stored_row!(PgRow);
 
 /// Decodes `row` with `decode`, or says which item (`kind`, its id from `id_column`) cannot be

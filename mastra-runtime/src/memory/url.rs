@@ -13,11 +13,11 @@
 
 use std::{path::PathBuf, str::FromStr, sync::Arc, time::Duration};
 
-use super::{
-    postgres::{PoolSettings, PostgresStorage},
-    sqlite::{SqliteStorage, DEFAULT_DATABASE_PATH},
-    storage::{Storage, StorageError},
-};
+#[cfg(feature = "postgres")]
+use super::postgres::PostgresStorage;
+#[cfg(feature = "sqlite")]
+use super::sqlite::{SqliteStorage, DEFAULT_DATABASE_PATH};
+use super::storage::{Storage, StorageError};
 
 /// The variable naming the store's URL.
 pub const DATABASE_URL_ENV: &str = "DATABASE_URL";
@@ -31,6 +31,45 @@ pub const ACQUIRE_TIMEOUT_ENV: &str = "MASTRA_DB_ACQUIRE_TIMEOUT_MS";
 
 /// The variable setting [`PoolSettings::query_timeout`], in milliseconds (a positive integer).
 pub const QUERY_TIMEOUT_ENV: &str = "MASTRA_DB_QUERY_TIMEOUT_MS";
+
+/// Connections each instance keeps to PostgreSQL at most, unless set
+/// ([`PoolSettings::max_connections`], `MASTRA_DB_POOL_SIZE`). Ten serve a busy instance: a
+/// request holds a connection only for its queries, not while a model answers. Mind the
+/// server's `max_connections` (100 by default) across every instance.
+pub const DEFAULT_POOL_SIZE: u32 = 10;
+
+/// How long a query waits for a connection (including connecting) before the request fails
+/// with `503`, unless set ([`PoolSettings::acquire_timeout`], `MASTRA_DB_ACQUIRE_TIMEOUT_MS`).
+/// Short, so a lost database answers within seconds instead of holding requests.
+pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// How long one storage operation (its connection, queries and commit) may take before it
+/// fails with `503`, unless set ([`PoolSettings::query_timeout`], `MASTRA_DB_QUERY_TIMEOUT_MS`).
+/// It bounds a database that stops answering without closing its connections.
+pub const DEFAULT_QUERY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The connection pool of a PostgreSQL store (`PostgresStorage`, the `postgres` feature).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolSettings {
+    /// Most connections open at once ([`DEFAULT_POOL_SIZE`]).
+    pub max_connections: u32,
+    /// How long a query waits for a connection before failing with
+    /// [`StorageError::Unavailable`] ([`DEFAULT_ACQUIRE_TIMEOUT`]).
+    pub acquire_timeout: Duration,
+    /// How long one operation may take in all before it fails with
+    /// [`StorageError::Unavailable`] ([`DEFAULT_QUERY_TIMEOUT`]).
+    pub query_timeout: Duration,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        Self {
+            max_connections: DEFAULT_POOL_SIZE,
+            acquire_timeout: DEFAULT_ACQUIRE_TIMEOUT,
+            query_timeout: DEFAULT_QUERY_TIMEOUT,
+        }
+    }
+}
 
 /// A store, as a URL names it.
 ///
@@ -102,11 +141,32 @@ impl StorageUrl {
     /// The store this URL names; PostgreSQL's pool follows `settings`. Nothing is connected
     /// yet: [`Storage::init`] (which `serve()` calls at startup) connects and migrates.
     pub fn open(&self, settings: PoolSettings) -> Result<Arc<dyn Storage>, StorageError> {
+        let _ = &settings;
         Ok(match self {
+            #[cfg(feature = "postgres")]
             StorageUrl::Postgres(url) => Arc::new(PostgresStorage::with_settings(url, settings)?),
+            #[cfg(feature = "sqlite")]
             StorageUrl::SqliteFile(path) => Arc::new(SqliteStorage::file(path)),
+            #[cfg(feature = "sqlite")]
             StorageUrl::SqliteMemory => Arc::new(SqliteStorage::in_memory()),
+            #[allow(unreachable_patterns)]
+            other => return Err(other.not_compiled_in()),
         })
+    }
+
+    /// The error for a store this build does not include (its cargo feature is off).
+    #[allow(dead_code)]
+    fn not_compiled_in(&self) -> StorageError {
+        let feature = match self {
+            StorageUrl::Postgres(_) => "postgres",
+            StorageUrl::SqliteFile(_) | StorageUrl::SqliteMemory => "sqlite",
+        };
+        StorageError::Open {
+            location: self.describe(),
+            message: format!(
+                "this build has no support for it: enable mastra-runtime's `{feature}` feature"
+            ),
+        }
     }
 }
 
@@ -128,7 +188,15 @@ pub fn open_storage(url: &str) -> Result<Arc<dyn Storage>, StorageError> {
 pub fn storage_from_env() -> Result<Arc<dyn Storage>, StorageError> {
     let url = match std::env::var(DATABASE_URL_ENV) {
         Ok(url) if !url.trim().is_empty() => url.parse::<StorageUrl>()?,
+        #[cfg(feature = "sqlite")]
         _ => StorageUrl::SqliteFile(PathBuf::from(DEFAULT_DATABASE_PATH)),
+        #[cfg(not(feature = "sqlite"))]
+        _ => {
+            return Err(StorageError::Open {
+                location: DATABASE_URL_ENV.to_owned(),
+                message: "DATABASE_URL is not set, and this build has no SQLite to default to (mastra-runtime's `sqlite` feature)".to_owned(),
+            })
+        }
     };
     url.open(PoolSettings::from_env()?)
 }

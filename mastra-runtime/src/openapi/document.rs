@@ -26,11 +26,11 @@ use super::operation::{self, Context, BEARER_AUTH};
 use crate::route::{MountedRoute, RouteMethod};
 use crate::schema::generator::{self as schema, COMPONENTS_PATH};
 
-/// `info.title` unless configured (Mastra's).
-pub const DEFAULT_TITLE: &str = "Mastra API";
+/// The Content-Security-Policy of the OpenAPI document: a JSON file loads and runs nothing,
+/// and is never framed.
+pub const DOCUMENT_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
 
-/// `info.version` unless configured (Mastra's).
-pub const DEFAULT_VERSION: &str = "1.0.0";
+pub use super::{DEFAULT_TITLE, DEFAULT_VERSION};
 
 /// What the document is built with besides the routes.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -14,8 +14,7 @@ use std::{borrow::Cow, sync::Arc};
 use bytes::Bytes;
 use serde_json::json;
 
-/// The Swagger UI page's `<title>` unless configured.
-pub const DEFAULT_SWAGGER_UI_TITLE: &str = "Mastra API";
+pub use super::DEFAULT_SWAGGER_UI_TITLE;
 
 /// Where Swagger UI is served (Mastra's path).
 pub const SWAGGER_UI_PATH: &str = "/swagger-ui";
@@ -30,9 +29,7 @@ pub const SWAGGER_UI_CSP: &str = "default-src 'none'; script-src 'self'; style-s
      img-src 'self' data:; font-src 'self'; connect-src 'self'; base-uri 'none'; \
      form-action 'none'; frame-ancestors 'none'";
 
-/// The Content-Security-Policy of the OpenAPI document: a JSON file loads and runs nothing,
-/// and is never framed.
-pub const DOCUMENT_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
+pub use super::document::DOCUMENT_CSP;
 
 /// One file of the UI.
 #[derive(Debug, Clone)]

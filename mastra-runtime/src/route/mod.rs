@@ -26,7 +26,9 @@ pub use middleware::{Middleware, MiddlewareFn, MiddlewareFuture};
 pub use mounted::MountedRoute;
 pub use path::{is_param_name, PathError, PathPattern, Segment};
 pub use problem::{ConstructorError, RouteProblem, RouteProblems};
-pub(crate) use request_context::{store_user, user_of, RESERVED_KEYS};
+#[cfg(any(test, feature = "workflows"))]
+pub(crate) use request_context::RESERVED_KEYS;
+pub(crate) use request_context::{store_user, user_of};
 pub use request_context::{RequestContext, USER_KEY};
 pub(crate) use scope::RouteScope;
 

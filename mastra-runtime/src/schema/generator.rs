@@ -25,6 +25,7 @@ pub const DEFS_PATH: &str = "/$defs";
 
 /// Where draft-07 (and schemars' older settings) keep named schemas (`#/definitions/Item`).
 /// Hand-written schemas may still use it, so inlining follows it too.
+#[cfg(feature = "workflows")]
 pub(crate) const LEGACY_DEFS_PATH: &str = "/definitions";
 
 /// How many `$ref`s are followed in a row before giving up: hops of [`resolve`] (a cycle of pure

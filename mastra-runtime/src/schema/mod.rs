@@ -9,18 +9,26 @@
 //! silently left unchecked.
 
 mod bounded;
+#[cfg(feature = "workflows")]
 mod compat;
 mod depth;
+#[cfg(feature = "agents")]
 mod finite;
 pub mod generator;
 mod items;
+#[cfg(feature = "workflows")]
 mod refs;
 mod request;
 mod text;
+#[cfg(feature = "agents")]
 mod typed;
 
+// Schema walks and typed-function erasure for tools and workflows.
+#[cfg(feature = "workflows")]
 pub(crate) use compat::mismatches;
+#[cfg(feature = "workflows")]
 pub(crate) use refs::inline_refs;
+#[cfg(feature = "agents")]
 pub(crate) use typed::{erase, CallError, ErasedFn};
 
 pub(crate) use bounded::{short_message, CheckedSchema};
@@ -71,6 +79,7 @@ impl Issue {
 }
 
 /// Issues as one line of text: each as its `Display` (`field: message`), joined by `; `.
+#[cfg(feature = "workflows")]
 pub(crate) fn issues_text(issues: &[Issue]) -> String {
     issues
         .iter()

@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 use super::assemble::build_app;
 use crate::{
     background::BackgroundTasks,
-    config::{limits::LISTEN_BACKLOG, ConfigError},
+    config::limits::LISTEN_BACKLOG,
     disconnect,
     mastra::{Mastra, MastraError},
 };
@@ -30,16 +30,30 @@ impl Mastra {
         if self.config().install_logger {
             crate::logging::install_default_subscriber();
         }
+        #[cfg(feature = "agents")]
         self.log_agents();
-        if self.agents().values().any(|a| a.memory().is_some()) || !self.workflows().is_empty() {
+        #[cfg(feature = "agents")]
+        if self.agents().values().any(|a| a.memory().is_some()) || self.has_workflows() {
             // Create or migrate the schema now, so a bad database fails the start, not a request.
-            self.storage().init().await.map_err(ConfigError::from)?;
+            self.storage()
+                .init()
+                .await
+                .map_err(crate::config::ConfigError::from)?;
             tracing::info!(storage = %self.storage().describe(), "storage ready");
         }
         self.start()?.wait().await
     }
 
+    #[cfg(feature = "agents")]
+    fn has_workflows(&self) -> bool {
+        #[cfg(feature = "workflows")]
+        return !self.workflows().is_empty();
+        #[cfg(not(feature = "workflows"))]
+        false
+    }
+
     /// Says plainly which model each agent uses.
+    #[cfg(feature = "agents")]
     fn log_agents(&self) {
         for agent in self.agents().values() {
             match agent.language_model() {
@@ -115,6 +129,7 @@ impl Mastra {
         let handle = server.handle();
         let _ = handle_slot.set(handle.clone());
         let task = tokio::spawn(server);
+        #[cfg(feature = "workflows")]
         self.watch_lapsed_runs(watching.clone());
         tracing::info!(
             target: "mastra::server",

@@ -152,6 +152,7 @@ pub(crate) enum JwksSource {
     /// A local file, read again on refresh (rotation by replacing the file).
     File(PathBuf),
     /// An HTTP(S) URL.
+    #[cfg(feature = "jwks-url")]
     Url {
         url: reqwest::Url,
         client: reqwest::Client,
@@ -163,6 +164,7 @@ impl JwksSource {
         match self {
             JwksSource::Fixed => "the configured JWKS".to_owned(),
             JwksSource::File(path) => path.display().to_string(),
+            #[cfg(feature = "jwks-url")]
             JwksSource::Url { url, .. } => url.to_string(),
         }
     }
@@ -307,6 +309,7 @@ impl JwksCache {
                     source,
                 })?
             }
+            #[cfg(feature = "jwks-url")]
             JwksSource::Url { url, client } => {
                 download(client, url)
                     .await
@@ -320,6 +323,7 @@ impl JwksCache {
     }
 }
 
+#[cfg(feature = "jwks-url")]
 async fn download(client: &reqwest::Client, url: &reqwest::Url) -> Result<Vec<u8>, String> {
     let mut response = client
         .get(url.clone())
@@ -340,6 +344,7 @@ async fn download(client: &reqwest::Client, url: &reqwest::Url) -> Result<Vec<u8
     Ok(body)
 }
 
+#[cfg(feature = "jwks-url")]
 /// The HTTP client used for a JWKS URL unless one is given: bounded time, no idle
 /// connections kept (fetches are rare, and a pooled connection would belong to one worker).
 pub(crate) fn default_client() -> Result<reqwest::Client, AuthConfigError> {

@@ -302,6 +302,7 @@ impl JwtAuth {
         Ok(Self::with_keys(Keys::Set(Arc::new(cache)), algorithms))
     }
 
+    #[cfg(feature = "jwks-url")]
     /// A JSON Web Key Set served over HTTP(S): fetched at the first request that needs it,
     /// cached, and fetched again when a token names an unknown `kid` or the set is past its
     /// time to live. Fetches are bounded by [`JWKS_FETCH_TIMEOUT`] and [`JWKS_MAX_BYTES`].
@@ -309,6 +310,7 @@ impl JwtAuth {
         Self::jwks_url_with_client(url, algorithms, jwks::default_client()?)
     }
 
+    #[cfg(feature = "jwks-url")]
     /// [`JwtAuth::jwks_url`] with your own HTTP client (proxy, TLS roots, timeouts).
     pub fn jwks_url_with_client(
         url: &str,

@@ -9,15 +9,17 @@ use std::future::{ready, Ready};
 
 use actix_web::{dev::Payload, FromRequest, HttpRequest};
 
+#[cfg(feature = "mcp")]
+use crate::mcp::ServedMcp;
+#[cfg(feature = "workflows")]
+use crate::workflow::Workflow;
 use crate::{
     agent::Agent,
     describe::{DescribeInput, Inference},
     error::{ApiError, NotFound},
     extract::Path,
     mastra::Mastra,
-    mcp::ServedMcp,
     tool::Tool,
-    workflow::Workflow,
 };
 
 /// What the application registers by id and a path names.
@@ -38,12 +40,14 @@ impl Registered for Tool {
     }
 }
 
+#[cfg(feature = "workflows")]
 impl Registered for Workflow {
     fn find(mastra: &Mastra, id: &str) -> Result<Self, NotFound> {
         mastra.workflow(id)
     }
 }
 
+#[cfg(feature = "mcp")]
 impl Registered for ServedMcp {
     fn find(mastra: &Mastra, id: &str) -> Result<Self, NotFound> {
         mastra.mcp_server(id)

@@ -156,11 +156,21 @@ fn per_page_out<T>(page: &Page<T>) -> PerPage {
 /// The store of `agent_id`'s memory, or the application's.
 fn storage_for(mastra: &Mastra, agent_id: Option<&str>) -> Result<Arc<dyn Storage>, ApiError> {
     Ok(match agent_id {
+        #[cfg(feature = "agents")]
         Some(id) => {
             let agent = mastra.agent(id)?;
             agent
                 .storage()
                 .unwrap_or_else(|| Arc::clone(mastra.storage()))
+        }
+        // Built without agents, no agent id names one.
+        #[cfg(not(feature = "agents"))]
+        Some(id) => {
+            return Err(crate::error::NotFound {
+                kind: "Agent",
+                id: id.to_owned(),
+            }
+            .into())
         }
         None => Arc::clone(mastra.storage()),
     })

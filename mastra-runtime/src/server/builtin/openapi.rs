@@ -8,6 +8,7 @@
 //! `X-Content-Type-Options: nosniff`, `X-Frame-Options: DENY` and a Content-Security-Policy
 //! ([`SWAGGER_UI_CSP`], [`DOCUMENT_CSP`]) that also forbids framing.
 
+#[cfg(feature = "swagger-ui")]
 use std::sync::Arc;
 
 use actix_web::{
@@ -15,14 +16,15 @@ use actix_web::{
     HttpRequest, HttpResponse, ResponseError,
 };
 
+#[cfg(feature = "swagger-ui")]
 use crate::{
     error::ApiError,
     extract::Path,
+    openapi::swagger::{SwaggerUi, SWAGGER_UI_CSP, SWAGGER_UI_PATH},
+};
+use crate::{
     mastra::Mastra,
-    openapi::{
-        swagger::{SwaggerUi, DOCUMENT_CSP, SWAGGER_UI_CSP, SWAGGER_UI_PATH},
-        OperationFragment, ResponseFragment,
-    },
+    openapi::{document::DOCUMENT_CSP, OperationFragment, ResponseFragment},
     route::{ApiRoute, RouteOrigin},
     server::ServerConfig,
 };
@@ -30,6 +32,7 @@ use crate::{
 /// Tag of the docs routes in the document (as `/health`'s).
 const TAG: &str = "System";
 
+#[cfg(feature = "swagger-ui")]
 /// `Cache-Control` of Swagger UI's files: they change only with the crate's version.
 const ASSET_CACHE_CONTROL: &str = "public, max-age=3600";
 
@@ -91,6 +94,7 @@ fn document_response(req: &HttpRequest) -> HttpResponse {
         .body(document.json().clone())
 }
 
+#[cfg(feature = "swagger-ui")]
 fn page(ui: &SwaggerUi) -> HttpResponse {
     let res = HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
@@ -99,6 +103,7 @@ fn page(ui: &SwaggerUi) -> HttpResponse {
     protected(res, SWAGGER_UI_CSP)
 }
 
+#[cfg(feature = "swagger-ui")]
 fn asset(ui: &SwaggerUi, file: &str) -> HttpResponse {
     let res = match ui.asset(file) {
         Some(asset) => HttpResponse::Ok()
@@ -142,6 +147,7 @@ pub(super) fn routes(config: &ServerConfig) -> Vec<ApiRoute> {
                 .origin(RouteOrigin::BuiltIn),
         );
     }
+    #[cfg(feature = "swagger-ui")]
     if config.swagger_ui_enabled() {
         let ui = Arc::new(SwaggerUi::new(
             config.swagger_ui_page_title(),
