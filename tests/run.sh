@@ -76,7 +76,14 @@ fi
 # than `cargo build --all-targets`: after that one, `cargo test` compiled every workspace crate
 # again under other unit hashes, which cost minutes and held two copies of each test binary.
 step "build (once, what the tests run)"
-cargo test --workspace --locked --no-run
+# routes-only is built and tested on its own: in a workspace build, mastra-runtime's features
+# are the union of every member's, and that example exists to show the lean set.
+cargo test --workspace --exclude routes-only --locked --no-run
+cargo test -p routes-only --locked --no-run
+
+# mastra-runtime's feature combinations that matter compile (the library only: `cargo check`,
+# no test run per combination; `default`, everything, is what the tests above use).
+tests/features.sh
 
 # --- PostgreSQL for the storage tests (issue 15) -------------------------------------------
 # A throwaway cluster from Debian's postgresql package: a temporary directory, a free port on
@@ -129,7 +136,10 @@ start_postgres
 # --- end of PostgreSQL ------------------------------------------------------------------------
 
 step "tests"
-cargo test --workspace --locked --no-fail-fast
+cargo test --workspace --exclude routes-only --locked --no-fail-fast
+
+step "tests of the routes-only example (mastra-runtime with openapi, swagger-ui and jwt only)"
+cargo test -p routes-only --locked --no-fail-fast
 
 # The benchmark smoke run (every scenario answers 2xx on both servers; no timing) is one of the
 # tests above: bench/tests/smoke.rs, with the binaries this build made.
