@@ -23,7 +23,7 @@
 
 use std::{
     any::Any,
-    future::Future,
+    cell::Cell,
     pin::Pin,
     task::{Context, Poll},
 };
@@ -55,30 +55,39 @@ pub(crate) fn on_connect(conn: &dyn Any, extensions: &mut Extensions) {
     let _ = (conn, extensions);
 }
 
-tokio::task_local! {
+std::thread_local! {
     /// Set while a route's own future (middleware and handler) is being polled: the address of
-    /// the `ConnSocket` of the connection serving it. Asking for a signal checks it, so a socket
-    /// descriptor is only borrowed while the connection that owns it is certainly open.
-    static IN_FLIGHT: Option<usize>;
+    /// the `ConnSocket` of the connection serving it, `0` for none. Asking for a signal checks
+    /// it, so a socket descriptor is only borrowed while the connection that owns it is
+    /// certainly open.
+    ///
+    /// A plain thread-local set around each poll ([`in_flight`]), which is what a tokio
+    /// task-local scope does, without its lazily initialised `RefCell` and the scope guards:
+    /// every request pays for this twice (its call and its poll).
+    static IN_FLIGHT: Cell<usize> = const { Cell::new(0) };
 }
 
 fn conn_identity(conn: &ConnSocket) -> usize {
     std::ptr::from_ref(conn) as usize
 }
 
-/// The identity of `req`'s connection, for [`in_flight`].
-pub(crate) fn connection_of(req: &HttpRequest) -> Option<usize> {
-    req.conn_data::<ConnSocket>().map(conn_identity)
+/// The identity of `req`'s connection, for [`in_flight`]; `0` when it has none (not a plain
+/// TCP connection).
+pub(crate) fn connection_of(req: &HttpRequest) -> usize {
+    req.conn_data::<ConnSocket>().map_or(0, conn_identity)
 }
 
-/// Runs `make` and the future it returns (a route's service call) as the in-flight request of
-/// `connection`.
-pub(crate) fn in_flight<F: Future>(
-    connection: Option<usize>,
-    make: impl FnOnce() -> F,
-) -> tokio::task::futures::TaskLocalFuture<Option<usize>, F> {
-    let future = IN_FLIGHT.sync_scope(connection, make);
-    IN_FLIGHT.scope(connection, future)
+/// Runs `f` (a route's service call, or one poll of the future it returned) as the in-flight
+/// request of `connection`, restoring what was there before afterwards, also on a panic.
+pub(crate) fn in_flight<R>(connection: usize, f: impl FnOnce() -> R) -> R {
+    struct Restore(usize);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            IN_FLIGHT.with(|current| current.set(self.0));
+        }
+    }
+    let _restore = Restore(IN_FLIGHT.with(|current| current.replace(connection)));
+    f()
 }
 
 /// The request's signal, as stored in its extensions.
@@ -145,8 +154,8 @@ fn watch_connection(req: &HttpRequest, signal: &RequestSignal) {
     let Some(conn) = req.conn_data::<ConnSocket>() else {
         return;
     };
-    let current = IN_FLIGHT.try_with(|c| *c).ok().flatten();
-    if current != Some(conn_identity(conn)) {
+    let current = IN_FLIGHT.try_with(Cell::get).unwrap_or(0);
+    if current != conn_identity(conn) {
         tracing::debug!(
             "abort signal asked for outside its request's handler; only a dropped response body fires it"
         );

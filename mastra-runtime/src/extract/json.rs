@@ -180,6 +180,17 @@ async fn decode<T: DeserializeOwned>(
         return serde_json::from_slice(&body).map_err(|e| json_error(&e).into());
     };
     let value = if body.len() < OFF_WORKER_BYTES {
+        // A valid body on a schema the quick check knows (the common case) is read straight
+        // from its text; anything else takes the full path below, which answers exactly as it
+        // always did (see `schema::QuickSchema`).
+        if let Some(quick) = validator.quick_body() {
+            check_body_text(&body, item_limit)?;
+            if quick.accepts(&body) {
+                if let Ok(value) = serde_json::from_slice(&body) {
+                    return Ok(value);
+                }
+            }
+        }
         checked_value(&body, &validator, item_limit)?
     } else {
         actix_web::web::block(move || checked_value(&body, &validator, item_limit))

@@ -12,6 +12,7 @@ mod bounded;
 #[cfg(feature = "workflows")]
 mod compat;
 mod depth;
+mod fast;
 #[cfg(feature = "agents")]
 mod finite;
 pub mod generator;
@@ -32,6 +33,7 @@ pub(crate) use refs::inline_refs;
 pub(crate) use typed::{erase, CallError, ErasedFn};
 
 pub(crate) use bounded::{short_message, CheckedSchema};
+pub(crate) use fast::QuickSchema;
 
 pub use bounded::{MAX_EXCERPT_BYTES, MAX_ISSUES, MAX_MESSAGE_BYTES, SMALL_VALUE_NODES};
 pub use depth::{check_depth, check_text_depth, nesting_depth, TooDeep, MAX_JSON_DEPTH};

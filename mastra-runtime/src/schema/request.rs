@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 use super::{
     compile,
     generator::{self as schema, ParamKind, SchemaFn, DEFS_PATH},
-    CheckedSchema, Issue, SchemaError, INVALID_BODY_MESSAGE,
+    CheckedSchema, Issue, QuickSchema, SchemaError, INVALID_BODY_MESSAGE,
 };
 use crate::error::ApiError;
 
@@ -81,6 +81,8 @@ struct ParamsValidator {
 #[derive(Debug)]
 pub struct RequestValidator {
     body: Option<CheckedSchema>,
+    /// The body's quick check, when its schema has one (see [`QuickSchema`]).
+    body_quick: Option<QuickSchema>,
     query: Option<ParamsValidator>,
     path: Option<ParamsValidator>,
 }
@@ -89,10 +91,13 @@ impl RequestValidator {
     /// Compiles the declared schemas. `None` when no request could break them: no schemas, or
     /// only path parameters that any text satisfies.
     pub fn compile(schemas: &RequestSchemas) -> Result<Option<Self>, SchemaError> {
+        let mut body_quick = None;
         let body = match schemas.json_body {
             Some(schema_fn) => {
                 let schema = schema::standalone(schema_fn);
-                Some(CheckedSchema::new(compile(&schema, "body")?, schema))
+                let compiled = compile(&schema, "body")?;
+                body_quick = QuickSchema::compile(&schema);
+                Some(CheckedSchema::new(compiled, schema))
             }
             None => None,
         };
@@ -107,6 +112,7 @@ impl RequestValidator {
         Ok(
             (body.is_some() || query.is_some() || path.is_some()).then_some(Self {
                 body,
+                body_quick,
                 query,
                 path,
             }),
@@ -116,6 +122,11 @@ impl RequestValidator {
     /// Whether a JSON body is checked.
     pub fn checks_body(&self) -> bool {
         self.body.is_some()
+    }
+
+    /// The body's quick check (certainly valid, or not sure), when its schema has one.
+    pub(crate) fn quick_body(&self) -> Option<&QuickSchema> {
+        self.body_quick.as_ref()
     }
 
     /// Whether query parameters are checked.

@@ -87,7 +87,8 @@ where
     actix_web::dev::forward_ready!(service);
 
     fn call(&self, mut req: ServiceRequest) -> Self::Future {
-        let started = Instant::now();
+        // The clock is only read for the log line's latency, when that line is logged.
+        let started = access_log_enabled().then(Instant::now);
         let request_id = request_id(&req);
 
         // Note: nothing here may keep a clone of the `HttpRequest` while the inner service
@@ -118,7 +119,7 @@ where
                 limits: self.config.body_limits,
                 remaining: self.config.body_limits.max_bytes,
                 received: 0,
-                first_read: None,
+                first_wait: None,
                 deadline: None,
                 ended: false,
                 complete: false,
@@ -143,7 +144,7 @@ where
 fn refuse<F>(
     mut req: ServiceRequest,
     refusal: ApiError,
-    started: Instant,
+    started: Option<Instant>,
     request_id: HeaderValue,
 ) -> EnvelopeFuture<F> {
     let mut watch = BodyWatch::default();
@@ -164,7 +165,7 @@ pin_project_lite::pin_project! {
         Call {
             #[pin]
             call: F,
-            started: Instant,
+            started: Option<Instant>,
             request_id: Option<HeaderValue>,
             body: Option<Rc<BodyWatch>>,
         },
@@ -267,7 +268,7 @@ impl MessageBody for PanicSafeBody {
 
 fn complete(
     res: ServiceResponse<BoxBody>,
-    started: Instant,
+    started: Option<Instant>,
     request_id: HeaderValue,
     body: Option<&BodyWatch>,
 ) -> ServiceResponse<BoxBody> {
@@ -276,7 +277,7 @@ fn complete(
         res = body.settle(res);
     }
     let mut res = isolate_stream_panics(res);
-    let latency = started.elapsed();
+    let latency = started.map(|started| started.elapsed()).unwrap_or_default();
     tracing::info!(
         target: "mastra::http",
         method = %res.request().method(),
@@ -287,6 +288,12 @@ fn complete(
     );
     res.headers_mut().insert(REQUEST_ID, request_id);
     res
+}
+
+/// Whether the access log line (`mastra::http` at `info`) is logged: a cached check on its
+/// level, a few instructions, where reading the clock for a latency nobody sees is not.
+fn access_log_enabled() -> bool {
+    tracing::enabled!(target: "mastra::http", tracing::Level::INFO)
 }
 
 fn request_id(req: &ServiceRequest) -> HeaderValue {
@@ -402,16 +409,17 @@ impl MessageBody for WithUnreadBody {
 /// The request body as the application reads it: it fails with `Overflow` past the size limit
 /// (a chunked body is counted as it arrives; a declared length was checked from the head), and
 /// with the body read timeout's error once it has taken longer than
-/// [`BodyLimits::allowed`] for what it delivered, counted from the first read.
+/// [`BodyLimits::allowed`] for what it delivered, counted from the first read that had to wait.
 ///
-/// The timer is armed only when a read has to wait: a body already buffered with the head, the
-/// common case, costs no timer at all.
+/// The clock is read and the timer armed only when a read has to wait: a body already buffered
+/// with the head, the common case, costs neither. (The first wait trails the first read only by
+/// the work of handing over what was already buffered, no client time.)
 struct GuardedBody {
     inner: Payload,
     limits: BodyLimits,
     remaining: usize,
     received: u64,
-    first_read: Option<Instant>,
+    first_wait: Option<Instant>,
     deadline: Option<Pin<Box<tokio::time::Sleep>>>,
     /// Nothing more will be yielded (the end, an error, or the timeout).
     ended: bool,
@@ -428,7 +436,6 @@ impl Stream for GuardedBody {
         if this.ended {
             return Poll::Ready(None);
         }
-        let first_read = *this.first_read.get_or_insert_with(Instant::now);
         match Pin::new(&mut this.inner).poll_next(cx) {
             Poll::Ready(Some(Ok(chunk))) if chunk.len() > this.remaining => {
                 this.ended = true;
@@ -449,8 +456,9 @@ impl Stream for GuardedBody {
                 Poll::Ready(None)
             }
             Poll::Pending => {
+                let first_wait = *this.first_wait.get_or_insert_with(Instant::now);
                 let deadline =
-                    tokio::time::Instant::from_std(first_read + this.limits.allowed(this.received));
+                    tokio::time::Instant::from_std(first_wait + this.limits.allowed(this.received));
                 let timer = this
                     .deadline
                     .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
@@ -464,7 +472,7 @@ impl Stream for GuardedBody {
                 this.watch.timed_out.set(true);
                 tracing::info!(
                     received_bytes = this.received,
-                    waited_ms = first_read.elapsed().as_millis() as u64,
+                    waited_ms = first_wait.elapsed().as_millis() as u64,
                     "request body too slow; answering 408 and closing the connection"
                 );
                 Poll::Ready(Some(Err(body_timed_out())))

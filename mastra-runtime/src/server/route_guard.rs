@@ -63,11 +63,11 @@ where
     fn call(&self, req: ServiceRequest) -> Self::Future {
         // Routing is done, so holding a clone is safe here; it answers if the handler panics.
         let request = req.request().clone();
-        let call = disconnect::in_flight(disconnect::connection_of(&request), || {
-            self.service.call(req)
-        });
+        let connection = disconnect::connection_of(&request);
+        let call = disconnect::in_flight(connection, || self.service.call(req));
         Guarded {
             call,
+            connection,
             deadline: None,
             timeout: self.timeout,
             request,
@@ -86,8 +86,14 @@ pin_project_lite::pin_project! {
     /// the call's start by the synchronous work of that first poll.
     pub(crate) struct Guarded<F> {
         #[pin]
-        call: tokio::task::futures::TaskLocalFuture<Option<usize>, F>,
-        deadline: Option<Pin<Box<tokio::time::Sleep>>>,
+        call: F,
+        // The connection the request came on, marked in flight while `call` is polled (see
+        // `disconnect::in_flight`).
+        connection: usize,
+        // Held inline (this future is pinned already), not boxed: one allocation less for every
+        // request that waits.
+        #[pin]
+        deadline: Option<tokio::time::Sleep>,
         timeout: Duration,
         request: actix_web::HttpRequest,
         answered: bool,
@@ -113,17 +119,23 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let polled = std::panic::catch_unwind(AssertUnwindSafe(|| this.call.poll(cx)));
+        let call = this.call;
+        let polled = disconnect::in_flight(*this.connection, || {
+            std::panic::catch_unwind(AssertUnwindSafe(|| call.poll(cx)))
+        });
         let request = || this.request.clone();
         let res = match polled {
             Ok(Poll::Ready(Ok(res))) => res.map_into_boxed_body(),
             Ok(Poll::Ready(Err(error))) => ServiceResponse::from_err(error, request()),
             Ok(Poll::Pending) => {
-                let timeout = *this.timeout;
-                let deadline = this
-                    .deadline
-                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
-                if deadline.as_mut().poll(cx).is_pending() {
+                let mut deadline = this.deadline;
+                if deadline.is_none() {
+                    deadline.set(Some(tokio::time::sleep(*this.timeout)));
+                }
+                if deadline
+                    .as_pin_mut()
+                    .is_none_or(|sleep| sleep.poll(cx).is_pending())
+                {
                     return Poll::Pending;
                 }
                 let request = request();
