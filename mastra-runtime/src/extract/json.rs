@@ -285,9 +285,15 @@ impl<T: Serialize> Responder for Json<T> {
 
     fn respond_to(self, _: &HttpRequest) -> HttpResponse {
         match serde_json::to_vec(&self.0) {
-            Ok(body) => HttpResponse::Ok()
-                .insert_header((header::CONTENT_TYPE, APPLICATION_JSON))
-                .body(body),
+            Ok(body) => {
+                // Built directly rather than through `HttpResponseBuilder`, whose fallible
+                // header insertion and deferred error this fixed header does not need.
+                let mut response = HttpResponse::with_body(StatusCode::OK, BoxBody::new(body));
+                response
+                    .headers_mut()
+                    .insert(header::CONTENT_TYPE, APPLICATION_JSON);
+                response
+            }
             Err(error) => {
                 tracing::error!(%error, "response body could not be serialized");
                 actix_web::ResponseError::error_response(&ApiError::internal(

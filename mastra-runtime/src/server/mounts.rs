@@ -16,18 +16,45 @@ use actix_web::{
 use super::route_guard::RouteGuard;
 use crate::route::{middleware::wrap_in_order, MountedRoute, PathPattern, RouteMethod, Segment};
 
-/// The guard that lets only the route's method through (GET also answers HEAD); `None` for a
-/// route that takes every method.
-fn method_guard(method: RouteMethod) -> Option<guard::AnyGuard> {
-    let single = |m: Method| guard::Any(guard::Method(m));
-    Some(match method {
-        RouteMethod::Get => single(Method::GET).or(guard::Head()),
-        RouteMethod::Post => single(Method::POST),
-        RouteMethod::Put => single(Method::PUT),
-        RouteMethod::Patch => single(Method::PATCH),
-        RouteMethod::Delete => single(Method::DELETE),
-        RouteMethod::All => return None,
-    })
+/// The guard that lets only the route's method through (GET also answers HEAD).
+///
+/// Not actix-web's `guard::Method`: besides comparing, that one records every method it is
+/// asked about in the request's extensions (a `Vec` and a map insert per check) for the `Allow`
+/// header of a resource's own 405, which this server answers with its catchers below instead.
+/// Comparing the method is all a route needs, and every request passes through one of these
+/// per resource it is tried against.
+#[derive(Debug, Clone)]
+struct MethodIs {
+    method: Method,
+    or_head: bool,
+}
+
+impl MethodIs {
+    /// The guard for `method`; `None` for a route that takes every method.
+    fn of(method: RouteMethod) -> Option<Self> {
+        let only = |method| Self {
+            method,
+            or_head: false,
+        };
+        Some(match method {
+            RouteMethod::Get => Self {
+                method: Method::GET,
+                or_head: true,
+            },
+            RouteMethod::Post => only(Method::POST),
+            RouteMethod::Put => only(Method::PUT),
+            RouteMethod::Patch => only(Method::PATCH),
+            RouteMethod::Delete => only(Method::DELETE),
+            RouteMethod::All => return None,
+        })
+    }
+}
+
+impl guard::Guard for MethodIs {
+    fn check(&self, ctx: &guard::GuardContext<'_>) -> bool {
+        let method = &ctx.head().method;
+        *method == self.method || (self.or_head && *method == Method::HEAD)
+    }
 }
 
 /// Registers one resource per route, guarded by its method, then one catch-all per path shape
@@ -55,7 +82,7 @@ pub(super) fn mount(cfg: &mut web::ServiceConfig, routes: &[MountedRoute], guard
         let handler = wrap_in_order((route.factory)(), &route.stack);
         let (group, pattern) = mounts.place(&route.pattern);
         let mut resource = web::resource(pattern);
-        if let Some(guard) = method_guard(route.method) {
+        if let Some(guard) = MethodIs::of(route.method) {
             resource = resource.guard(guard);
         }
         if let Some(validator) = &route.validator {
