@@ -2,7 +2,7 @@
 # The benchmark suite: the framework against the same handlers on raw actix-web, same run.
 #   bench/run.sh                 full run (release builds, wrk, ~10 min on 2 cores)
 #   bench/run.sh --smoke         every scenario answers 2xx, debug builds, no timing
-#   bench/run.sh --only SSE ...  extra arguments go to the driver (see bench/src/bin/bench.rs)
+#   bench/run.sh --only SSE ...  extra arguments go to the driver (see bench/src/bin/bench/main.rs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target="${CARGO_TARGET_DIR:-target}"

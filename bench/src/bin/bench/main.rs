@@ -12,6 +12,8 @@ use std::{
     time::{Duration, Instant},
 };
 
+mod compile;
+
 use mastra_bench::{
     extra_route_path, sse_body, token, CREATE_BODY, EXTRA_ROUTES, PROTECTED_PATH, SSE_FRAMES,
 };
@@ -493,7 +495,7 @@ fn ratio(framework: f64, baseline: f64) -> f64 {
 fn report(
     rows: &[Row],
     cold: &[(&str, f64, u64)],
-    compile: Option<(f64, f64)>,
+    compile: Option<&compile::CostReport>,
     options: &Options,
 ) -> String {
     let mut out = String::new();
@@ -537,13 +539,9 @@ fn report(
     for (name, ms, rss) in cold {
         let _ = writeln!(out, "| {name} | {ms:.1} | {:.1} |", *rss as f64 / 1024.0);
     }
-    if let Some((attr, actix)) = compile {
+    if let Some(cost) = compile {
         let _ = writeln!(out);
-        let _ = writeln!(
-            out,
-            "Compile cost, 200 routes (incremental rebuild of the route crate, median): `#[api_route]` {attr:.2} s, actix-web `#[get]`/`#[post]` {actix:.2} s, ratio **{:.2}**",
-            ratio(attr, actix)
-        );
+        let _ = writeln!(out, "{}", compile::cost_line(cost));
     }
     let _ = writeln!(out);
     let _ = writeln!(
@@ -614,110 +612,6 @@ async fn fetch_openapi(options: &Options, workdir: &Path) -> Result<PathBuf> {
     Ok(path)
 }
 
-/// Builds a crate of 200 routes both ways and times an incremental rebuild of each.
-fn compile_cost(workdir: &Path) -> Result<(f64, f64)> {
-    let root = std::env::current_dir()?;
-    let dir = workdir.join("compile-cost");
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir)?;
-    std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock"))?;
-    let runtime = root.join("mastra-runtime");
-    std::fs::write(
-        dir.join("Cargo.toml"),
-        format!(
-            "[workspace]\nresolver = \"2\"\nmembers = [\"with-attr\", \"with-actix\"]\n\n\
-             [workspace.dependencies]\nmastra-runtime = {{ path = {:?} }}\n\
-             actix-web = {{ version = \"4.18\", default-features = false, features = [\"macros\", \"compress-gzip\"] }}\n\
-             serde = {{ version = \"1\", features = [\"derive\"] }}\nserde_json = \"1\"\nschemars = \"=1.0.0-alpha.21\"\n\n\
-             [profile.dev]\ndebug = \"line-tables-only\"\n[profile.dev.package.\"*\"]\ndebug = false\nopt-level = 1\n",
-            runtime.display().to_string()
-        ),
-    )?;
-    for (name, deps, source) in [
-        ("with-attr", "mastra-runtime.workspace = true\nserde.workspace = true\nserde_json.workspace = true\nschemars.workspace = true\n", attr_source(200)),
-        ("with-actix", "actix-web.workspace = true\nserde.workspace = true\nserde_json.workspace = true\n", actix_source(200)),
-    ] {
-        std::fs::create_dir_all(dir.join(name).join("src"))?;
-        std::fs::write(
-            dir.join(name).join("Cargo.toml"),
-            format!("[package]\nname = {name:?}\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n[dependencies]\n{deps}"),
-        )?;
-        std::fs::write(dir.join(name).join("src/lib.rs"), source)?;
-    }
-    let build = |package: &str| -> Result<f64> {
-        let started = Instant::now();
-        let status = Command::new("cargo")
-            .args(["build", "--offline", "--quiet", "-p", package])
-            .current_dir(&dir)
-            .env("CARGO_TARGET_DIR", dir.join("target"))
-            .status()?;
-        if !status.success() {
-            return setup(format!("building {package} failed"));
-        }
-        Ok(started.elapsed().as_secs_f64())
-    };
-    // Dependencies first, so the timed builds measure only the route crate.
-    build("with-attr")?;
-    build("with-actix")?;
-    let mut attr = Vec::new();
-    let mut actix = Vec::new();
-    for _ in 0..3 {
-        for (package, times) in [("with-attr", &mut attr), ("with-actix", &mut actix)] {
-            let lib = dir.join(package).join("src/lib.rs");
-            let text = std::fs::read_to_string(&lib)?;
-            std::fs::write(&lib, format!("{text}\n"))?;
-            times.push(build(package)?);
-        }
-    }
-    let _ = std::fs::remove_dir_all(dir.join("target"));
-    Ok((median(&mut attr), median(&mut actix)))
-}
-
-fn attr_source(routes: usize) -> String {
-    let mut source = String::from(
-        "use mastra_runtime::prelude::*;\n\n#[derive(Serialize, Deserialize, JsonSchema)]\npub struct Body { pub name: String }\n\n",
-    );
-    for i in 0..routes {
-        if i % 2 == 0 {
-            let _ = writeln!(
-                source,
-                "#[api_route(\"/r{i}/:id\", method = \"GET\")]\npub async fn r{i}(Path(id): Path<String>) -> Json<Body> {{ Json(Body {{ name: id }}) }}\n"
-            );
-        } else {
-            let _ = writeln!(
-                source,
-                "#[api_route(\"/r{i}\", method = \"POST\")]\npub async fn r{i}(Json(body): Json<Body>) -> Json<Body> {{ Json(body) }}\n"
-            );
-        }
-    }
-    source
-}
-
-fn actix_source(routes: usize) -> String {
-    let mut source = String::from(
-        "use actix_web::{get, post, web};\nuse serde::{Deserialize, Serialize};\n\n#[derive(Serialize, Deserialize)]\npub struct Body { pub name: String }\n\n",
-    );
-    for i in 0..routes {
-        if i % 2 == 0 {
-            let _ = writeln!(
-                source,
-                "#[get(\"/r{i}/{{id}}\")]\npub async fn r{i}(id: web::Path<String>) -> web::Json<Body> {{ web::Json(Body {{ name: id.into_inner() }}) }}\n"
-            );
-        } else {
-            let _ = writeln!(
-                source,
-                "#[post(\"/r{i}\")]\npub async fn r{i}(body: web::Json<Body>) -> web::Json<Body> {{ body }}\n"
-            );
-        }
-    }
-    let _ = writeln!(source, "pub fn configure(cfg: &mut web::ServiceConfig) {{");
-    for i in 0..routes {
-        let _ = writeln!(source, "    cfg.service(r{i});");
-    }
-    let _ = writeln!(source, "}}");
-    source
-}
-
 async fn run(options: Options) -> Result<()> {
     for binary in ["framework", "baseline"] {
         if !options.bin_dir.join(binary).exists() {
@@ -751,9 +645,14 @@ async fn run(options: Options) -> Result<()> {
         None
     } else {
         eprintln!("compile cost: building 200-route crates");
-        Some(compile_cost(&workdir)?)
+        Some(compile::compile_cost(
+            &std::env::current_dir()?,
+            &workdir,
+            3,
+            false,
+        )?)
     };
-    let text = report(&rows, &cold, compile, &options);
+    let text = report(&rows, &cold, compile.as_ref(), &options);
     println!("{text}");
     if let Some(out) = &options.out {
         std::fs::write(out, &text)?;
@@ -771,6 +670,17 @@ async fn main() -> std::process::ExitCode {
                 println!("{token}");
                 std::process::ExitCode::SUCCESS
             }
+            Err(error) => {
+                eprintln!("bench: {error}");
+                std::process::ExitCode::FAILURE
+            }
+        };
+    }
+    // `compile-cost` and `compile-clean` (bench/compile.sh): compile times only, no servers.
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(command @ ("compile-cost" | "compile-clean")) = args.first().map(String::as_str) {
+        return match compile::main(command, &args[1..]) {
+            Ok(()) => std::process::ExitCode::SUCCESS,
             Err(error) => {
                 eprintln!("bench: {error}");
                 std::process::ExitCode::FAILURE
