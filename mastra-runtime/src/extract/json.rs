@@ -180,18 +180,19 @@ async fn decode<T: DeserializeOwned>(
         return serde_json::from_slice(&body).map_err(|e| json_error(&e).into());
     };
     let value = if body.len() < OFF_WORKER_BYTES {
+        check_body_text(&body, item_limit)?;
         // A valid body on a schema the quick check knows (the common case) is read straight
         // from its text; anything else takes the full path below, which answers exactly as it
         // always did (see `schema::QuickSchema`).
-        if let Some(quick) = validator.quick_body() {
-            check_body_text(&body, item_limit)?;
-            if quick.accepts(&body) {
-                if let Ok(value) = serde_json::from_slice(&body) {
-                    return Ok(value);
-                }
+        if validator
+            .quick_body()
+            .is_some_and(|quick| quick.accepts(&body))
+        {
+            if let Ok(value) = serde_json::from_slice(&body) {
+                return Ok(value);
             }
         }
-        checked_value(&body, &validator, item_limit)?
+        validated_value(&body, &validator)?
     } else {
         actix_web::web::block(move || checked_value(&body, &validator, item_limit))
             .await
@@ -214,13 +215,21 @@ fn check_body_text(body: &[u8], item_limit: usize) -> Result<(), ApiError> {
     })
 }
 
-/// The body parsed and checked against the route's schema.
+/// The body's text checked, then the body parsed and checked against the route's schema.
 fn checked_value(
     body: &[u8],
     validator: &RequestValidator,
     item_limit: usize,
 ) -> Result<serde_json::Value, ApiError> {
     check_body_text(body, item_limit)?;
+    validated_value(body, validator)
+}
+
+/// A body whose text passed [`check_body_text`], parsed and checked against the route's schema.
+fn validated_value(
+    body: &[u8],
+    validator: &RequestValidator,
+) -> Result<serde_json::Value, ApiError> {
     let value = serde_json::from_slice(body).map_err(|e| json_error(&e))?;
     validator.check_body(&value)?;
     Ok(value)
