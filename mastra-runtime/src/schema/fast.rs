@@ -77,7 +77,11 @@ struct Checks {
     exclusive_minimum: Option<Num>,
     exclusive_maximum: Option<Num>,
     properties: Vec<(String, usize)>,
-    required: Vec<String>,
+    /// The required properties among the first 64 declared ones, as a mask of their indexes
+    /// in `properties` (the bits `visit_map` sets as it meets them).
+    required_declared: u64,
+    /// The other required names (undeclared, or declared past the 64th).
+    required_other: Vec<String>,
     /// `additionalProperties`; `None` when absent.
     additional: Option<usize>,
     items: Option<usize>,
@@ -201,13 +205,15 @@ impl<'s> Compiler<'s> {
             exclusive_minimum: None,
             exclusive_maximum: None,
             properties: Vec::new(),
-            required: Vec::new(),
+            required_declared: 0,
+            required_other: Vec::new(),
             additional: None,
             items: None,
             min_items: None,
             max_items: None,
         };
         let mut constrained = false;
+        let mut required: &[Value] = &[];
         for (keyword, value) in object {
             let keyword = keyword.as_str();
             if ANNOTATIONS.contains(&keyword) {
@@ -235,13 +241,7 @@ impl<'s> Compiler<'s> {
                         .collect::<Option<Vec<_>>>()?;
                     checks.strings = Some(strings);
                 }
-                "required" => {
-                    checks.required = value
-                        .as_array()?
-                        .iter()
-                        .map(|v| v.as_str().map(str::to_owned))
-                        .collect::<Option<Vec<_>>>()?;
-                }
+                "required" => required = value.as_array()?,
                 "properties" => {
                     for (name, property) in value.as_object()? {
                         let node = self.node(property, false)?;
@@ -251,6 +251,14 @@ impl<'s> Compiler<'s> {
                 "additionalProperties" => checks.additional = Some(self.node(value, false)?),
                 "items" => checks.items = Some(self.node(value, false)?),
                 _ => return None,
+            }
+        }
+        // Resolved once `properties` is known, whichever came first in the schema.
+        for name in required {
+            let name = name.as_str()?;
+            match declared_index(&checks.properties, name) {
+                Some(index) => checks.required_declared |= 1 << index,
+                None => checks.required_other.push(name.to_owned()),
             }
         }
         Some(self.push(if constrained {
@@ -280,6 +288,14 @@ impl<'s> Compiler<'s> {
         self.nodes[slot] = Node::Ref(compiled);
         Some(slot)
     }
+}
+
+/// The index of `name` among the declared `properties` when it has a bit in a `u64` mask.
+fn declared_index(properties: &[(String, usize)], name: &str) -> Option<usize> {
+    properties
+        .iter()
+        .position(|(known, _)| known == name)
+        .filter(|&index| index < 64)
 }
 
 fn types(value: &Value) -> Option<u8> {
@@ -386,15 +402,6 @@ impl Check<'_> {
             return Err(unsure());
         }
         Ok(())
-    }
-
-    fn node_of(&self, key: &str) -> Option<usize> {
-        let c = self.checks?;
-        c.properties
-            .iter()
-            .find(|(name, _)| name == key)
-            .map(|(_, node)| *node)
-            .or(c.additional)
     }
 }
 
@@ -508,10 +515,14 @@ impl<'de> Visitor<'de> for Check<'_> {
                     if seen_other.contains(&key) {
                         return Err(unsure());
                     }
-                    seen_other.push(key.clone());
+                    seen_other.push(key);
                 }
             }
-            match self.node_of(&key) {
+            let node = self.checks.and_then(|c| match declared {
+                Some(index) => Some(c.properties[index].1),
+                None => c.additional,
+            });
+            match node {
                 Some(node) => map.next_value_seed(Seed {
                     schema: self.schema,
                     node,
@@ -523,15 +534,12 @@ impl<'de> Visitor<'de> for Check<'_> {
             }
         }
         if let Some(c) = self.checks {
-            for name in &c.required {
-                let declared = c.properties.iter().position(|(known, _)| known == name);
-                let present = match declared {
-                    Some(index) if index < 64 => seen_declared & (1 << index) != 0,
-                    _ => seen_other.iter().any(|key| key == name),
-                };
-                if !present {
-                    return Err(unsure());
-                }
+            let missing = (seen_declared & c.required_declared) != c.required_declared
+                || c.required_other
+                    .iter()
+                    .any(|name| !seen_other.iter().any(|key| key == name));
+            if missing {
+                return Err(unsure());
             }
         }
         Ok(())
@@ -668,6 +676,26 @@ mod tests {
                 r#"{"n":18446744073709551616}"#,
             ],
         );
+    }
+
+    #[test]
+    fn required_names_need_not_be_declared() {
+        let schema = json!({
+            "required": ["b", "extra"],
+            "properties": { "a": { "type": "string" }, "b": { "type": "integer" } }
+        });
+        agrees(
+            schema,
+            &[r#"{"b":1,"extra":null}"#, r#"{"extra":[],"a":"x","b":2}"#],
+            &[
+                r#"{"b":1}"#,
+                r#"{"extra":1}"#,
+                r#"{}"#,
+                r#"{"b":1,"extra":1,"extra":2}"#,
+            ],
+        );
+        let quick = QuickSchema::compile(&json!({ "required": ["x"] })).expect("a quick check");
+        assert!(!quick.accepts(br#"{"y":1}"#));
     }
 
     #[test]
