@@ -139,7 +139,7 @@ struct RouteCrate {
     source: String,
 }
 
-/// The generated crates, in the order [`compile_cost`] indexes them.
+/// The generated crates; [`compile_cost`] pairs them by name.
 fn route_crates() -> Vec<RouteCrate> {
     const SERDE: &str = "serde.workspace = true\nserde_json.workspace = true\n";
     const ATTR: &str = "mastra-runtime.workspace = true\nschemars.workspace = true\n";
@@ -217,19 +217,25 @@ pub(crate) fn compile_cost(
     if !keep {
         let _ = std::fs::remove_dir_all(dir.join("target"));
     }
-    let pair = |ours: usize, theirs: usize| {
+    let times_of = |name: &str| {
+        names
+            .iter()
+            .position(|known| *known == name)
+            .map_or(&[][..], |index| &times[index][..])
+    };
+    let pair = |ours: &str, theirs: &str| {
         Pair::from_rounds(
-            times[ours]
+            times_of(ours)
                 .iter()
                 .copied()
-                .zip(times[theirs].iter().copied())
+                .zip(times_of(theirs).iter().copied())
                 .collect(),
         )
     };
     Ok(CostReport {
-        default_features: pair(0, 2),
-        routes_only: pair(1, 2),
-        no_routes: pair(3, 4),
+        default_features: pair("with-attr", "with-actix"),
+        routes_only: pair("with-attr-lean", "with-actix"),
+        no_routes: pair("empty-attr-lean", "empty-actix"),
     })
 }
 
