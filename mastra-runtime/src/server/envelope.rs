@@ -27,6 +27,7 @@ use bytes::Bytes;
 use futures_util::Stream;
 
 use super::{
+    deadlines::Deadline,
     limits::{BodyLimits, HeadLimits},
     route_guard::panic_message,
 };
@@ -121,6 +122,7 @@ where
                 received: 0,
                 first_wait: None,
                 deadline: None,
+                received_at_deadline: 0,
                 ended: false,
                 complete: false,
                 watch: Rc::clone(&watch),
@@ -419,8 +421,11 @@ struct GuardedBody {
     limits: BodyLimits,
     remaining: usize,
     received: u64,
-    first_wait: Option<Instant>,
-    deadline: Option<Pin<Box<tokio::time::Sleep>>>,
+    first_wait: Option<tokio::time::Instant>,
+    /// In the worker's deadline list, not a timer of its own: see `deadlines`.
+    deadline: Option<Deadline>,
+    /// `received` when `deadline` was last set: it moves only as the body arrives.
+    received_at_deadline: u64,
     /// Nothing more will be yielded (the end, an error, or the timeout).
     ended: bool,
     /// The body was read to its end.
@@ -456,16 +461,21 @@ impl Stream for GuardedBody {
                 Poll::Ready(None)
             }
             Poll::Pending => {
-                let first_wait = *this.first_wait.get_or_insert_with(Instant::now);
-                let deadline =
-                    tokio::time::Instant::from_std(first_wait + this.limits.allowed(this.received));
-                let timer = this
-                    .deadline
-                    .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
-                if timer.deadline() != deadline {
-                    timer.as_mut().reset(deadline);
-                }
-                if timer.as_mut().poll(cx).is_pending() {
+                let first_wait = *this
+                    .first_wait
+                    .get_or_insert_with(tokio::time::Instant::now);
+                let at = first_wait + this.limits.allowed(this.received);
+                let deadline = match &mut this.deadline {
+                    Some(deadline) => {
+                        if this.received != this.received_at_deadline {
+                            deadline.reset(at);
+                        }
+                        deadline
+                    }
+                    slot => slot.insert(Deadline::at(at)),
+                };
+                this.received_at_deadline = this.received;
+                if deadline.poll_passed(cx).is_pending() {
                     return Poll::Pending;
                 }
                 this.ended = true;

@@ -4,6 +4,7 @@
 
 mod assemble;
 pub(crate) mod builtin;
+mod deadlines;
 mod envelope;
 mod mounts;
 mod route_guard;

@@ -16,6 +16,9 @@ use actix_web::{
     Error,
 };
 
+use tokio::time::Instant;
+
+use super::deadlines::Deadline;
 use crate::{disconnect, error::ApiError};
 
 /// Wraps every route (outermost in its stack): the request timeout, panic isolation, and
@@ -80,9 +83,8 @@ pin_project_lite::pin_project! {
     /// A route's call under [`RouteGuard`]: a panic becomes a 500, an error becomes its
     /// response, and a response head not ready within the timeout becomes a 503.
     ///
-    /// The timer is only armed once the call first waits: most handlers answer on their first
-    /// poll, and for them a timer entry (registered with the runtime and removed again) would be
-    /// pure per-request cost. The deadline therefore counts from the first wait, which trails
+    /// The deadline is only armed once the call first waits: most handlers answer on their
+    /// first poll, and for them even a slot in the deadline list would be pure per-request cost. The deadline therefore counts from the first wait, which trails
     /// the call's start by the synchronous work of that first poll.
     pub(crate) struct Guarded<F> {
         #[pin]
@@ -90,10 +92,8 @@ pin_project_lite::pin_project! {
         // The connection the request came on, marked in flight while `call` is polled (see
         // `disconnect::in_flight`).
         connection: usize,
-        // Held inline (this future is pinned already), not boxed: one allocation less for every
-        // request that waits.
-        #[pin]
-        deadline: Option<tokio::time::Sleep>,
+        // In the worker's deadline list, not a timer of its own: see `deadlines`.
+        deadline: Option<Deadline>,
         timeout: Duration,
         request: actix_web::HttpRequest,
         answered: bool,
@@ -128,14 +128,11 @@ where
             Ok(Poll::Ready(Ok(res))) => res.map_into_boxed_body(),
             Ok(Poll::Ready(Err(error))) => ServiceResponse::from_err(error, request()),
             Ok(Poll::Pending) => {
-                let mut deadline = this.deadline;
-                if deadline.is_none() {
-                    deadline.set(Some(tokio::time::sleep(*this.timeout)));
-                }
-                if deadline
-                    .as_pin_mut()
-                    .is_none_or(|sleep| sleep.poll(cx).is_pending())
-                {
+                let timeout = *this.timeout;
+                let deadline = this
+                    .deadline
+                    .get_or_insert_with(|| Deadline::at(Instant::now() + timeout));
+                if deadline.poll_passed(cx).is_pending() {
                     return Poll::Pending;
                 }
                 let request = request();
