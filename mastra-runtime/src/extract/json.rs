@@ -181,16 +181,14 @@ async fn decode<T: DeserializeOwned>(
     };
     let value = if body.len() < OFF_WORKER_BYTES {
         check_body_text(&body, item_limit)?;
-        // A valid body on a schema the quick check knows (the common case) is read straight
-        // from its text; anything else takes the full path below, which answers exactly as it
-        // always did (see `schema::QuickSchema`).
-        if validator
+        // A valid body on a schema the quick check knows (the common case) is checked as it is
+        // deserialized, straight from its text; anything else takes the full path below, which
+        // answers exactly as it always did (see `schema::QuickSchema`).
+        if let Some(value) = validator
             .quick_body()
-            .is_some_and(|quick| quick.accepts(&body))
+            .and_then(|quick| quick.deserialize(&body))
         {
-            if let Ok(value) = serde_json::from_slice(&body) {
-                return Ok(value);
-            }
+            return Ok(value);
         }
         validated_value(&body, &validator)?
     } else {

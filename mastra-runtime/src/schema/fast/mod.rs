@@ -23,6 +23,8 @@ use std::{borrow::Cow, cmp::Ordering, collections::HashMap, fmt, sync::OnceLock}
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
 
+mod one_walk;
+
 /// The draft the quick check knows (also `jsonschema`'s default).
 const DRAFT_2020_12: &str = "https://json-schema.org/draft/2020-12/schema";
 
@@ -43,6 +45,9 @@ const ANNOTATIONS: [&str; 8] = [
 pub(crate) struct QuickSchema {
     nodes: Vec<Node>,
     root: usize,
+    /// Some node is a string `enum`: a Rust enum, most likely, which the one-walk check cannot
+    /// see through (`one_walk`), so the body is checked first and deserialized after.
+    has_string_enums: bool,
 }
 
 #[derive(Debug)]
@@ -145,10 +150,31 @@ impl QuickSchema {
             by_name: HashMap::new(),
         };
         let root = compiler.node(schema, true)?;
+        let has_string_enums = compiler
+            .nodes
+            .iter()
+            .any(|node| matches!(node, Node::Checks(checks) if checks.strings.is_some()));
         Some(Self {
             nodes: compiler.nodes,
             root,
+            has_string_enums,
         })
+    }
+
+    /// What `node` checks, through references: `Ok(None)` when it accepts anything, `Err` when
+    /// it accepts nothing or is a cycle of bare references ("not sure" either way).
+    fn checks_of(&self, node: usize) -> Result<Option<&Checks>, ()> {
+        let mut node = &self.nodes[node];
+        // References in a row (a cycle of bare references has no end: not sure).
+        for _ in 0..32 {
+            match node {
+                Node::Ref(target) => node = &self.nodes[*target],
+                Node::Any => return Ok(None),
+                Node::Checks(checks) => return Ok(Some(checks)),
+                Node::Never => return Err(()),
+            }
+        }
+        Err(())
     }
 
     /// Whether `text` is certainly one JSON value that the schema accepts, without duplicate
@@ -344,24 +370,11 @@ impl<'de> DeserializeSeed<'de> for Seed<'_> {
     type Value = ();
 
     fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        let mut node = &self.schema.nodes[self.node];
-        // References in a row (a cycle of bare references has no end: not sure).
-        for _ in 0..32 {
-            match node {
-                Node::Ref(target) => node = &self.schema.nodes[*target],
-                _ => break,
-            }
-        }
-        match node {
-            Node::Never | Node::Ref(_) => Err(unsure()),
-            node => deserializer.deserialize_any(Check {
-                schema: self.schema,
-                checks: match node {
-                    Node::Checks(checks) => Some(checks),
-                    _ => None,
-                },
-            }),
-        }
+        let checks = self.schema.checks_of(self.node).map_err(|()| unsure())?;
+        deserializer.deserialize_any(Check {
+            schema: self.schema,
+            checks,
+        })
     }
 }
 
@@ -403,6 +416,57 @@ impl Check<'_> {
         }
         Ok(())
     }
+
+    fn string<E: de::Error>(&self, v: &str) -> Result<(), E> {
+        if !self.allows(STRING) {
+            return Err(unsure());
+        }
+        let Some(c) = self.checks else { return Ok(()) };
+        if c.min_length.is_some() || c.max_length.is_some() {
+            // JSON Schema counts code points, as `jsonschema` does.
+            let length = v.chars().count() as u64;
+            if c.min_length.is_some_and(|min| length < min)
+                || c.max_length.is_some_and(|max| length > max)
+            {
+                return Err(unsure());
+            }
+        }
+        if c.strings
+            .as_ref()
+            .is_some_and(|s| !s.iter().any(|s| s == v))
+        {
+            return Err(unsure());
+        }
+        Ok(())
+    }
+
+    /// Whether an array may be here at all (its items are checked one by one).
+    fn array<E: de::Error>(&self) -> Result<(), E> {
+        self.scalar(ARRAY)
+    }
+
+    /// Whether an object may be here at all (its entries are checked one by one).
+    fn object<E: de::Error>(&self) -> Result<(), E> {
+        self.scalar(OBJECT)
+    }
+
+    fn item_count<E: de::Error>(&self, count: u64) -> Result<(), E> {
+        if let Some(c) = self.checks {
+            if c.min_items.is_some_and(|min| count < min)
+                || c.max_items.is_some_and(|max| count > max)
+            {
+                return Err(unsure());
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Checks {
+    /// The index of `name` among the declared properties.
+    fn declared(&self, name: &str) -> Option<usize> {
+        self.properties.iter().position(|(known, _)| known == name)
+    }
 }
 
 impl<'de> Visitor<'de> for Check<'_> {
@@ -434,32 +498,11 @@ impl<'de> Visitor<'de> for Check<'_> {
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
-        if !self.allows(STRING) {
-            return Err(unsure());
-        }
-        let Some(c) = self.checks else { return Ok(()) };
-        if c.min_length.is_some() || c.max_length.is_some() {
-            // JSON Schema counts code points, as `jsonschema` does.
-            let length = v.chars().count() as u64;
-            if c.min_length.is_some_and(|min| length < min)
-                || c.max_length.is_some_and(|max| length > max)
-            {
-                return Err(unsure());
-            }
-        }
-        if c.strings
-            .as_ref()
-            .is_some_and(|s| !s.iter().any(|s| s == v))
-        {
-            return Err(unsure());
-        }
-        Ok(())
+        self.string(v)
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        if !self.allows(ARRAY) || self.checks.is_some_and(|c| c.strings.is_some()) {
-            return Err(unsure());
-        }
+        self.array()?;
         let items = self.checks.and_then(|c| c.items);
         let mut count = 0u64;
         loop {
@@ -482,46 +525,15 @@ impl<'de> Visitor<'de> for Check<'_> {
             }
             count += 1;
         }
-        if let Some(c) = self.checks {
-            if c.min_items.is_some_and(|min| count < min)
-                || c.max_items.is_some_and(|max| count > max)
-            {
-                return Err(unsure());
-            }
-        }
-        Ok(())
+        self.item_count(count)
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        if !self.allows(OBJECT) || self.checks.is_some_and(|c| c.strings.is_some()) {
-            return Err(unsure());
-        }
-        // Declared properties seen, by index (the common case, without allocating); other
-        // names in a list made on the first one.
-        let mut seen_declared = 0u64;
-        let mut seen_other: Vec<Cow<'de, str>> = Vec::new();
+        self.object()?;
+        let mut seen = Seen::default();
         while let Some(key) = map.next_key_seed(Key)? {
-            let declared = self
-                .checks
-                .and_then(|c| c.properties.iter().position(|(name, _)| *name == key));
-            match declared {
-                Some(index) if index < 64 => {
-                    if seen_declared & (1 << index) != 0 {
-                        return Err(unsure());
-                    }
-                    seen_declared |= 1 << index;
-                }
-                _ => {
-                    if seen_other.contains(&key) {
-                        return Err(unsure());
-                    }
-                    seen_other.push(key);
-                }
-            }
-            let node = self.checks.and_then(|c| match declared {
-                Some(index) => Some(c.properties[index].1),
-                None => c.additional,
-            });
+            let declared = self.checks.and_then(|c| c.declared(&key));
+            let node = seen.record(self.checks, declared, || key)?;
             match node {
                 Some(node) => map.next_value_seed(Seed {
                     schema: self.schema,
@@ -533,11 +545,55 @@ impl<'de> Visitor<'de> for Check<'_> {
                 })?,
             }
         }
-        if let Some(c) = self.checks {
-            let missing = (seen_declared & c.required_declared) != c.required_declared
+        seen.complete(self.checks)
+    }
+}
+
+/// The keys of one object seen so far: declared properties by index (the common case, without
+/// allocating), other names in a list made on the first one.
+#[derive(Default)]
+struct Seen<'de> {
+    declared: u64,
+    other: Vec<Cow<'de, str>>,
+}
+
+impl<'de> Seen<'de> {
+    /// Records a key (`declared`: its index among the declared properties) and answers the node
+    /// its value must match (`None`: anything). A key seen twice is "not sure".
+    fn record<E: de::Error>(
+        &mut self,
+        checks: Option<&Checks>,
+        declared: Option<usize>,
+        name: impl FnOnce() -> Cow<'de, str>,
+    ) -> Result<Option<usize>, E> {
+        match declared {
+            Some(index) if index < 64 => {
+                if self.declared & (1 << index) != 0 {
+                    return Err(unsure());
+                }
+                self.declared |= 1 << index;
+            }
+            _ => {
+                let name = name();
+                if self.other.contains(&name) {
+                    return Err(unsure());
+                }
+                self.other.push(name);
+            }
+        }
+        Ok(checks.and_then(|c| match declared {
+            Some(index) => Some(c.properties[index].1),
+            None => c.additional,
+        }))
+    }
+
+    /// "Not sure" unless every required property was seen.
+    fn complete<E: de::Error>(&self, checks: Option<&Checks>) -> Result<(), E> {
+        if let Some(c) = checks {
+            let missing = (self.declared & c.required_declared) != c.required_declared
                 || c.required_other
                     .iter()
-                    .any(|name| !seen_other.iter().any(|key| key == name));
+                    .any(|name| !self.other.iter().any(|key| key == name));
             if missing {
                 return Err(unsure());
             }
@@ -595,18 +651,28 @@ mod tests {
 
     use super::*;
 
-    /// Every body the quick check accepts is one `jsonschema` accepts; `sure` lists the bodies
-    /// it must accept (the common cases it exists for).
+    /// Every body the quick check accepts, and every body read in one walk
+    /// (`QuickSchema::deserialize`), is one `jsonschema` accepts; `sure` lists the bodies both
+    /// must accept (the common cases they exist for).
     fn agrees(schema: Value, sure: &[&str], others: &[&str]) {
         let quick = QuickSchema::compile(&schema).expect("a quick check for this schema");
         let full = super::super::compile(&schema, "body").expect("the schema compiles");
         for body in sure {
             assert!(quick.accepts(body.as_bytes()), "quick check refused {body}");
+            assert!(
+                quick.deserialize::<Value>(body.as_bytes()).is_some(),
+                "one walk refused {body}"
+            );
         }
         for body in sure.iter().chain(others) {
             if quick.accepts(body.as_bytes()) {
                 let value: Value = serde_json::from_str(body).expect("accepted text is JSON");
                 assert!(full.is_valid(&value), "{body} accepted but invalid");
+            }
+            if let Some(read) = quick.deserialize::<Value>(body.as_bytes()) {
+                let value: Value = serde_json::from_str(body).expect("accepted text is JSON");
+                assert!(full.is_valid(&value), "{body} read in one walk but invalid");
+                assert_eq!(read, value);
             }
         }
     }

@@ -1,0 +1,667 @@
+//! The quick check done while the body is deserialized, in one walk of its text.
+//!
+//! [`QuickSchema::accepts`] walks the text once to check it and `serde_json::from_slice` walks
+//! it again to build the value: two tokenizations of every string and number. Here the
+//! deserializer the handler's type reads from is wrapped ([`Checked`], the way
+//! `serde_path_to_error` wraps one) so each value is checked against its schema node as it
+//! passes on its way to the type's visitor. The checks are [`Check`]'s, applied to the same
+//! values in the same places, so the answers are the same: "certainly valid" (the value is
+//! returned) or "not sure" (any error, from a check or from the type itself; the caller then
+//! takes the full path).
+//!
+//! What a checked value cannot be seen through is "not sure" too: a byte string, an enum (a
+//! JSON `"Variant"` and `{"Variant": null}` reach a visitor the same way; a schema with a
+//! string `enum` uses the two walks instead), a map key that is not a string. Where the node
+//! accepts anything, the value is passed through unwrapped.
+
+use std::{borrow::Cow, fmt};
+
+use serde::de::{
+    self, DeserializeOwned, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor,
+};
+
+use super::{unsure, Check, Checks, Num, QuickSchema, Seen, BOOLEAN, NULL};
+
+impl QuickSchema {
+    /// `text` as a `T`, when it is certainly one JSON value the schema accepts; `None` means
+    /// "not sure", never "invalid".
+    pub(crate) fn deserialize<T: DeserializeOwned>(&self, text: &[u8]) -> Option<T> {
+        if self.has_string_enums {
+            return if self.accepts(text) {
+                serde_json::from_slice(text).ok()
+            } else {
+                None
+            };
+        }
+        let mut de = serde_json::Deserializer::from_slice(text);
+        let value = T::deserialize(Checked {
+            de: &mut de,
+            schema: self,
+            node: self.root,
+        })
+        .ok()?;
+        de.end().ok()?;
+        Some(value)
+    }
+}
+
+/// A deserializer whose next value must match `node`.
+struct Checked<'s, D> {
+    de: D,
+    schema: &'s QuickSchema,
+    node: usize,
+}
+
+/// Each method: "not sure" for a node nothing matches, the inner method unwrapped for a node
+/// that accepts anything, otherwise the inner method with a [`CheckedVisitor`].
+macro_rules! checked_methods {
+    ($($method:ident($($arg:ident: $ty:ty),*);)*) => {$(
+        fn $method<V: Visitor<'de>>(self, $($arg: $ty,)* visitor: V) -> Result<V::Value, D::Error> {
+            match self.schema.checks_of(self.node) {
+                Err(()) => Err(unsure()),
+                Ok(None) => self.de.$method($($arg,)* visitor),
+                Ok(Some(checks)) => self.de.$method($($arg,)* CheckedVisitor {
+                    inner: visitor,
+                    schema: self.schema,
+                    node: self.node,
+                    checks,
+                }),
+            }
+        }
+    )*};
+}
+
+impl<'de, D: Deserializer<'de>> Deserializer<'de> for Checked<'_, D> {
+    type Error = D::Error;
+
+    checked_methods! {
+        deserialize_any();
+        deserialize_bool();
+        deserialize_i8();
+        deserialize_i16();
+        deserialize_i32();
+        deserialize_i64();
+        deserialize_i128();
+        deserialize_u8();
+        deserialize_u16();
+        deserialize_u32();
+        deserialize_u64();
+        deserialize_u128();
+        deserialize_f32();
+        deserialize_f64();
+        deserialize_char();
+        deserialize_str();
+        deserialize_string();
+        deserialize_bytes();
+        deserialize_byte_buf();
+        deserialize_option();
+        deserialize_unit();
+        deserialize_unit_struct(name: &'static str);
+        deserialize_newtype_struct(name: &'static str);
+        deserialize_seq();
+        deserialize_tuple(len: usize);
+        deserialize_tuple_struct(name: &'static str, len: usize);
+        deserialize_map();
+        deserialize_struct(name: &'static str, fields: &'static [&'static str]);
+        deserialize_identifier();
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        match self.schema.checks_of(self.node) {
+            Ok(None) => self.de.deserialize_enum(name, variants, visitor),
+            _ => Err(unsure()),
+        }
+    }
+
+    /// A value the type skips (an unknown field) is still checked when its node says something.
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
+        match self.schema.checks_of(self.node) {
+            Err(()) => Err(unsure()),
+            Ok(None) => self.de.deserialize_ignored_any(visitor),
+            Ok(Some(checks)) => self.de.deserialize_any(CheckedVisitor {
+                inner: visitor,
+                schema: self.schema,
+                node: self.node,
+                checks,
+            }),
+        }
+    }
+
+    fn is_human_readable(&self) -> bool {
+        self.de.is_human_readable()
+    }
+}
+
+/// The type's visitor, handed each value once it passed `checks` (the node `node`).
+struct CheckedVisitor<'s, V> {
+    inner: V,
+    schema: &'s QuickSchema,
+    node: usize,
+    checks: &'s Checks,
+}
+
+impl<'s, V> CheckedVisitor<'s, V> {
+    fn check(&self) -> Check<'s> {
+        Check {
+            schema: self.schema,
+            checks: Some(self.checks),
+        }
+    }
+
+    /// The same node for a value the inner visitor reads from a deserializer of its own.
+    fn same_node<D>(&self, de: D) -> Checked<'s, D> {
+        Checked {
+            de,
+            schema: self.schema,
+            node: self.node,
+        }
+    }
+}
+
+// The narrower integer and float visits default to these (`visit_i8` calls `visit_i64`, and so
+// on); everything not listed (bytes, enums, 128-bit integers) is refused by the default
+// methods, which is "not sure".
+impl<'de, V: Visitor<'de>> Visitor<'de> for CheckedVisitor<'_, V> {
+    type Value = V::Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.inner.expecting(f)
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        self.check().scalar(BOOLEAN)?;
+        self.inner.visit_bool(v)
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        self.check().number(Num::I(v), true)?;
+        self.inner.visit_i64(v)
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        self.check().number(Num::U(v), true)?;
+        self.inner.visit_u64(v)
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        // An integer-valued float is an `integer` to JSON Schema; not worth being sure of here.
+        self.check().number(Num::F(v), false)?;
+        self.inner.visit_f64(v)
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        self.check().string(v)?;
+        self.inner.visit_str(v)
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        self.check().string(v)?;
+        self.inner.visit_borrowed_str(v)
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        self.check().string(&v)?;
+        self.inner.visit_string(v)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        self.check().scalar(NULL)?;
+        self.inner.visit_none()
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
+        let de = self.same_node(de);
+        self.inner.visit_some(de)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        self.check().scalar(NULL)?;
+        self.inner.visit_unit()
+    }
+
+    fn visit_newtype_struct<D: Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
+        let de = self.same_node(de);
+        self.inner.visit_newtype_struct(de)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        let check = self.check();
+        check.array()?;
+        let mut seq = CheckedSeq {
+            seq,
+            schema: self.schema,
+            items: self.checks.items,
+            count: 0,
+        };
+        let value = self.inner.visit_seq(&mut seq)?;
+        // Complete: serde_json refuses a sequence its visitor left unfinished.
+        check.item_count(seq.count)?;
+        Ok(value)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        let check = self.check();
+        check.object()?;
+        let mut map = CheckedMap {
+            map,
+            schema: self.schema,
+            checks: self.checks,
+            seen: Seen::default(),
+            value_node: None,
+        };
+        let value = self.inner.visit_map(&mut map)?;
+        // Complete: serde_json refuses a map its visitor left unfinished.
+        map.seen.complete(Some(self.checks))?;
+        Ok(value)
+    }
+}
+
+/// A seed whose value must match `node`.
+struct CheckedSeed<'s, S> {
+    seed: S,
+    schema: &'s QuickSchema,
+    node: usize,
+}
+
+impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for CheckedSeed<'_, S> {
+    type Value = S::Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<S::Value, D::Error> {
+        self.seed.deserialize(Checked {
+            de,
+            schema: self.schema,
+            node: self.node,
+        })
+    }
+}
+
+/// An array's items, each checked against `items` (anything when `None`), and counted.
+struct CheckedSeq<'s, A> {
+    seq: A,
+    schema: &'s QuickSchema,
+    items: Option<usize>,
+    count: u64,
+}
+
+impl<'de, A: SeqAccess<'de>> SeqAccess<'de> for CheckedSeq<'_, A> {
+    type Error = A::Error;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, A::Error> {
+        let element = match self.items {
+            Some(node) => self.seq.next_element_seed(CheckedSeed {
+                seed,
+                schema: self.schema,
+                node,
+            })?,
+            None => self.seq.next_element_seed(seed)?,
+        };
+        self.count += u64::from(element.is_some());
+        Ok(element)
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        self.seq.size_hint()
+    }
+}
+
+/// An object's entries: each key recorded (duplicates are "not sure"), each value checked
+/// against its property's node, `additionalProperties`, or nothing.
+struct CheckedMap<'s, 'de, A> {
+    map: A,
+    schema: &'s QuickSchema,
+    checks: &'s Checks,
+    seen: Seen<'de>,
+    /// The node of the value after the key just read.
+    value_node: Option<usize>,
+}
+
+impl<'de, A: MapAccess<'de>> MapAccess<'de> for CheckedMap<'_, 'de, A> {
+    type Error = A::Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, A::Error> {
+        let mut node = Err(());
+        let key = self.map.next_key_seed(KeySeed {
+            seed,
+            checks: self.checks,
+            seen: &mut self.seen,
+            node: &mut node,
+        })?;
+        if key.is_some() {
+            // A key read without a string visit (a number parsed from it) was never recorded.
+            self.value_node = node.map_err(|()| unsure::<A::Error>())?;
+        }
+        Ok(key)
+    }
+
+    fn next_value_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<T::Value, A::Error> {
+        match self.value_node.take() {
+            Some(node) => self.map.next_value_seed(CheckedSeed {
+                seed,
+                schema: self.schema,
+                node,
+            }),
+            None => self.map.next_value_seed(seed),
+        }
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        self.map.size_hint()
+    }
+}
+
+/// A key's seed: the key's text is recorded in `seen` on its way to the type's visitor, and
+/// `node` set to what its value must match.
+struct KeySeed<'a, 's, 'de, S> {
+    seed: S,
+    checks: &'s Checks,
+    seen: &'a mut Seen<'de>,
+    node: &'a mut Result<Option<usize>, ()>,
+}
+
+impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for KeySeed<'_, '_, 'de, S> {
+    type Value = S::Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<S::Value, D::Error> {
+        self.seed.deserialize(KeyDeserializer {
+            de,
+            key: KeyRecord {
+                checks: self.checks,
+                seen: self.seen,
+                node: self.node,
+            },
+        })
+    }
+}
+
+/// Where a key's text is recorded.
+struct KeyRecord<'a, 's, 'de> {
+    checks: &'s Checks,
+    seen: &'a mut Seen<'de>,
+    node: &'a mut Result<Option<usize>, ()>,
+}
+
+impl<'de> KeyRecord<'_, '_, 'de> {
+    fn record<E: de::Error>(
+        self,
+        key: &str,
+        owned: impl FnOnce() -> Cow<'de, str>,
+    ) -> Result<(), E> {
+        let declared = self.checks.declared(key);
+        *self.node = Ok(self.seen.record(Some(self.checks), declared, owned)?);
+        Ok(())
+    }
+}
+
+struct KeyDeserializer<'a, 's, 'de, D> {
+    de: D,
+    key: KeyRecord<'a, 's, 'de>,
+}
+
+/// Each method: the inner method with a [`KeyVisitor`].
+macro_rules! key_methods {
+    ($($method:ident($($arg:ident: $ty:ty),*);)*) => {$(
+        fn $method<V: Visitor<'de>>(self, $($arg: $ty,)* visitor: V) -> Result<V::Value, D::Error> {
+            self.de.$method($($arg,)* KeyVisitor { inner: visitor, key: self.key })
+        }
+    )*};
+}
+
+impl<'de, D: Deserializer<'de>> Deserializer<'de> for KeyDeserializer<'_, '_, 'de, D> {
+    type Error = D::Error;
+
+    key_methods! {
+        deserialize_any();
+        deserialize_bool();
+        deserialize_i8();
+        deserialize_i16();
+        deserialize_i32();
+        deserialize_i64();
+        deserialize_i128();
+        deserialize_u8();
+        deserialize_u16();
+        deserialize_u32();
+        deserialize_u64();
+        deserialize_u128();
+        deserialize_f32();
+        deserialize_f64();
+        deserialize_char();
+        deserialize_str();
+        deserialize_string();
+        deserialize_bytes();
+        deserialize_byte_buf();
+        deserialize_option();
+        deserialize_unit();
+        deserialize_unit_struct(name: &'static str);
+        deserialize_newtype_struct(name: &'static str);
+        deserialize_seq();
+        deserialize_tuple(len: usize);
+        deserialize_tuple_struct(name: &'static str, len: usize);
+        deserialize_map();
+        deserialize_struct(name: &'static str, fields: &'static [&'static str]);
+        deserialize_enum(name: &'static str, variants: &'static [&'static str]);
+        deserialize_identifier();
+        deserialize_ignored_any();
+    }
+
+    fn is_human_readable(&self) -> bool {
+        self.de.is_human_readable()
+    }
+}
+
+/// The key type's visitor, handed the key once it is recorded. Only string visits record it;
+/// any other visit is refused by the default methods ("not sure").
+struct KeyVisitor<'a, 's, 'de, V> {
+    inner: V,
+    key: KeyRecord<'a, 's, 'de>,
+}
+
+impl<'de, V: Visitor<'de>> Visitor<'de> for KeyVisitor<'_, '_, 'de, V> {
+    type Value = V::Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.inner.expecting(f)
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        self.key.record(v, || Cow::Owned(v.to_owned()))?;
+        self.inner.visit_str(v)
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        self.key.record(v, || Cow::Borrowed(v))?;
+        self.inner.visit_borrowed_str(v)
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        self.key.record(&v, || Cow::Owned(v.clone()))?;
+        self.inner.visit_string(v)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use schemars::JsonSchema;
+    use serde::Deserialize;
+    use serde_json::{json, Value};
+
+    use super::QuickSchema;
+    use crate::schema::generator::{schema_fn, standalone};
+
+    /// For each body: whenever the one-walk check gives a `T`, `jsonschema` accepts the body and
+    /// `serde_json` reads the same `T` from it. `sure` lists bodies it must accept.
+    fn agrees<T>(schema: &Value, sure: &[&str], others: &[&str])
+    where
+        T: serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
+    {
+        let quick =
+            QuickSchema::compile(schema).unwrap_or_else(|| panic!("a quick check for {schema:#}"));
+        assert!(
+            !quick.has_string_enums,
+            "these tests are about the one walk"
+        );
+        let full = crate::schema::compile(schema, "body").expect("the schema compiles");
+        for body in sure {
+            assert!(
+                quick.deserialize::<T>(body.as_bytes()).is_some(),
+                "one walk refused {body}"
+            );
+        }
+        for body in sure.iter().chain(others) {
+            if let Some(read) = quick.deserialize::<T>(body.as_bytes()) {
+                let value: Value = serde_json::from_str(body).expect("accepted text is JSON");
+                assert!(full.is_valid(&value), "{body} accepted but invalid");
+                let plain: T = serde_json::from_str(body).expect("serde_json reads it too");
+                assert_eq!(read, plain, "{body} read differently");
+            }
+        }
+    }
+
+    #[derive(Debug, PartialEq, Deserialize, JsonSchema)]
+    #[serde(rename_all = "camelCase")]
+    struct Order {
+        item_name: String,
+        #[schemars(range(min = 1, max = 5))]
+        quantity: u32,
+        #[schemars(length(min = 1))]
+        note: Option<String>,
+        tags: Vec<String>,
+        #[serde(default)]
+        gift: bool,
+        #[serde(default)]
+        addresses: Vec<Address>,
+        extras: BTreeMap<String, f64>,
+    }
+
+    #[derive(Debug, PartialEq, Deserialize, JsonSchema)]
+    struct Address {
+        #[schemars(length(max = 4))]
+        city: String,
+        lines: Vec<Line>,
+    }
+
+    #[derive(Debug, PartialEq, Deserialize, JsonSchema)]
+    struct Line(String);
+
+    #[test]
+    fn derived_types_agree_with_jsonschema_and_serde() {
+        let schema = standalone(schema_fn::<Order>());
+        agrees::<Order>(
+            &schema,
+            &[
+                r#"{"itemName":"Lamp","quantity":1,"tags":[],"extras":{}}"#,
+                r#"{"itemName":"L\u00e9","quantity":5,"note":"n","tags":["a","b"],"gift":true,
+                    "addresses":[{"city":"Oslo","lines":["1","2"]}],"extras":{"x":1,"y":2.5}}"#,
+                r#"{"unknown":{"deep":[1,{"a":null}]},"itemName":"L","quantity":2,"tags":[],
+                    "extras":{},"note":null}"#,
+            ],
+            &[
+                r#"{"itemName":"Lamp","quantity":0,"tags":[],"extras":{}}"#,
+                r#"{"itemName":"Lamp","quantity":6,"tags":[],"extras":{}}"#,
+                r#"{"itemName":"Lamp","quantity":1.0,"tags":[],"extras":{}}"#,
+                r#"{"itemName":"Lamp","quantity":-1,"tags":[],"extras":{}}"#,
+                r#"{"itemName":"Lamp","quantity":1,"note":"","tags":[],"extras":{}}"#,
+                r#"{"itemName":"Lamp","quantity":1,"tags":[1],"extras":{}}"#,
+                r#"{"itemName":"Lamp","quantity":1,"tags":[],"extras":{"x":"1"}}"#,
+                r#"{"itemName":"Lamp","quantity":1,"tags":[],"extras":{"x":1,"x":2}}"#,
+                r#"{"itemName":"Lamp","quantity":1,"tags":[],"extras":{},"gift":null}"#,
+                r#"{"itemName":"Lamp","quantity":1,"tags":[],"extras":{},
+                    "addresses":[{"city":"Bergen","lines":[]}]}"#,
+                r#"{"itemName":"Lamp","quantity":1,"tags":[],"extras":{},
+                    "addresses":[{"city":"Oslo","lines":[1]}]}"#,
+                r#"{"itemName":"Lamp","quantity":1,"tags":[],"extras":{},"itemName":"M"}"#,
+                r#"{"itemName":"Lamp","quantity":1,"tags":[]}"#,
+                r#"{"quantity":1,"tags":[],"extras":{}}"#,
+                r#"["Lamp",1,null,[],false,[],{}]"#,
+                r#"{"itemName":"Lamp","quantity":1,"tags":[],"extras":{}} x"#,
+                r#"{"itemName":"Lamp","quantity":1,"tags":[],"extras":{}"#,
+                r#"null"#,
+            ],
+        );
+    }
+
+    #[test]
+    fn values_read_as_json_values_agree_too() {
+        let schema = json!({
+            "type": "object",
+            "properties": {
+                "n": { "type": "integer", "maximum": 3 },
+                "list": { "type": "array", "items": { "type": "string" }, "minItems": 1 }
+            },
+            "required": ["n"],
+            "additionalProperties": { "type": ["number", "null"] }
+        });
+        agrees::<Value>(
+            &schema,
+            &[r#"{"n":3}"#, r#"{"n":-1,"list":["a"],"x":1.5,"y":null}"#],
+            &[
+                r#"{"n":4}"#,
+                r#"{"n":1,"list":[]}"#,
+                r#"{"n":1,"list":[2]}"#,
+                r#"{"n":1,"x":"no"}"#,
+                r#"{"n":1,"x":1,"x":2}"#,
+                r#"{"list":["a"]}"#,
+                r#"{"n":1.5}"#,
+            ],
+        );
+    }
+
+    /// A value the type skips (an unknown field) is checked against its node all the same.
+    #[test]
+    fn skipped_values_are_still_checked() {
+        #[derive(Debug, PartialEq, Deserialize)]
+        struct Only {
+            a: u8,
+        }
+        let schema = json!({
+            "type": "object",
+            "properties": { "a": { "type": "integer" } },
+            "additionalProperties": { "type": "array", "items": { "type": "boolean" } }
+        });
+        agrees::<Only>(
+            &schema,
+            &[r#"{"a":1,"b":[true,false]}"#],
+            &[r#"{"a":1,"b":[1]}"#, r#"{"a":1,"b":{}}"#],
+        );
+    }
+
+    #[test]
+    fn enums_are_checked_before_they_are_read() {
+        #[derive(Debug, PartialEq, Deserialize, JsonSchema)]
+        #[serde(rename_all = "lowercase")]
+        enum Colour {
+            Red,
+            Blue,
+        }
+        #[derive(Debug, PartialEq, Deserialize, JsonSchema)]
+        struct Paint {
+            colour: Colour,
+        }
+        let schema = standalone(schema_fn::<Paint>());
+        let quick = QuickSchema::compile(&schema).expect("a quick check for this schema");
+        assert!(quick.has_string_enums);
+        assert_eq!(
+            quick.deserialize::<Paint>(br#"{"colour":"red"}"#),
+            Some(Paint {
+                colour: Colour::Red
+            })
+        );
+        assert_eq!(
+            quick.deserialize::<Paint>(br#"{"colour":{"red":null}}"#),
+            None
+        );
+        assert_eq!(quick.deserialize::<Paint>(br#"{"colour":"green"}"#), None);
+    }
+}
