@@ -168,8 +168,9 @@ const OFF_WORKER_BYTES: usize = 64 * 1024;
 
 /// Parses a JSON body, checks it against the route's schema when there is one, and
 /// deserializes it. Its nesting and its number of items are measured on the text first, so a
-/// body too deep or too large to hold in memory is refused before any value is built. A large
-/// body is parsed and checked off the worker.
+/// body too deep or too large to hold in memory is refused before any value is built (on the
+/// quick path they are counted as it is read instead, which stops at either limit and leaves
+/// the refusal to the full path). A large body is parsed and checked off the worker.
 async fn decode<T: DeserializeOwned>(
     body: Bytes,
     validator: Option<Arc<RequestValidator>>,
@@ -180,16 +181,17 @@ async fn decode<T: DeserializeOwned>(
         return serde_json::from_slice(&body).map_err(|e| json_error(&e).into());
     };
     let value = if body.len() < OFF_WORKER_BYTES {
-        check_body_text(&body, item_limit)?;
-        // A valid body on a schema the quick check knows (the common case) is checked as it is
-        // deserialized, straight from its text; anything else takes the full path below, which
-        // answers exactly as it always did (see `schema::QuickSchema`).
+        // A valid body on a schema the quick check knows (the common case) is checked, its
+        // nesting and items counted, as it is deserialized straight from its text; anything
+        // else takes the full path below, which answers exactly as it always did (see
+        // `schema::QuickSchema`).
         if let Some(value) = validator
             .quick_body()
-            .and_then(|quick| quick.deserialize(&body))
+            .and_then(|quick| quick.deserialize(&body, MAX_JSON_DEPTH, item_limit))
         {
             return Ok(value);
         }
+        check_body_text(&body, item_limit)?;
         validated_value(&body, &validator)?
     } else {
         actix_web::web::block(move || checked_value(&body, &validator, item_limit))

@@ -660,7 +660,9 @@ mod tests {
         for body in sure {
             assert!(quick.accepts(body.as_bytes()), "quick check refused {body}");
             assert!(
-                quick.deserialize::<Value>(body.as_bytes()).is_some(),
+                quick
+                    .deserialize::<Value>(body.as_bytes(), 64, 1000)
+                    .is_some(),
                 "one walk refused {body}"
             );
         }
@@ -669,7 +671,7 @@ mod tests {
                 let value: Value = serde_json::from_str(body).expect("accepted text is JSON");
                 assert!(full.is_valid(&value), "{body} accepted but invalid");
             }
-            if let Some(read) = quick.deserialize::<Value>(body.as_bytes()) {
+            if let Some(read) = quick.deserialize::<Value>(body.as_bytes(), 64, 1000) {
                 let value: Value = serde_json::from_str(body).expect("accepted text is JSON");
                 assert!(full.is_valid(&value), "{body} read in one walk but invalid");
                 assert_eq!(read, value);

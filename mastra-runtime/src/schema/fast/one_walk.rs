@@ -9,12 +9,16 @@
 //! returned) or "not sure" (any error, from a check or from the type itself; the caller then
 //! takes the full path).
 //!
+//! The body's nesting and item count are measured in the same walk (every value goes through
+//! the wrapper, also where the schema says nothing), so the caller need not scan the text first:
+//! a body past either limit is "not sure", and the full path then refuses it with the same 400
+//! as before, from its own scan of the text.
+//!
 //! What a checked value cannot be seen through is "not sure" too: a byte string, an enum (a
 //! JSON `"Variant"` and `{"Variant": null}` reach a visitor the same way; a schema with a
-//! string `enum` uses the two walks instead), a map key that is not a string. Where the node
-//! accepts anything, the value is passed through unwrapped.
+//! string `enum` uses the two walks instead), a map key that is not a string.
 
-use std::{borrow::Cow, fmt};
+use std::{borrow::Cow, cell::Cell, fmt};
 
 use serde::de::{
     self, DeserializeOwned, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor,
@@ -23,52 +27,101 @@ use serde::de::{
 use super::{unsure, Check, Checks, Num, QuickSchema, Seen, BOOLEAN, NULL};
 
 impl QuickSchema {
-    /// `text` as a `T`, when it is certainly one JSON value the schema accepts; `None` means
-    /// "not sure", never "invalid".
-    pub(crate) fn deserialize<T: DeserializeOwned>(&self, text: &[u8]) -> Option<T> {
+    /// `text` as a `T`, when it is certainly one JSON value the schema accepts, nested at most
+    /// `depth_limit` arrays and objects deep and holding at most `item_limit` array elements
+    /// and object members; `None` means "not sure", never "invalid".
+    pub(crate) fn deserialize<T: DeserializeOwned>(
+        &self,
+        text: &[u8],
+        depth_limit: usize,
+        item_limit: usize,
+    ) -> Option<T> {
         if self.has_string_enums {
-            return if self.accepts(text) {
+            return if super::super::check_text(text, depth_limit, item_limit).is_ok()
+                && self.accepts(text)
+            {
                 serde_json::from_slice(text).ok()
             } else {
                 None
             };
         }
+        let budget = Budget {
+            depth: Cell::new(depth_limit),
+            items: Cell::new(item_limit),
+        };
         let mut de = serde_json::Deserializer::from_slice(text);
         let value = T::deserialize(Checked {
             de: &mut de,
             schema: self,
-            node: self.root,
+            node: Some(self.root),
+            budget: &budget,
         })
         .ok()?;
         de.end().ok()?;
         Some(value)
     }
+
+    /// What `node` checks; `None` is a value the schema says nothing about.
+    fn checks_at(&self, node: Option<usize>) -> Result<Option<&Checks>, ()> {
+        node.map_or(Ok(None), |node| self.checks_of(node))
+    }
 }
 
-/// A deserializer whose next value must match `node`.
+/// What is left of the nesting and item limits as the walk goes.
+struct Budget {
+    /// Arrays and objects that may still open inside the current one.
+    depth: Cell<usize>,
+    /// Array elements and object members still allowed.
+    items: Cell<usize>,
+}
+
+impl Budget {
+    fn enter<E: de::Error>(&self) -> Result<(), E> {
+        let left = self.depth.get().checked_sub(1).ok_or_else(unsure)?;
+        self.depth.set(left);
+        Ok(())
+    }
+
+    fn leave(&self) {
+        self.depth.set(self.depth.get() + 1);
+    }
+
+    fn item<E: de::Error>(&self) -> Result<(), E> {
+        let left = self.items.get().checked_sub(1).ok_or_else(unsure)?;
+        self.items.set(left);
+        Ok(())
+    }
+}
+
+/// A deserializer whose next value must match `node` (anything when `None`).
 struct Checked<'s, D> {
     de: D,
     schema: &'s QuickSchema,
-    node: usize,
+    node: Option<usize>,
+    budget: &'s Budget,
 }
 
-/// Each method: "not sure" for a node nothing matches, the inner method unwrapped for a node
-/// that accepts anything, otherwise the inner method with a [`CheckedVisitor`].
+/// Each method: "not sure" for a node nothing matches, otherwise the inner method with a
+/// [`CheckedVisitor`].
 macro_rules! checked_methods {
     ($($method:ident($($arg:ident: $ty:ty),*);)*) => {$(
         fn $method<V: Visitor<'de>>(self, $($arg: $ty,)* visitor: V) -> Result<V::Value, D::Error> {
-            match self.schema.checks_of(self.node) {
-                Err(()) => Err(unsure()),
-                Ok(None) => self.de.$method($($arg,)* visitor),
-                Ok(Some(checks)) => self.de.$method($($arg,)* CheckedVisitor {
-                    inner: visitor,
-                    schema: self.schema,
-                    node: self.node,
-                    checks,
-                }),
-            }
+            let visitor = self.visitor(visitor)?;
+            self.de.$method($($arg,)* visitor)
         }
     )*};
+}
+
+impl<'s, D> Checked<'s, D> {
+    fn visitor<V, E: de::Error>(&self, inner: V) -> Result<CheckedVisitor<'s, V>, E> {
+        Ok(CheckedVisitor {
+            inner,
+            schema: self.schema,
+            node: self.node,
+            checks: self.schema.checks_at(self.node).map_err(|()| unsure())?,
+            budget: self.budget,
+        })
+    }
 }
 
 impl<'de, D: Deserializer<'de>> Deserializer<'de> for Checked<'_, D> {
@@ -112,24 +165,16 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Checked<'_, D> {
         variants: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, D::Error> {
-        match self.schema.checks_of(self.node) {
-            Ok(None) => self.de.deserialize_enum(name, variants, visitor),
-            _ => Err(unsure()),
-        }
+        // A schema with a string `enum` takes the two walks; an enum elsewhere is "not sure"
+        // (the text of a unit variant, `"V"` or `{"V": null}`, cannot be told apart here).
+        let _ = (name, variants, visitor);
+        Err(unsure())
     }
 
-    /// A value the type skips (an unknown field) is still checked when its node says something.
+    /// A value the type skips (an unknown field) is still checked and counted.
     fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
-        match self.schema.checks_of(self.node) {
-            Err(()) => Err(unsure()),
-            Ok(None) => self.de.deserialize_ignored_any(visitor),
-            Ok(Some(checks)) => self.de.deserialize_any(CheckedVisitor {
-                inner: visitor,
-                schema: self.schema,
-                node: self.node,
-                checks,
-            }),
-        }
+        let visitor = self.visitor(visitor)?;
+        self.de.deserialize_any(visitor)
     }
 
     fn is_human_readable(&self) -> bool {
@@ -137,19 +182,21 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Checked<'_, D> {
     }
 }
 
-/// The type's visitor, handed each value once it passed `checks` (the node `node`).
+/// The type's visitor, handed each value once it passed `checks` (the node `node`; `None` for
+/// either: anything).
 struct CheckedVisitor<'s, V> {
     inner: V,
     schema: &'s QuickSchema,
-    node: usize,
-    checks: &'s Checks,
+    node: Option<usize>,
+    checks: Option<&'s Checks>,
+    budget: &'s Budget,
 }
 
 impl<'s, V> CheckedVisitor<'s, V> {
     fn check(&self) -> Check<'s> {
         Check {
             schema: self.schema,
-            checks: Some(self.checks),
+            checks: self.checks,
         }
     }
 
@@ -159,6 +206,7 @@ impl<'s, V> CheckedVisitor<'s, V> {
             de,
             schema: self.schema,
             node: self.node,
+            budget: self.budget,
         }
     }
 }
@@ -232,40 +280,46 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for CheckedVisitor<'_, V> {
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
         let check = self.check();
         check.array()?;
+        self.budget.enter()?;
         let mut seq = CheckedSeq {
             seq,
             schema: self.schema,
-            items: self.checks.items,
+            items: self.checks.and_then(|c| c.items),
+            budget: self.budget,
             count: 0,
         };
         let value = self.inner.visit_seq(&mut seq)?;
+        self.budget.leave();
         // Complete: serde_json refuses a sequence its visitor left unfinished.
         check.item_count(seq.count)?;
         Ok(value)
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-        let check = self.check();
-        check.object()?;
+        self.check().object()?;
+        self.budget.enter()?;
         let mut map = CheckedMap {
             map,
             schema: self.schema,
             checks: self.checks,
+            budget: self.budget,
             seen: Seen::default(),
             value_node: None,
         };
         let value = self.inner.visit_map(&mut map)?;
+        self.budget.leave();
         // Complete: serde_json refuses a map its visitor left unfinished.
-        map.seen.complete(Some(self.checks))?;
+        map.seen.complete(self.checks)?;
         Ok(value)
     }
 }
 
-/// A seed whose value must match `node`.
+/// A seed whose value must match `node` (anything when `None`).
 struct CheckedSeed<'s, S> {
     seed: S,
     schema: &'s QuickSchema,
-    node: usize,
+    node: Option<usize>,
+    budget: &'s Budget,
 }
 
 impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for CheckedSeed<'_, S> {
@@ -276,6 +330,7 @@ impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for CheckedSeed<'_, S> {
             de,
             schema: self.schema,
             node: self.node,
+            budget: self.budget,
         })
     }
 }
@@ -285,6 +340,7 @@ struct CheckedSeq<'s, A> {
     seq: A,
     schema: &'s QuickSchema,
     items: Option<usize>,
+    budget: &'s Budget,
     count: u64,
 }
 
@@ -295,15 +351,16 @@ impl<'de, A: SeqAccess<'de>> SeqAccess<'de> for CheckedSeq<'_, A> {
         &mut self,
         seed: T,
     ) -> Result<Option<T::Value>, A::Error> {
-        let element = match self.items {
-            Some(node) => self.seq.next_element_seed(CheckedSeed {
-                seed,
-                schema: self.schema,
-                node,
-            })?,
-            None => self.seq.next_element_seed(seed)?,
-        };
-        self.count += u64::from(element.is_some());
+        let element = self.seq.next_element_seed(CheckedSeed {
+            seed,
+            schema: self.schema,
+            node: self.items,
+            budget: self.budget,
+        })?;
+        if element.is_some() {
+            self.budget.item()?;
+            self.count += 1;
+        }
         Ok(element)
     }
 
@@ -312,12 +369,13 @@ impl<'de, A: SeqAccess<'de>> SeqAccess<'de> for CheckedSeq<'_, A> {
     }
 }
 
-/// An object's entries: each key recorded (duplicates are "not sure"), each value checked
-/// against its property's node, `additionalProperties`, or nothing.
+/// An object's entries: each key recorded (duplicates are "not sure") and counted, each value
+/// checked against its property's node, `additionalProperties`, or nothing.
 struct CheckedMap<'s, 'de, A> {
     map: A,
     schema: &'s QuickSchema,
-    checks: &'s Checks,
+    checks: Option<&'s Checks>,
+    budget: &'s Budget,
     seen: Seen<'de>,
     /// The node of the value after the key just read.
     value_node: Option<usize>,
@@ -338,6 +396,7 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for CheckedMap<'_, 'de, A> {
             node: &mut node,
         })?;
         if key.is_some() {
+            self.budget.item()?;
             // A key read without a string visit (a number parsed from it) was never recorded.
             self.value_node = node.map_err(|()| unsure::<A::Error>())?;
         }
@@ -345,14 +404,12 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for CheckedMap<'_, 'de, A> {
     }
 
     fn next_value_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<T::Value, A::Error> {
-        match self.value_node.take() {
-            Some(node) => self.map.next_value_seed(CheckedSeed {
-                seed,
-                schema: self.schema,
-                node,
-            }),
-            None => self.map.next_value_seed(seed),
-        }
+        self.map.next_value_seed(CheckedSeed {
+            seed,
+            schema: self.schema,
+            node: self.value_node.take(),
+            budget: self.budget,
+        })
     }
 
     fn size_hint(&self) -> Option<usize> {
@@ -364,7 +421,7 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for CheckedMap<'_, 'de, A> {
 /// `node` set to what its value must match.
 struct KeySeed<'a, 's, 'de, S> {
     seed: S,
-    checks: &'s Checks,
+    checks: Option<&'s Checks>,
     seen: &'a mut Seen<'de>,
     node: &'a mut Result<Option<usize>, ()>,
 }
@@ -386,7 +443,7 @@ impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for KeySeed<'_, '_, 'de,
 
 /// Where a key's text is recorded.
 struct KeyRecord<'a, 's, 'de> {
-    checks: &'s Checks,
+    checks: Option<&'s Checks>,
     seen: &'a mut Seen<'de>,
     node: &'a mut Result<Option<usize>, ()>,
 }
@@ -397,8 +454,8 @@ impl<'de> KeyRecord<'_, '_, 'de> {
         key: &str,
         owned: impl FnOnce() -> Cow<'de, str>,
     ) -> Result<(), E> {
-        let declared = self.checks.declared(key);
-        *self.node = Ok(self.seen.record(Some(self.checks), declared, owned)?);
+        let declared = self.checks.and_then(|c| c.declared(key));
+        *self.node = Ok(self.seen.record(self.checks, declared, owned)?);
         Ok(())
     }
 }
@@ -515,12 +572,12 @@ mod tests {
         let full = crate::schema::compile(schema, "body").expect("the schema compiles");
         for body in sure {
             assert!(
-                quick.deserialize::<T>(body.as_bytes()).is_some(),
+                quick.deserialize::<T>(body.as_bytes(), 64, 1000).is_some(),
                 "one walk refused {body}"
             );
         }
         for body in sure.iter().chain(others) {
-            if let Some(read) = quick.deserialize::<T>(body.as_bytes()) {
+            if let Some(read) = quick.deserialize::<T>(body.as_bytes(), 64, 1000) {
                 let value: Value = serde_json::from_str(body).expect("accepted text is JSON");
                 assert!(full.is_valid(&value), "{body} accepted but invalid");
                 let plain: T = serde_json::from_str(body).expect("serde_json reads it too");
@@ -653,15 +710,63 @@ mod tests {
         let quick = QuickSchema::compile(&schema).expect("a quick check for this schema");
         assert!(quick.has_string_enums);
         assert_eq!(
-            quick.deserialize::<Paint>(br#"{"colour":"red"}"#),
+            quick.deserialize::<Paint>(br#"{"colour":"red"}"#, 64, 1000),
             Some(Paint {
                 colour: Colour::Red
             })
         );
         assert_eq!(
-            quick.deserialize::<Paint>(br#"{"colour":{"red":null}}"#),
+            quick.deserialize::<Paint>(br#"{"colour":{"red":null}}"#, 64, 1000),
             None
         );
-        assert_eq!(quick.deserialize::<Paint>(br#"{"colour":"green"}"#), None);
+        assert_eq!(
+            quick.deserialize::<Paint>(br#"{"colour":"green"}"#, 64, 1000),
+            None
+        );
+    }
+
+    /// Nesting and items are counted everywhere, also where the schema says nothing and in
+    /// values the type skips, and stop the walk at the limits `check_text` applies.
+    #[test]
+    fn nesting_and_items_stop_at_the_limits_of_the_text_check() {
+        #[derive(Debug, PartialEq, Deserialize)]
+        struct Open {
+            #[serde(default)]
+            a: Value,
+        }
+        let schema = json!({ "type": "object", "properties": { "a": {} } });
+        let quick = QuickSchema::compile(&schema).expect("a quick check for this schema");
+        let nested = |levels: usize| format!("{}1{}", "[".repeat(levels), "]".repeat(levels));
+        let text_passes = |body: &str, depth, items| {
+            crate::schema::check_text(body.as_bytes(), depth, items).is_ok()
+        };
+        for body in [
+            format!(r#"{{"a":{}}}"#, nested(3)),
+            format!(r#"{{"b":{}}}"#, nested(3)),
+            r#"{"a":[1,2,3],"b":{"c":[4,5]}}"#.to_owned(),
+            r#"{"a":{"x":1,"y":{}}}"#.to_owned(),
+        ] {
+            // The tightest limits the text check lets the body through.
+            let depth = (0..)
+                .find(|&d| text_passes(&body, d, usize::MAX))
+                .unwrap_or(0);
+            let items = (0..)
+                .find(|&i| text_passes(&body, usize::MAX, i))
+                .unwrap_or(0);
+            assert!(depth > 1 && items > 1, "{body}");
+            let read = |depth, items| quick.deserialize::<Open>(body.as_bytes(), depth, items);
+            assert!(
+                read(depth, items).is_some(),
+                "{body}: depth {depth}, {items} items"
+            );
+            assert!(
+                read(depth - 1, usize::MAX).is_none(),
+                "{body} past depth {depth}"
+            );
+            assert!(
+                read(usize::MAX, items - 1).is_none(),
+                "{body} past {items} items"
+            );
+        }
     }
 }
