@@ -8,17 +8,20 @@ use std::{
 use actix_web::{
     body::BoxBody,
     dev::Payload,
+    error::PayloadError,
     http::{
         header::{self, HeaderValue},
         StatusCode,
     },
-    web::Bytes,
+    web::{Bytes, BytesMut},
     FromRequest, HttpMessage, HttpRequest, HttpResponse, Responder,
 };
+use futures_util::{Stream, StreamExt};
 use schemars::JsonSchema;
 use serde::{de::DeserializeOwned, Serialize};
 
 use crate::{
+    config::DEFAULT_BODY_LIMIT,
     describe::{DescribeInput, DescribeOutput, Inference},
     error::ApiError,
     schema::{
@@ -88,20 +91,72 @@ fn is_json_content_type(req: &HttpRequest) -> bool {
     }
 }
 
-/// Reads the whole body under the server's limits, mapping failures to JSON errors in plain
-/// words: `413` past the size limit, `408` past the body read timeout, `400` otherwise.
-async fn read_body(bytes: Result<Bytes, actix_web::Error>) -> Result<Bytes, ApiError> {
-    use super::payload::{body_read_refusal, payload_error};
-    bytes.map_err(|error| match payload_error(&error) {
-        Some(payload) => body_read_refusal(payload),
-        None if error.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE => {
-            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "Request body too large")
+/// Reads the whole body: at most `limit` bytes once any `Content-Encoding` is decoded (the
+/// app-wide layer limits the bytes on the wire, and ends a body past its read timeout).
+/// Failures are JSON errors in plain words: `413` past the size limit, `408` past the body read
+/// timeout, `400` otherwise.
+///
+/// Read here rather than through actix-web's `Bytes` extractor, whose future looks up its
+/// `PayloadConfig`, allocates an 8 KiB buffer and copies every chunk into it: a body that
+/// arrives in one chunk, the common case, is kept as it came.
+async fn read_body(body: BodyStream, limit: usize) -> Result<Bytes, ApiError> {
+    use super::payload::body_read_refusal;
+    let read = match body {
+        BodyStream::AsSent(payload) => read_to_end(payload, limit).await,
+        BodyStream::Decoded(decoded) => read_to_end(decoded, limit).await,
+    };
+    read.map_err(|error| body_read_refusal(&error))
+}
+
+/// A request's body as the application reads it.
+enum BodyStream {
+    /// Without a `Content-Encoding`.
+    AsSent(Payload),
+    /// With one: decoded (`gzip`, or any other that actix-web was built to decode).
+    Decoded(actix_web::dev::Decompress<Payload>),
+}
+
+impl BodyStream {
+    fn of(req: &HttpRequest, payload: &mut Payload) -> Self {
+        let payload = payload.take();
+        if req.headers().contains_key(header::CONTENT_ENCODING) {
+            BodyStream::Decoded(actix_web::dev::Decompress::from_headers(
+                payload,
+                req.headers(),
+            ))
+        } else {
+            BodyStream::AsSent(payload)
         }
-        None => {
-            tracing::debug!(%error, "request body could not be read");
-            ApiError::bad_request("Failed to read request body")
+    }
+}
+
+/// Every chunk of `stream`, joined; `Overflow` past `limit` bytes.
+async fn read_to_end<S>(stream: S, limit: usize) -> Result<Bytes, PayloadError>
+where
+    S: Stream<Item = Result<Bytes, PayloadError>>,
+{
+    let mut stream = std::pin::pin!(stream);
+    let Some(first) = stream.next().await.transpose()? else {
+        return Ok(Bytes::new());
+    };
+    if first.len() > limit {
+        return Err(PayloadError::Overflow);
+    }
+    let Some(mut chunk) = stream.next().await.transpose()? else {
+        return Ok(first);
+    };
+    let mut body = BytesMut::with_capacity(first.len() + chunk.len());
+    body.extend_from_slice(&first);
+    loop {
+        if body.len() + chunk.len() > limit {
+            return Err(PayloadError::Overflow);
         }
-    })
+        body.extend_from_slice(&chunk);
+        match stream.next().await.transpose()? {
+            Some(next) => chunk = next,
+            None => return Ok(body.freeze()),
+        }
+    }
 }
 
 /// Turns a serde_json failure into the client's error message.
@@ -131,28 +186,34 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
                 .into())
             });
         }
-        let bytes = Bytes::from_request(req, payload);
+        let body = BodyStream::of(req, payload);
         let validator = body_validator(req);
-        let item_limit = item_limit(req);
+        let limits = json_limits(req);
         Box::pin(async move {
-            let body = read_body(bytes.await).await?;
+            let body = read_body(body, limits.bytes).await?;
             if body.is_empty() {
                 return Err(ApiError::bad_request("Malformed JSON body: the body is empty").into());
             }
-            decode(body, validator, item_limit).await.map(Json)
+            decode(body, validator, limits.items).await.map(Json)
         })
     }
 }
 
-/// The most items a JSON request body may hold, when the application set its own
-/// ([`ServerConfig::max_json_items`](crate::ServerConfig::max_json_items)); app data.
+/// The limits of a JSON request body on this application (app data): its size once decoded
+/// ([`ServerConfig::body_limit`](crate::ServerConfig::body_limit)) and its items
+/// ([`ServerConfig::max_json_items`](crate::ServerConfig::max_json_items)).
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct JsonItemLimit(pub(crate) usize);
+pub(crate) struct JsonLimits {
+    pub(crate) bytes: usize,
+    pub(crate) items: usize,
+}
 
-/// The item limit of JSON bodies on this request's application.
-fn item_limit(req: &HttpRequest) -> usize {
-    req.app_data::<JsonItemLimit>()
-        .map_or(MAX_JSON_ITEMS, |limit| limit.0)
+/// The JSON body limits of this request's application; the defaults outside one.
+fn json_limits(req: &HttpRequest) -> JsonLimits {
+    req.app_data::<JsonLimits>().copied().unwrap_or(JsonLimits {
+        bytes: DEFAULT_BODY_LIMIT,
+        items: MAX_JSON_ITEMS,
+    })
 }
 
 /// The route's body validator, when its schema constrains anything.
@@ -260,11 +321,11 @@ impl<T: DeserializeOwned + Default + 'static> FromRequest for OptionalJson<T> {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let declared_json = is_json_content_type(req);
-        let bytes = Bytes::from_request(req, payload);
+        let body = BodyStream::of(req, payload);
         let validator = body_validator(req);
-        let item_limit = item_limit(req);
+        let limits = json_limits(req);
         Box::pin(async move {
-            let body = read_body(bytes.await).await?;
+            let body = read_body(body, limits.bytes).await?;
             if body.iter().all(u8::is_ascii_whitespace) {
                 return Ok(OptionalJson(T::default()));
             }
@@ -275,7 +336,9 @@ impl<T: DeserializeOwned + Default + 'static> FromRequest for OptionalJson<T> {
                 )
                 .into());
             }
-            decode(body, validator, item_limit).await.map(OptionalJson)
+            decode(body, validator, limits.items)
+                .await
+                .map(OptionalJson)
         })
     }
 }
@@ -366,5 +429,56 @@ impl<T: DescribeOutput> DescribeOutput for Result<T, ApiError> {
     fn describe_output(inference: &mut Inference) {
         T::describe_output(inference);
         inference.error_responses();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use futures_util::stream;
+
+    use super::*;
+
+    fn chunks(parts: &[&'static str]) -> impl Stream<Item = Result<Bytes, PayloadError>> {
+        stream::iter(
+            parts
+                .iter()
+                .map(|part| Ok(Bytes::from_static(part.as_bytes())))
+                .collect::<Vec<_>>(),
+        )
+    }
+
+    #[actix_web::test]
+    async fn a_body_is_read_whole_up_to_its_limit() {
+        assert_eq!(read_to_end(chunks(&[]), 0).await.ok(), Some(Bytes::new()));
+        let one = Bytes::from_static(b"{\"a\":1}");
+        let read = read_to_end(stream::iter([Ok(one.clone())]), 7).await;
+        // One chunk is the body as it came, not a copy.
+        assert_eq!(read.ok().map(|body| body.as_ptr()), Some(one.as_ptr()));
+        assert_eq!(
+            read_to_end(chunks(&["{\"a\"", ":", "1}"]), 7).await.ok(),
+            Some(Bytes::from_static(b"{\"a\":1}"))
+        );
+        for parts in [
+            &["{\"a\":1}"][..],
+            &["{\"a\"", ":1}"],
+            &["{", "\"a\"", ":1}"],
+        ] {
+            assert!(matches!(
+                read_to_end(chunks(parts), 6).await,
+                Err(PayloadError::Overflow)
+            ));
+        }
+    }
+
+    #[actix_web::test]
+    async fn a_failed_read_is_the_failure() {
+        let failing = stream::iter([
+            Ok(Bytes::from_static(b"{")),
+            Err(PayloadError::Incomplete(None)),
+        ]);
+        assert!(matches!(
+            read_to_end(failing, 100).await,
+            Err(PayloadError::Incomplete(None))
+        ));
     }
 }

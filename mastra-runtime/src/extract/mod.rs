@@ -6,6 +6,6 @@ mod json;
 mod path_query;
 pub(crate) mod payload;
 
-pub(crate) use json::JsonItemLimit;
+pub(crate) use json::JsonLimits;
 pub use json::{Created, Json, OptionalJson};
 pub use path_query::{Path, Query};

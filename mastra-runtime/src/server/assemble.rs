@@ -17,7 +17,7 @@ use super::{
     mounts::mount,
     route_guard::RouteGuard,
 };
-use crate::{extract::JsonItemLimit, mastra::Mastra};
+use crate::{extract::JsonLimits, mastra::Mastra};
 
 /// Builds the application for one worker.
 pub(super) fn build_app(
@@ -45,7 +45,10 @@ pub(super) fn build_app(
     let mut app = App::new()
         .app_data(mastra.clone())
         .app_data(web::PayloadConfig::new(limit))
-        .app_data(JsonItemLimit(config.max_json_items))
+        .app_data(JsonLimits {
+            bytes: limit,
+            items: config.max_json_items,
+        })
         .app_data(web::JsonConfig::default().limit(limit))
         .app_data(web::FormConfig::default().limit(limit));
     if let Some(auth) = config.auth_config() {
