@@ -269,16 +269,22 @@ impl MessageBody for PanicSafeBody {
 }
 
 fn complete(
-    res: ServiceResponse<BoxBody>,
+    mut res: ServiceResponse<BoxBody>,
     started: Option<Instant>,
     request_id: HeaderValue,
     body: Option<&BodyWatch>,
 ) -> ServiceResponse<BoxBody> {
-    let mut res = json_error_body(res);
-    if let Some(body) = body {
+    // Each step only when it has something to do: each takes the response by value, and
+    // moving a `ServiceResponse` is a copy of it.
+    if res.status().as_u16() >= 400 {
+        res = json_error_body(res);
+    }
+    if let Some(body) = body.filter(|body| body.has_news()) {
         res = body.settle(res);
     }
-    let mut res = isolate_stream_panics(res);
+    if matches!(res.response().body().size(), BodySize::Stream) {
+        res = isolate_stream_panics(res);
+    }
     let latency = started.map(|started| started.elapsed()).unwrap_or_default();
     tracing::info!(
         target: "mastra::http",
@@ -364,6 +370,11 @@ impl BodyWatch {
     /// The response as the body's fate requires: a failure answered while the body timed out is
     /// the `408` (whatever the handler made of the read error), and an unfinished body rides
     /// along with the response so the connection closes after it.
+    /// Whether [`BodyWatch::settle`] has anything to change.
+    fn has_news(&self) -> bool {
+        self.timed_out.get() || self.unfinished.borrow().is_some()
+    }
+
     fn settle(&self, res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
         let timed_out = self.timed_out.get() && res.status().as_u16() >= 400;
         let res = if timed_out && res.status() != StatusCode::REQUEST_TIMEOUT {
