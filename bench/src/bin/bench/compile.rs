@@ -142,7 +142,9 @@ struct RouteCrate {
 /// The generated crates; [`compile_cost`] pairs them by name.
 fn route_crates() -> Vec<RouteCrate> {
     const SERDE: &str = "serde.workspace = true\nserde_json.workspace = true\n";
-    const ATTR: &str = "mastra-runtime.workspace = true\nschemars.workspace = true\n";
+    // The workspace's `mastra-runtime` has its default features off (a member cannot turn them
+    // off again), so each crate names the features it builds with.
+    const ATTR: &str = "mastra-runtime = { workspace = true, features = [\"default\"] }\nschemars.workspace = true\n";
     const ATTR_LEAN: &str = "mastra-runtime = { workspace = true, default-features = false, features = [\"openapi\", \"swagger-ui\", \"jwt\"] }\nschemars.workspace = true\n";
     const ACTIX: &str = "actix-web.workspace = true\n";
     [
@@ -250,7 +252,7 @@ fn write_route_crates(root: &Path, dir: &Path, crates: &[RouteCrate]) -> Result<
         .collect();
     let manifest = format!(
         "[workspace]\nresolver = \"2\"\nmembers = [{}]\n\n\
-         [workspace.dependencies]\nmastra-runtime = {{ path = {:?} }}\n\
+         [workspace.dependencies]\nmastra-runtime = {{ path = {:?}, default-features = false }}\n\
          actix-web = {{ version = \"4.18\", default-features = false, features = [\"macros\", \"compress-gzip\"] }}\n\
          serde = {{ version = \"1\", features = [\"derive\"] }}\nserde_json = \"1\"\nschemars = \"=1.0.0-alpha.21\"\n\n\
          [profile.dev]\ndebug = \"line-tables-only\"\n[profile.dev.package.\"*\"]\ndebug = false\nopt-level = 1\n",
