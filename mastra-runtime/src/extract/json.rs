@@ -21,7 +21,6 @@ use schemars::JsonSchema;
 use serde::{de::DeserializeOwned, Serialize};
 
 use crate::{
-    config::DEFAULT_BODY_LIMIT,
     describe::{DescribeInput, DescribeOutput, Inference},
     error::ApiError,
     schema::{
@@ -208,10 +207,15 @@ pub(crate) struct JsonLimits {
     pub(crate) items: usize,
 }
 
-/// The JSON body limits of this request's application; the defaults outside one.
+/// The size limit actix-web's own body extractors apply without a `PayloadConfig`.
+const ACTIX_DEFAULT_BODY_LIMIT: usize = 256 * 1024;
+
+/// The JSON body limits of this request's application. Outside an application this server
+/// built (an actix-web `App` of the user's own), actix-web's default size limit, as its `Bytes`
+/// extractor would apply, and the default item limit.
 fn json_limits(req: &HttpRequest) -> JsonLimits {
     req.app_data::<JsonLimits>().copied().unwrap_or(JsonLimits {
-        bytes: DEFAULT_BODY_LIMIT,
+        bytes: ACTIX_DEFAULT_BODY_LIMIT,
         items: MAX_JSON_ITEMS,
     })
 }
