@@ -18,13 +18,18 @@ pub(crate) fn route(args: &RouteArgs, handler: &Handler) -> TokenStream {
     let name = ident.unraw().to_string();
     let method = runtime_variant(args.method);
     let path = &args.path;
-    let requires_auth = args.requires_auth;
+    // Builder calls that would only restate `ApiRoute::new`'s defaults are left out: every
+    // token crosses the compiler's proc-macro bridge, and every call is one more for it to check.
+    let requires_auth = (!args.requires_auth).then(|| quote!(.requires_auth(false)));
     let assertions = type_assertions(handler);
     // Spanned at the name: if the types are wrong, this error lands next to the assertions'.
     let handler_call = quote_spanned!(ident.span()=> .handler(#ident));
     let middleware = &args.middleware;
-    let summary = optional_str(handler.docs.summary.as_deref());
-    let description = optional_str(handler.docs.description.as_deref());
+    let docs = (handler.docs.summary.is_some() || handler.docs.description.is_some()).then(|| {
+        let summary = optional_str(handler.docs.summary.as_deref());
+        let description = optional_str(handler.docs.description.as_deref());
+        quote!(.docs(#summary, #description))
+    });
     let openapi = args.openapi.as_ref().map(|operation| {
         let operation = operation_fragment(operation);
         quote!(.openapi(#operation))
@@ -32,28 +37,41 @@ pub(crate) fn route(args: &RouteArgs, handler: &Handler) -> TokenStream {
     let mcp = args.mcp.as_ref().map(|mcp| {
         let name = &mcp.name;
         let description = setter("description", mcp.description.as_ref());
-        quote!(.mcp(::mastra_runtime::__private::McpExposure::new(#name) #description))
+        quote!(.mcp(__mastra_private::McpExposure::new(#name) #description))
     });
     let infer = infer(handler);
+    // The probes' traits, for method resolution only; `as _` binds no name the user could see.
+    let probe_traits = infer.as_ref().map(|_| {
+        quote! {
+            #[allow(unused_imports)]
+            use ::mastra_runtime::__private::infer::{
+                InferInput as _, InferInputFallback as _, InferOutput as _,
+                InferOutputFallback as _,
+            };
+        }
+    });
     quote! {
         const _: () = {
+            // One short name for the runtime's hidden items keeps the expansion small.
+            use ::mastra_runtime::__private as __mastra_private;
+            #probe_traits
             #(#assertions)*
-            fn __mastra_route() -> ::mastra_runtime::__private::ApiRoute {
-                ::mastra_runtime::__private::ApiRoute::new(
-                    ::mastra_runtime::__private::RouteMethod::#method,
+            fn __mastra_route() -> __mastra_private::ApiRoute {
+                __mastra_private::ApiRoute::new(
+                    __mastra_private::RouteMethod::#method,
                     #path,
                 )
                 #handler_call
                 .handler_name(#name)
-                .requires_auth(#requires_auth)
+                #requires_auth
                 #(.middleware(#middleware))*
-                .docs(#summary, #description)
+                #docs
                 #openapi
                 #mcp
                 #infer
             }
-            ::mastra_runtime::__private::inventory::submit! {
-                ::mastra_runtime::__private::RouteDef::new(
+            __mastra_private::inventory::submit! {
+                __mastra_private::RouteDef::new(
                     ::core::module_path!(),
                     #name,
                     ::core::file!(),
@@ -72,7 +90,7 @@ fn type_assertions(handler: &Handler) -> Vec<TokenStream> {
         .map(|ty| {
             quote_spanned! {ty.span()=>
                 const _: fn() = || {
-                    ::mastra_runtime::__private::assert_extractor::<#ty>();
+                    __mastra_private::assert_extractor::<#ty>();
                 };
             }
         })
@@ -88,15 +106,16 @@ fn type_assertions(handler: &Handler) -> Vec<TokenStream> {
     if let Some((span, ty)) = output {
         assertions.push(quote_spanned! {span=>
             const _: fn() = || {
-                ::mastra_runtime::__private::assert_responder::<#ty>();
+                __mastra_private::assert_responder::<#ty>();
             };
         });
     }
     assertions
 }
 
-/// `.infer(...)` probing every nameable argument type and the return type, or nothing when no
-/// type can be named.
+/// `.infer_steps(&[...])` with one probe per nameable argument type and one for the return
+/// type, or nothing when no type can be named. Each probe evaluates to a function pointer, so a
+/// route adds no closure of its own for the compiler to build.
 fn infer(handler: &Handler) -> Option<TokenStream> {
     let inputs: Vec<&Type> = nameable(&handler.inputs).collect();
     let output = handler.output.iter().find(|ty| !has_impl_trait(ty));
@@ -105,19 +124,14 @@ fn infer(handler: &Handler) -> Option<TokenStream> {
     }
     let output = output.map(|ty| {
         quote! {
-            (&&::mastra_runtime::__private::infer::Probe::<#ty>::new()).infer_output(inference);
+            (&&__mastra_private::infer::Probe::<#ty>::new()).output_step(),
         }
     });
     Some(quote! {
-        .infer(|inference: &mut ::mastra_runtime::__private::Inference| {
-            #[allow(unused_imports)]
-            use ::mastra_runtime::__private::infer::{
-                InferInput as _, InferInputFallback as _, InferOutput as _,
-                InferOutputFallback as _,
-            };
-            #((&&::mastra_runtime::__private::infer::Probe::<#inputs>::new()).infer_input(inference);)*
+        .infer_steps(&[
+            #((&&__mastra_private::infer::Probe::<#inputs>::new()).input_step(),)*
             #output
-        })
+        ])
     })
 }
 
@@ -163,7 +177,7 @@ fn operation_fragment(op: &Operation) -> TokenStream {
     });
     let responses = op.responses.iter().map(response_fragment);
     quote! {
-        ::mastra_runtime::__private::OperationFragment::new()
+        __mastra_private::OperationFragment::new()
             #summary
             #description
             #(#tags)*
@@ -183,12 +197,12 @@ fn parameter_fragment(parameter: &Parameter) -> TokenStream {
     let description = setter("description", parameter.description.as_ref());
     let schema = parameter.schema.map(|schema| {
         let schema = runtime_variant(schema);
-        quote!(.schema(::mastra_runtime::__private::SchemaType::#schema))
+        quote!(.schema(__mastra_private::SchemaType::#schema))
     });
     quote! {
-        ::mastra_runtime::__private::ParameterFragment::new(
+        __mastra_private::ParameterFragment::new(
             #name,
-            ::mastra_runtime::__private::ParamLocation::#location,
+            __mastra_private::ParamLocation::#location,
         )
         #required
         #description
@@ -202,7 +216,7 @@ fn request_body_fragment(body: &RequestBody) -> TokenStream {
     let required = setter("required", body.required.as_ref());
     let description = setter("description", body.description.as_ref());
     quote! {
-        ::mastra_runtime::__private::RequestBodyFragment::new()
+        __mastra_private::RequestBodyFragment::new()
             #content_type
             #schema
             #required
@@ -217,7 +231,7 @@ fn response_fragment(response: &Response) -> TokenStream {
     let body = body_setter(response.body.as_ref());
     let content_type = setter("content_type", response.content_type.as_ref());
     quote! {
-        ::mastra_runtime::__private::ResponseFragment::new(#status)
+        __mastra_private::ResponseFragment::new(#status)
             #description
             #body
             #content_type

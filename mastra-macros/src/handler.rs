@@ -3,7 +3,8 @@
 
 use proc_macro2::{Ident, TokenStream, TokenTree};
 use quote::ToTokens;
-use syn::{FnArg, ItemFn, ReturnType, Type};
+use syn::parse::{Parse, ParseStream};
+use syn::{Attribute, FnArg, ReturnType, Signature, Type, Visibility};
 
 use crate::errors::Errors;
 
@@ -26,8 +27,30 @@ pub(crate) struct Docs {
     pub(crate) description: Option<String>,
 }
 
+/// The annotated function as far as the expansion reads it: its attributes and signature. The
+/// body is checked to be a block and otherwise left as tokens: the function is emitted as
+/// written and the compiler parses the body anyway, so parsing it here too (as `syn::ItemFn`
+/// does) would only slow every build down, more so the longer the handler.
+pub(crate) struct RouteFn {
+    pub(crate) attrs: Vec<Attribute>,
+    pub(crate) sig: Signature,
+}
+
+impl Parse for RouteFn {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let attrs = input.call(Attribute::parse_outer)?;
+        input.parse::<Visibility>()?;
+        let sig: Signature = input.parse()?;
+        let body: proc_macro2::Group = input.parse()?;
+        if body.delimiter() != proc_macro2::Delimiter::Brace {
+            return Err(syn::Error::new(body.span(), "expected the function's body"));
+        }
+        Ok(Self { attrs, sig })
+    }
+}
+
 /// Checks that `item` is a free, non-generic `async fn` and reads it.
-pub(crate) fn parse(item: &ItemFn, errors: &mut Errors) -> Handler {
+pub(crate) fn parse(item: &RouteFn, errors: &mut Errors) -> Handler {
     let sig = &item.sig;
     if sig.asyncness.is_none() {
         errors.spanned(
@@ -137,7 +160,7 @@ mod tests {
 
     use super::*;
 
-    fn docs_of(item: ItemFn) -> Docs {
+    fn docs_of(item: RouteFn) -> Docs {
         docs(&item.attrs)
     }
 

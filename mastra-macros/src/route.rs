@@ -4,15 +4,14 @@
 
 use proc_macro2::TokenStream;
 use quote::quote;
-use syn::ItemFn;
 
-use crate::{args, errors::Errors, expand, handler};
+use crate::{args, errors::Errors, expand, handler, handler::RouteFn};
 
 /// `#[api_route(attr)] item`, on `proc_macro2` tokens.
 pub(crate) fn api_route(attr: TokenStream, item: TokenStream) -> TokenStream {
     let mut errors = Errors::default();
     let args = args::parse(attr, &mut errors);
-    let handler = match syn::parse2::<ItemFn>(item.clone()) {
+    let handler = match syn::parse2::<RouteFn>(item.clone()) {
         Ok(function) => Some(handler::parse(&function, &mut errors)),
         Err(error) => {
             errors.at(

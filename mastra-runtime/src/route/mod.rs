@@ -178,7 +178,8 @@ pub struct ApiRoute {
     pub(crate) doc_summary: Option<String>,
     pub(crate) doc_description: Option<String>,
     pub(crate) handler_name: Option<String>,
-    pub(crate) infer: Option<fn(&mut Inference)>,
+    /// What the handler's types say, as steps run in order; empty when nothing is inferred.
+    pub(crate) infer: Vec<fn(&mut Inference)>,
     pub(crate) origin: RouteOrigin,
     /// The route's opt-in to be an MCP tool.
     pub(crate) mcp: Option<McpExposure>,
@@ -220,7 +221,7 @@ impl ApiRoute {
             doc_summary: None,
             doc_description: None,
             handler_name: None,
-            infer: None,
+            infer: Vec::new(),
             origin: RouteOrigin::Explicit,
             mcp: None,
         }
@@ -347,7 +348,15 @@ impl ApiRoute {
 
     /// Sets the function that infers documentation from the handler's types.
     pub fn infer(mut self, infer: fn(&mut Inference)) -> Self {
-        self.infer = Some(infer);
+        self.infer = vec![infer];
+        self
+    }
+
+    /// Sets the inference as steps run in order, one per argument and one for the return type,
+    /// as `#[api_route]` writes it: each step is the describing function of one type, shared by
+    /// every route that names that type. An empty list infers nothing.
+    pub fn infer_steps(mut self, steps: &[fn(&mut Inference)]) -> Self {
+        self.infer = steps.to_vec();
         self
     }
 

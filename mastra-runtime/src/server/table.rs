@@ -104,9 +104,11 @@ pub(crate) fn build(
         }
         // What the handler's types say, asked once: the validator, the path check, the
         // document and the token requirement all read this.
-        let inference = route.infer.map(|infer| {
+        let inference = (!route.infer.is_empty()).then(|| {
             let mut inference = Inference::default();
-            infer(&mut inference);
+            for step in &route.infer {
+                step(&mut inference);
+            }
             inference
         });
         let validator = match inference
