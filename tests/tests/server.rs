@@ -107,6 +107,63 @@ async fn default_cors_policy_is_mastras() {
 }
 
 #[tokio::test]
+async fn cors_headers_answer_cross_origin_requests_and_vary_is_on_every_response() {
+    let server = TestServer::start(
+        Mastra::builder()
+            .without_annotated_routes()
+            .server(test_config().cors(CorsConfig::default().origins(AllowedOrigins::Reflect)))
+            .route(ApiRoute::get("/x").handler(ok))
+            .route(ApiRoute::get("/varies").handler(|| async {
+                HttpResponse::Ok()
+                    .insert_header(("vary", "Accept-Encoding"))
+                    .body("ok")
+            })),
+    )
+    .await;
+    let vary = "Origin, Access-Control-Request-Method, Access-Control-Request-Headers";
+
+    // No `Origin`: not a cross-origin request, so no `Access-Control-*` header, but `Vary`
+    // still tells a cache that the answer depends on it.
+    let same_origin = server.get("/x").await;
+    same_origin.assert_status(200);
+    assert_eq!(same_origin.header("vary"), Some(vary));
+    let cors_headers: Vec<&str> = same_origin
+        .headers
+        .keys()
+        .map(|name| name.as_str())
+        .filter(|name| name.starts_with("access-control-"))
+        .collect();
+    assert!(cors_headers.is_empty(), "{cors_headers:?}");
+    // A handler's own `Vary` is kept, with CORS's list after it.
+    let varies = server.get("/varies").await;
+    assert_eq!(
+        varies.header("vary"),
+        Some(format!("Accept-Encoding, {vary}").as_str())
+    );
+    // Errors get `Vary` too.
+    let missing = server.get("/nowhere").await;
+    missing.assert_status(404);
+    assert_eq!(missing.header("vary"), Some(vary));
+
+    // With `Origin`: the policy's headers, and the same `Vary`.
+    let cross_origin = server
+        .get_with_header("/x", "origin", "http://app.test")
+        .await;
+    assert_eq!(
+        cross_origin.header("access-control-allow-origin"),
+        Some("http://app.test")
+    );
+    assert_eq!(
+        cross_origin.header("access-control-allow-credentials"),
+        Some("true")
+    );
+    assert!(cross_origin
+        .header("access-control-expose-headers")
+        .is_some());
+    assert_eq!(cross_origin.header("vary"), Some(vary));
+}
+
+#[tokio::test]
 async fn cors_can_reflect_origins_with_credentials_or_be_disabled() {
     let reflecting = TestServer::start(
         Mastra::builder()

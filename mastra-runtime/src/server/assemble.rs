@@ -1,22 +1,15 @@
 //! Assembles the actix-web `App` for one worker: the application data (the [`Mastra`], body
 //! limits, the auth verifier), the routes (mounted by [`super::mounts`]), the JSON 404 for
-//! paths no route matches, CORS and the app-wide [`RequestEnvelope`].
+//! paths no route matches, CORS (`cors.rs`) and the app-wide [`RequestEnvelope`].
 
-use actix_cors::Cors;
 use actix_web::{
     body::MessageBody,
     dev::{ServiceFactory, ServiceRequest, ServiceResponse},
-    http::{header, Method},
     middleware::Condition,
     web, App, HttpResponse,
 };
 
-use super::{
-    config::{AllowedOrigins, CorsConfig},
-    envelope::RequestEnvelope,
-    mounts::mount,
-    route_guard::RouteGuard,
-};
+use super::{cors::cors_layer, envelope::RequestEnvelope, mounts::mount, route_guard::RouteGuard};
 use crate::{extract::JsonLimits, mastra::Mastra};
 
 /// Builds the application for one worker.
@@ -37,7 +30,7 @@ pub(super) fn build_app(
         body_limits: config.body_limits,
         head_limits: config.head_limits,
     };
-    let cors = cors_middleware(&config.cors, mastra.is_auth_configured());
+    let cors = cors_layer(&config.cors, mastra.is_auth_configured());
     let routes = mastra.routes_arc();
     let guard = RouteGuard {
         timeout: config.timeout,
@@ -64,43 +57,4 @@ pub(super) fn build_app(
 /// The JSON 404 for paths no route matches.
 async fn not_found() -> HttpResponse {
     HttpResponse::NotFound().json(serde_json::json!({ "error": "Not Found" }))
-}
-
-fn cors_middleware(config: &CorsConfig, auth_configured: bool) -> Cors {
-    let mut cors = Cors::default()
-        .allowed_methods(
-            config
-                .allow_methods
-                .iter()
-                .filter_map(|m| Method::from_bytes(m.as_bytes()).ok()),
-        )
-        .allowed_headers(
-            config
-                .allow_headers
-                .iter()
-                .filter_map(|h| header::HeaderName::from_bytes(h.as_bytes()).ok()),
-        )
-        .expose_headers(
-            config
-                .expose_headers
-                .iter()
-                .filter_map(|h| header::HeaderName::from_bytes(h.as_bytes()).ok()),
-        )
-        .max_age(config.max_age);
-    match &config.origins {
-        AllowedOrigins::Auto if auth_configured => {
-            cors = cors.allow_any_origin().supports_credentials()
-        }
-        AllowedOrigins::Auto | AllowedOrigins::Any => {
-            cors = cors.allow_any_origin().send_wildcard()
-        }
-        AllowedOrigins::Reflect => cors = cors.allow_any_origin().supports_credentials(),
-        AllowedOrigins::List(origins) => {
-            for origin in origins {
-                cors = cors.allowed_origin(origin);
-            }
-            cors = cors.supports_credentials();
-        }
-    }
-    cors
 }

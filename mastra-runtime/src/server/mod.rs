@@ -4,6 +4,7 @@
 
 mod assemble;
 pub(crate) mod builtin;
+mod cors;
 mod deadlines;
 mod envelope;
 mod mounts;
