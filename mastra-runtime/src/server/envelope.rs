@@ -207,13 +207,10 @@ where
 
 /// A streamed body is polled after the handler returned, outside
 /// [`RouteGuard`](super::route_guard::RouteGuard)'s `catch_unwind`: a panic in it would unwind
-/// through the HTTP dispatcher. This wraps streamed bodies (only those: a sized body cannot
-/// panic) so a panic ends the body with an error, which closes that one connection mid-response
-/// like any failed stream, and is logged like a handler's.
+/// through the HTTP dispatcher. This wraps a streamed body ([`complete`] calls it for those
+/// only: a sized body cannot panic) so a panic ends the body with an error, which closes that
+/// one connection mid-response like any failed stream, and is logged like a handler's.
 fn isolate_stream_panics(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
-    if !matches!(res.response().body().size(), BodySize::Stream) {
-        return res;
-    }
     let route = format!("{} {}", res.request().method(), res.request().path());
     res.map_body(|_, body| {
         BoxBody::new(PanicSafeBody {
@@ -367,14 +364,14 @@ struct BodyWatch {
 }
 
 impl BodyWatch {
-    /// The response as the body's fate requires: a failure answered while the body timed out is
-    /// the `408` (whatever the handler made of the read error), and an unfinished body rides
-    /// along with the response so the connection closes after it.
     /// Whether [`BodyWatch::settle`] has anything to change.
     fn has_news(&self) -> bool {
         self.timed_out.get() || self.unfinished.borrow().is_some()
     }
 
+    /// The response as the body's fate requires: a failure answered while the body timed out is
+    /// the `408` (whatever the handler made of the read error), and an unfinished body rides
+    /// along with the response so the connection closes after it.
     fn settle(&self, res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
         let timed_out = self.timed_out.get() && res.status().as_u16() >= 400;
         let res = if timed_out && res.status() != StatusCode::REQUEST_TIMEOUT {
@@ -526,13 +523,14 @@ fn replace_error(res: ServiceResponse<BoxBody>, error: &ApiError) -> ServiceResp
     ServiceResponse::new(req, response)
 }
 
-/// Gives every error response the JSON body `{"error": "..."}`, keeping its status and headers.
+/// Gives an error response (status 400 or above: [`complete`] calls it for those only) the JSON
+/// body `{"error": "..."}`, keeping its status and headers.
 ///
 /// Handlers and `ApiError` already answer in JSON; this catches what actix-web and third-party
 /// extractors or middleware answer in plain text.
 fn json_error_body(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
     let status = res.status();
-    if status.as_u16() < 400 || is_json(res.headers()) {
+    if is_json(res.headers()) {
         return res;
     }
     // A body actix-web's own extractors failed to read: its text is Rust debug output.
