@@ -167,7 +167,7 @@ impl DescribeOutput for actix_web::HttpResponse {
 /// Each probe answers with a function pointer rather than describing the type itself, so a
 /// route's inference is a list of steps shared by every route naming the same types
 /// ([`ApiRoute::infer_steps`](crate::route::ApiRoute::infer_steps)). A closure calling the
-/// probes, one per route, cost the compiler about 0.9 ms per route (docs/performance.md).
+/// probes, one per route, cost the compiler 0.25–0.5 ms per route (docs/performance.md).
 pub struct Probe<T>(PhantomData<fn() -> T>);
 
 impl<T> Probe<T> {
