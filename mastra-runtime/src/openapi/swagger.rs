@@ -1,15 +1,14 @@
 //! Swagger UI over the document, entirely from this server.
 //!
 //! Swagger UI's own files (`swagger-ui-bundle.js`, `swagger-ui.css`, ...) come from the
-//! `utoipa-swagger-ui` crate, which embeds them (feature `vendored`: nothing is downloaded at
-//! build time and no third-party file lives in this repository). The page and the script that
+//! `swagger-ui-redist` crate, which embeds the distribution's files with `include_bytes!`
+//! (nothing is downloaded or unpacked at build time and no third-party file lives in this
+//! repository; its only dependencies are serde and serde_json). The page and the script that
 //! starts Swagger UI are ours, so the title is configurable and nothing refers to another host.
 //!
 //! The page has no inline script or style (the distribution's `index.css` and our initializer
 //! are files), so it runs under [`SWAGGER_UI_CSP`], which allows nothing but this server's own
 //! files.
-
-use std::{borrow::Cow, sync::Arc};
 
 use bytes::Bytes;
 use serde_json::json;
@@ -45,7 +44,6 @@ pub struct Asset {
 pub struct SwaggerUi {
     page: Bytes,
     initializer: Bytes,
-    config: Arc<utoipa_swagger_ui::Config<'static>>,
 }
 
 impl std::fmt::Debug for SwaggerUi {
@@ -107,7 +105,6 @@ impl SwaggerUi {
         Self {
             page: Bytes::from(page),
             initializer: Bytes::from(initializer),
-            config: Arc::new(utoipa_swagger_ui::Config::from(document_url.to_owned())),
         }
     }
 
@@ -128,17 +125,26 @@ impl SwaggerUi {
                 content_type: "text/javascript; charset=utf-8".to_owned(),
             }),
             _ => {
-                let file = utoipa_swagger_ui::serve(file, Arc::clone(&self.config)).ok()??;
-                let bytes = match file.bytes {
-                    Cow::Borrowed(bytes) => Bytes::from_static(bytes),
-                    Cow::Owned(bytes) => Bytes::from(bytes),
-                };
+                let (_, bytes) = swagger_ui_redist::SwaggerUi::static_files()
+                    .iter()
+                    .find(|(static_file, _)| static_file.file_name() == file)?;
                 Some(Asset {
-                    bytes,
-                    content_type: file.content_type,
+                    bytes: Bytes::from_static(bytes),
+                    content_type: media_type(file)?.to_owned(),
                 })
             }
         }
+    }
+}
+
+/// The media type of a distribution file, by its extension (the distribution holds only
+/// stylesheets, scripts and PNG icons).
+fn media_type(file: &str) -> Option<&'static str> {
+    match file.rsplit_once('.')?.1 {
+        "css" => Some("text/css; charset=utf-8"),
+        "js" => Some("text/javascript; charset=utf-8"),
+        "png" => Some("image/png"),
+        _ => None,
     }
 }
 
@@ -184,7 +190,15 @@ mod tests {
     #[test]
     fn assets_carry_their_media_type() {
         let ui = SwaggerUi::new("API", "/api/openapi.json");
-        assert_eq!(ui.asset("swagger-ui.css").unwrap().content_type, "text/css");
+        let media_types = [
+            ("swagger-ui.css", "text/css; charset=utf-8"),
+            ("index.css", "text/css; charset=utf-8"),
+            ("swagger-ui-bundle.js", "text/javascript; charset=utf-8"),
+            ("favicon-32x32.png", "image/png"),
+        ];
+        for (file, media_type) in media_types {
+            assert_eq!(ui.asset(file).unwrap().content_type, media_type, "{file}");
+        }
         assert!(ui.asset("swagger-ui-bundle.js").unwrap().bytes.len() > 100_000);
     }
 }
