@@ -68,15 +68,12 @@ pub(super) fn cors_layer(config: &CorsConfig, auth_configured: bool) -> OriginCo
             cors = cors.supports_credentials();
         }
     }
-    OriginCors {
-        cors: Rc::new(cors),
-    }
+    OriginCors { cors }
 }
 
 /// actix-cors for requests with `Origin`; the inner service plus `Vary` for the others.
-#[derive(Clone)]
 pub(super) struct OriginCors {
-    cors: Rc<Cors>,
+    cors: Cors,
 }
 
 /// The value actix-cors gives `Vary` (without its draft private-network feature, which this
