@@ -10,8 +10,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 combinations=(
-    ""                         # nothing: custom routes, validation, /health and /ready
+    ""                         # nothing: custom routes, the plain checker, /health and /ready
     "openapi,swagger-ui,jwt"   # routes-only (examples/routes-only)
+    "validation"               # the full validator (jsonschema) alone
     "openapi"
     "jwks-url"
     "memory"                   # the Storage trait and memory routes, a store of your own

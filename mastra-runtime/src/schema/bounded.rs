@@ -4,13 +4,13 @@
 //! error keeps the errors of each branch (with an owned copy of the instance for each). A body
 //! of a million invalid items therefore cost gigabytes, and every message quoted its whole
 //! instance. Here a value is first tested with `is_valid` (the common case pays nothing more);
-//! a failing value small enough ([`SMALL_VALUE_NODES`]) has its errors collected as before; a
+//! a failing value small enough ([`SMALL_VALUE_NODES`](super::SMALL_VALUE_NODES)) has its errors collected as before; a
 //! larger one is walked along its schema (`$ref`, `allOf`, the one `anyOf`/`oneOf` branch its
 //! type fits, `properties`, `additionalProperties`, `items`, `prefixItems`), each part checked
-//! with a validator compiled for that sub-schema on first use, until [`MAX_ISSUES`] issues are
+//! with a validator compiled for that sub-schema on first use, until [`MAX_ISSUES`](super::MAX_ISSUES) issues are
 //! listed. Past that the walk only counts failing values (no allocation per value) and the list
 //! ends with one issue saying how many more there are. Messages quote at most
-//! [`MAX_EXCERPT_BYTES`] of the instance.
+//! [`MAX_EXCERPT_BYTES`](super::MAX_EXCERPT_BYTES) of the instance.
 
 use std::{
     collections::HashMap,
@@ -21,22 +21,10 @@ use std::{
 use jsonschema::{error::ValidationErrorKind, paths::LocationSegment, ValidationError, Validator};
 use serde_json::{Map, Value};
 
-use super::Issue;
-
-/// Most issues listed for one value; further failing values are counted in one last issue.
-pub const MAX_ISSUES: usize = 20;
-
-/// Longest excerpt of the client's input an issue message quotes, in bytes (cut on a character
-/// boundary, with an ellipsis).
-pub const MAX_EXCERPT_BYTES: usize = 120;
-
-/// Longest issue message, in bytes: an excerpt plus the words around it, or a list of names
-/// taken from the input (unexpected properties).
-pub const MAX_MESSAGE_BYTES: usize = 512;
-
-/// Values with at most this many arrays, objects and scalars have their errors collected by
-/// jsonschema in one go (bounded by their size); larger ones are walked part by part.
-pub const SMALL_VALUE_NODES: usize = 256;
+use super::{
+    report::{bounded, excerpt, Segment, Sink, MAX_MESSAGE_BYTES, SMALL_VALUE_NODES},
+    Issue, SchemaError,
+};
 
 /// `$ref`s followed in a row without going into the value: a schema that refers to itself
 /// without consuming anything is reported instead of followed forever.
@@ -67,15 +55,21 @@ pub(crate) struct CheckedSchema {
 }
 
 impl CheckedSchema {
-    pub(crate) fn new(validator: Validator, schema: Value) -> Self {
-        Self {
-            validator,
+    /// Compiles `schema` (named `part` in the error) with jsonschema.
+    pub(crate) fn compile(schema: Value, part: &'static str) -> Result<Self, SchemaError> {
+        Ok(Self {
+            validator: validator(&schema, part)?,
             schema,
             parts: Mutex::new(HashMap::new()),
-        }
+        })
     }
 
-    /// Every issue of `value` (at most [`MAX_ISSUES`], then one counting the rest), or `Ok`.
+    /// Whether `value` is valid (nothing collected).
+    pub(crate) fn is_valid(&self, value: &Value) -> bool {
+        self.validator.is_valid(value)
+    }
+
+    /// Every issue of `value` (at most [`MAX_ISSUES`](super::MAX_ISSUES), then one counting the rest), or `Ok`.
     pub(crate) fn check(&self, value: &Value) -> Result<(), Vec<Issue>> {
         // The quick test first: valid values, the common case, skip collecting errors.
         if self.validator.is_valid(value) {
@@ -83,7 +77,7 @@ impl CheckedSchema {
         }
         let mut sink = Sink::default();
         if is_small(value) {
-            sink.collect(&self.validator, value, &[]);
+            collect(&mut sink, &self.validator, value, &[]);
         } else {
             let mut walk = Walk {
                 schema: self,
@@ -123,6 +117,18 @@ impl CheckedSchema {
     }
 }
 
+/// Compiles `schema` (named `part` in the error). Every jsonschema validator here is built by
+/// this one function, so a schema means the same wherever it is checked. The draft is read from
+/// `$schema`, JSON Schema 2020-12 without one (what the generators write).
+fn validator(schema: &Value, part: &'static str) -> Result<Validator, SchemaError> {
+    jsonschema::options()
+        .build(schema)
+        .map_err(|error| SchemaError {
+            part,
+            reason: error.to_string(),
+        })
+}
+
 /// Compiles `part` as a schema of its own, inside a document that keeps the root's
 /// definitions, so its `$ref`s into `$defs` (what the generators write) still resolve.
 fn compile_part(root: &Value, part: &Value) -> Option<Validator> {
@@ -145,7 +151,7 @@ fn compile_part(root: &Value, part: &Value) -> Option<Validator> {
         Value::from(format!("#/$defs/{PART_KEY}")),
     );
     let document = Value::Object(document);
-    match super::compile(&document, "part") {
+    match validator(&document, "part") {
         Ok(validator) => Some(validator),
         Err(error) => {
             tracing::debug!(%error, "a sub-schema cannot be compiled on its own");
@@ -154,7 +160,7 @@ fn compile_part(root: &Value, part: &Value) -> Option<Validator> {
     }
 }
 
-/// Whether `value` has at most [`SMALL_VALUE_NODES`] values in it (counting stops there).
+/// Whether `value` has at most [`SMALL_VALUE_NODES`](super::SMALL_VALUE_NODES) values in it (counting stops there).
 fn is_small(value: &Value) -> bool {
     let mut budget = SMALL_VALUE_NODES;
     let mut pending = vec![value];
@@ -181,54 +187,12 @@ fn is_small(value: &Value) -> bool {
     true
 }
 
-/// The issues found so far: the first [`MAX_ISSUES`], and how many more.
-#[derive(Default)]
-struct Sink {
-    listed: Vec<Issue>,
-    more: u64,
-}
-
-impl Sink {
-    fn full(&self) -> bool {
-        self.listed.len() >= MAX_ISSUES
+/// Collects `validator`'s errors for `value` (small, or checked by keywords that report
+/// once), each under `path`.
+fn collect(sink: &mut Sink, validator: &Validator, value: &Value, path: &[Segment<'_>]) {
+    for error in validator.iter_errors(value) {
+        sink.add(|| issue(&error, path));
     }
-
-    fn add(&mut self, issue: impl FnOnce() -> Issue) {
-        if self.full() {
-            self.more += 1;
-        } else {
-            self.listed.push(issue());
-        }
-    }
-
-    /// Collects `validator`'s errors for `value` (small, or checked by keywords that report
-    /// once), each under `path`.
-    fn collect(&mut self, validator: &Validator, value: &Value, path: &[Segment<'_>]) {
-        for error in validator.iter_errors(value) {
-            self.add(|| issue(&error, path));
-        }
-    }
-
-    fn into_issues(mut self) -> Vec<Issue> {
-        if self.more > 0 {
-            self.listed.push(Issue::new(
-                "",
-                format!(
-                    "{} more invalid {} not listed (the first {MAX_ISSUES} issues are)",
-                    self.more,
-                    if self.more == 1 { "value" } else { "values" }
-                ),
-            ));
-        }
-        self.listed
-    }
-}
-
-/// One step of the path from the whole value to the one being checked.
-#[derive(Clone, Copy)]
-enum Segment<'v> {
-    Key(&'v str),
-    Index(usize),
 }
 
 /// `prefix` (the walk's path) and then `rest`, dotted.
@@ -275,58 +239,6 @@ fn issue(error: &ValidationError<'_>, prefix: &[Segment<'_>]) -> Issue {
     Issue::new(field, message)
 }
 
-/// `message` cut to [`MAX_MESSAGE_BYTES`] with an ellipsis (serde's errors quote a string
-/// value whole: `invalid type: string "...", expected ...`).
-pub(crate) fn short_message(message: &dyn fmt::Display) -> String {
-    bounded(MAX_MESSAGE_BYTES, |w| write!(w, "{message}"))
-}
-
-/// `value` as compact JSON, cut to [`MAX_EXCERPT_BYTES`] with an ellipsis.
-fn excerpt(value: &Value) -> String {
-    bounded(MAX_EXCERPT_BYTES, |w| write!(w, "{value}"))
-}
-
-/// What `write` writes, cut to `limit` bytes on a character boundary with `…` after it.
-/// Writing stops at the limit, so the cost does not depend on what would have followed.
-fn bounded(limit: usize, write: impl FnOnce(&mut Bounded) -> fmt::Result) -> String {
-    let mut out = Bounded {
-        text: String::new(),
-        limit,
-        cut: false,
-    };
-    // An error here is the writer saying "enough", or a value that cannot be shown: either
-    // way what was written so far is the excerpt.
-    let _ = write(&mut out);
-    if out.cut {
-        out.text.push('…');
-    }
-    out.text
-}
-
-/// A `fmt::Write` that keeps at most `limit` bytes and refuses the rest.
-struct Bounded {
-    text: String,
-    limit: usize,
-    cut: bool,
-}
-
-impl fmt::Write for Bounded {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        let room = self.limit - self.text.len();
-        if s.len() <= room {
-            self.text.push_str(s);
-            return Ok(());
-        }
-        let mut end = room;
-        while !s.is_char_boundary(end) {
-            end -= 1;
-        }
-        self.text.push_str(&s[..end]);
-        self.cut = true;
-        Err(fmt::Error)
-    }
-}
-
 /// A walk of a large failing value along its schema.
 struct Walk<'s, 'v> {
     schema: &'s CheckedSchema,
@@ -353,9 +265,9 @@ impl<'s, 'v> Walk<'s, 'v> {
         };
         if is_small(value) {
             return match self.schema.part(pointer, schema) {
-                Some(validator) => self.sink.collect(&validator, value, &self.path),
+                Some(validator) => collect(self.sink, &validator, value, &self.path),
                 None if pointer.is_empty() => {
-                    self.sink.collect(&self.schema.validator, value, &self.path)
+                    collect(self.sink, &self.schema.validator, value, &self.path)
                 }
                 None => self.whole(value, "does not match its schema"),
             };
@@ -510,7 +422,7 @@ impl<'s, 'v> Walk<'s, 'v> {
                 self.sink.add(|| issue(&error, &self.path));
             }
         } else {
-            self.sink.collect(&validator, value, &self.path);
+            collect(self.sink, &validator, value, &self.path);
         }
     }
 
@@ -607,10 +519,9 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::schema::compile;
-
+    use crate::schema::{MAX_EXCERPT_BYTES, MAX_ISSUES};
     fn checked(schema: Value) -> CheckedSchema {
-        CheckedSchema::new(compile(&schema, "body").expect("compiles"), schema)
+        CheckedSchema::compile(schema, "body").expect("compiles")
     }
 
     fn fields(issues: &[Issue]) -> Vec<&str> {

@@ -8,6 +8,7 @@
 //! the build fails naming what declared it (a route, a tool, a workflow step); nothing is
 //! silently left unchecked.
 
+#[cfg(feature = "validation")]
 mod bounded;
 #[cfg(feature = "workflows")]
 mod compat;
@@ -17,8 +18,12 @@ mod fast;
 mod finite;
 pub mod generator;
 mod items;
+// Compiled in every build so its tests can hold it to jsonschema; used without `validation`.
+#[cfg_attr(feature = "validation", allow(dead_code))]
+mod plain;
 #[cfg(feature = "workflows")]
 mod refs;
+mod report;
 mod request;
 mod text;
 #[cfg(feature = "agents")]
@@ -32,13 +37,17 @@ pub(crate) use refs::inline_refs;
 #[cfg(feature = "agents")]
 pub(crate) use typed::{erase, CallError, ErasedFn};
 
-pub(crate) use bounded::{short_message, CheckedSchema};
+#[cfg(feature = "validation")]
+pub(crate) use bounded::CheckedSchema;
 pub(crate) use fast::QuickSchema;
+#[cfg(not(feature = "validation"))]
+pub(crate) use plain::CheckedSchema;
+pub(crate) use report::short_message;
 
-pub use bounded::{MAX_EXCERPT_BYTES, MAX_ISSUES, MAX_MESSAGE_BYTES, SMALL_VALUE_NODES};
 pub use depth::{check_depth, check_text_depth, nesting_depth, TooDeep, MAX_JSON_DEPTH};
 pub use generator::{document_generator, schema_fn, standalone, SchemaFn};
 pub use items::{check_text_items, TooManyItems, MAX_JSON_ITEMS};
+pub use report::{MAX_EXCERPT_BYTES, MAX_ISSUES, MAX_MESSAGE_BYTES, SMALL_VALUE_NODES};
 pub use request::{is_json, Part, RequestSchemas, RequestValidator};
 pub use text::{check_text, TextTooLarge};
 
@@ -122,18 +131,12 @@ pub struct SchemaError {
 }
 
 /// Compiles `schema` (named `part` in the error). Every validator here is built by this one
-/// function, so a schema means the same wherever it is checked. The draft is read from
-/// `$schema`, JSON Schema 2020-12 without one (what the generators write).
-pub(crate) fn compile(
-    schema: &Value,
-    part: &'static str,
-) -> Result<jsonschema::Validator, SchemaError> {
-    jsonschema::options()
-        .build(schema)
-        .map_err(|error| SchemaError {
-            part,
-            reason: error.to_string(),
-        })
+/// function, so a schema means the same wherever it is checked: with the `validation` feature,
+/// by jsonschema (every keyword of the draft `$schema` names, JSON Schema 2020-12 without one);
+/// without it, by the plain checker (`plain`: the keywords the generators write), which
+/// refuses a schema with any other validation keyword here, when the server is built.
+pub(crate) fn compile(schema: Value, part: &'static str) -> Result<CheckedSchema, SchemaError> {
+    CheckedSchema::compile(schema, part)
 }
 
 /// A compiled JSON Schema. Build it once (at startup) and validate many values.
@@ -168,9 +171,9 @@ impl SchemaValidator {
 
     /// Validates against `schema`, or says why it does not compile.
     pub fn try_new(schema: Value) -> Result<Self, SchemaError> {
-        let compiled = compile(&schema, "input")?;
+        let compiled = compile(schema.clone(), "input")?;
         Ok(Self {
-            compiled: Ok(CheckedSchema::new(compiled, schema.clone())),
+            compiled: Ok(compiled),
             schema,
         })
     }
@@ -186,8 +189,7 @@ impl SchemaValidator {
     /// would let values through that break the declared constraints. Earlier versions accepted
     /// everything; use [`SchemaValidator::try_new`] to find out at construction.
     pub fn new(schema: Value) -> Self {
-        let compiled = compile(&schema, "input")
-            .map(|validator| CheckedSchema::new(validator, schema.clone()));
+        let compiled = compile(schema.clone(), "input");
         Self { schema, compiled }
     }
 

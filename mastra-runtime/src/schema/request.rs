@@ -95,9 +95,8 @@ impl RequestValidator {
         let body = match schemas.json_body {
             Some(schema_fn) => {
                 let schema = schema::standalone(schema_fn);
-                let compiled = compile(&schema, "body")?;
                 body_quick = QuickSchema::compile(&schema);
-                Some(CheckedSchema::new(compiled, schema))
+                Some(compile(schema, "body")?)
             }
             None => None,
         };
@@ -221,7 +220,7 @@ fn params(root: Value, part: Part) -> Result<Option<ParamsValidator>, SchemaErro
     if trivial {
         return Ok(None);
     }
-    let validator = CheckedSchema::new(compile(&root, part_name(part))?, root);
+    let validator = compile(root, part_name(part))?;
     Ok(Some(ParamsValidator { validator, shape }))
 }
 

@@ -551,7 +551,7 @@ mod tests {
             !quick.has_string_enums,
             "these tests are about the one walk"
         );
-        let full = crate::schema::compile(schema, "body").expect("the schema compiles");
+        let full = crate::schema::compile(schema.clone(), "body").expect("the schema compiles");
         for body in sure {
             assert!(
                 quick.deserialize::<T>(body.as_bytes(), 64, 1000).is_some(),
