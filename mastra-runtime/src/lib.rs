@@ -33,13 +33,15 @@
 //!
 //! ## Features
 //!
-//! One cargo feature per capability, all in `default`: `openapi` (the document), `swagger-ui`,
+//! One cargo feature per capability, all in `default`: `validation` (every JSON Schema keyword,
+//! checked by jsonschema; without it a plain checker takes the keywords schemars writes and
+//! refuses other schemas at startup), `openapi` (the document), `swagger-ui`,
 //! `jwt` (`JwtAuth`), `jwks-url` (JWK sets fetched over HTTPS), `memory` (threads, messages,
 //! the `Storage` trait), `sqlite` and `postgres` (the stores), `agents` (models, providers,
 //! tools), `workflows` and `mcp`. Only what is compiled in is mounted. Custom routes with the
 //! document, Swagger UI and JWT take
 //! `default-features = false, features = ["openapi", "swagger-ui", "jwt"]` and compile neither
-//! sqlx nor reqwest (docs/features.md).
+//! sqlx, reqwest nor jsonschema (docs/features.md).
 
 #![warn(missing_docs)]
 

@@ -1,7 +1,8 @@
 //! Custom routes and nothing else: the catalogue's item routes, described in the OpenAPI
 //! document and Swagger UI, with deleting behind a JWT. Built with
 //! `default-features = false, features = ["openapi", "swagger-ui", "jwt"]`, so the server has
-//! no agent, tool, memory, workflow or MCP routes and the build has no sqlx or reqwest.
+//! no agent, tool, memory, workflow or MCP routes and the build has no sqlx, reqwest or
+//! jsonschema (`CreateItem`'s constraints are checked by the plain checker).
 //!
 //! `app(config, auth)` is the application the binary serves; `mint` signs a token for trying
 //! the protected route.

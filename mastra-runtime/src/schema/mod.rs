@@ -139,7 +139,10 @@ pub(crate) fn compile(schema: Value, part: &'static str) -> Result<CheckedSchema
     CheckedSchema::compile(schema, part)
 }
 
-/// A compiled JSON Schema. Build it once (at startup) and validate many values.
+/// A compiled JSON Schema. Build it once (at startup) and validate many values. With the
+/// `validation` feature jsonschema checks it (every keyword); without it the plain checker does,
+/// and a schema with a keyword only jsonschema checks (`pattern`, `not`, ...) does not compile
+/// (docs/features.md).
 ///
 /// ```
 /// use mastra_runtime::{schemars::JsonSchema, schema::SchemaValidator};
