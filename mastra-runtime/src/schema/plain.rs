@@ -558,13 +558,7 @@ impl<'s, 'v> Walk<'s, 'v> {
         }
         if let Some(allowed) = &checks.enumeration {
             if !allowed.iter().any(|a| json_eq(a, value)) {
-                self.fail(None, || {
-                    format!(
-                        "{} is not one of {}",
-                        excerpt(value),
-                        excerpt(&Value::Array(allowed.clone()))
-                    )
-                });
+                self.fail(None, || enum_message(value, allowed));
             }
         }
         if let Some(constant) = &checks.constant {
@@ -697,9 +691,12 @@ impl<'s, 'v> Walk<'s, 'v> {
                 )
             });
         }
-        let closed = checks
-            .additional
-            .is_some_and(|node| matches!(self.schema.resolved(node), Node::Never));
+        // jsonschema lists unexpected names in one issue only next to `properties`; alone,
+        // `additionalProperties: false` refuses each member at its own field.
+        let closed = !checks.properties.is_empty()
+            && checks
+                .additional
+                .is_some_and(|node| matches!(self.schema.resolved(node), Node::Never));
         let mut unexpected: Vec<&str> = Vec::new();
         for (key, member) in entries {
             if self.done() {
@@ -786,6 +783,22 @@ fn type_message(types: u8, value: &Value) -> String {
         .collect();
     let noun = if names.len() == 1 { "type" } else { "types" };
     format!("{} is not of {noun} {}", excerpt(value), names.join(", "))
+}
+
+/// `"c" is not one of "a", "b" or "d"`, the list cut to a bounded length.
+fn enum_message(value: &Value, allowed: &[Value]) -> String {
+    let list = bounded(MAX_MESSAGE_BYTES - 64, |w| {
+        for (i, option) in allowed.iter().enumerate() {
+            match i {
+                0 => {}
+                _ if i + 1 == allowed.len() => w.write_str(" or ")?,
+                _ => w.write_str(", ")?,
+            }
+            w.write_str(&excerpt(option))?;
+        }
+        Ok(())
+    });
+    format!("{} is not one of {list}", excerpt(value))
 }
 
 fn alternatives_message(value: &Value, keyword: &str) -> String {
@@ -1063,6 +1076,80 @@ mod tests {
                 fields(full.check(value)),
                 "issue fields of {value} under {schema}"
             );
+        }
+
+        /// Each keyword's message is jsonschema's, word for word.
+        #[test]
+        fn messages_are_jsonschemas() {
+            let mut differing = Vec::new();
+            for (schema, value) in [
+                (json!({ "type": "string" }), json!(1)),
+                (json!({ "type": ["string", "null"] }), json!(1)),
+                (json!({ "enum": ["a", "b"] }), json!("c")),
+                (json!({ "enum": ["a"] }), json!("c")),
+                (json!({ "enum": ["a", 1, null] }), json!("c")),
+                (
+                    json!({ "properties": { "a": {} }, "additionalProperties": false }),
+                    json!({ "c": 1 }),
+                ),
+                (
+                    json!({ "properties": { "a": {} }, "additionalProperties": false }),
+                    json!({ "c": 1, "d": 2 }),
+                ),
+                (json!({ "const": "a" }), json!("c")),
+                (json!({ "minLength": 2 }), json!("x")),
+                (json!({ "minLength": 1 }), json!("")),
+                (json!({ "maxLength": 1 }), json!("xyz")),
+                (json!({ "minimum": 1 }), json!(0)),
+                (json!({ "maximum": 1 }), json!(2.5)),
+                (json!({ "exclusiveMinimum": 0 }), json!(-1)),
+                (json!({ "exclusiveMaximum": 0 }), json!(0)),
+                (json!({ "required": ["name"] }), json!({})),
+                (json!({ "additionalProperties": false }), json!({ "c": 1 })),
+                // (With two such members jsonschema reports the first only; this checker
+                // reports each, at its field.)
+                (json!({ "minProperties": 1 }), json!({})),
+                (json!({ "maxProperties": 1 }), json!({ "a": 1, "b": 2 })),
+                (json!({ "minItems": 1 }), json!([])),
+                (json!({ "minItems": 2 }), json!([1])),
+                (json!({ "maxItems": 1 }), json!([1, 2])),
+                (json!({ "uniqueItems": true }), json!([1, 1.0])),
+                (
+                    json!({ "anyOf": [{ "type": "string" }, { "type": "null" }] }),
+                    json!(1),
+                ),
+                (
+                    json!({ "oneOf": [{ "type": "string" }, { "type": "null" }] }),
+                    json!(1),
+                ),
+                (
+                    json!({ "oneOf": [{ "type": "number" }, { "minimum": 0 }] }),
+                    json!(1),
+                ),
+                (
+                    json!({ "items": false, "prefixItems": [{}] }),
+                    json!([1, 2]),
+                ),
+                (json!(false), json!("x")),
+            ] {
+                let full = crate::schema::compile(schema.clone(), "body").expect("compiles");
+                let ours = plain(schema.clone());
+                let messages = |issues: Result<(), Vec<Issue>>| -> Vec<String> {
+                    issues
+                        .err()
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|i| i.message)
+                        .collect()
+                };
+                let (ours, theirs) = (messages(ours.check(&value)), messages(full.check(&value)));
+                if ours != theirs {
+                    differing.push(format!(
+                        "{value} under {schema}: {ours:?} against {theirs:?}"
+                    ));
+                }
+            }
+            assert!(differing.is_empty(), "{differing:#?}");
         }
 
         #[test]
