@@ -14,7 +14,7 @@
 
 use std::{
     collections::HashMap,
-    fmt::{self, Write as _},
+    fmt::Write as _,
     sync::{Arc, Mutex, PoisonError},
 };
 
@@ -22,7 +22,7 @@ use jsonschema::{error::ValidationErrorKind, paths::LocationSegment, ValidationE
 use serde_json::{Map, Value};
 
 use super::{
-    report::{bounded, excerpt, Segment, Sink, MAX_MESSAGE_BYTES, SMALL_VALUE_NODES},
+    report::{bounded, excerpt, Field, Segment, Sink, MAX_MESSAGE_BYTES, SMALL_VALUE_NODES},
     Issue, SchemaError,
 };
 
@@ -195,48 +195,27 @@ fn collect(sink: &mut Sink, validator: &Validator, value: &Value, path: &[Segmen
     }
 }
 
-/// `prefix` (the walk's path) and then `rest`, dotted.
-fn dotted<'a>(prefix: &[Segment<'_>], rest: impl Iterator<Item = LocationSegment<'a>>) -> String {
-    let mut field = String::new();
-    let mut push = |part: &dyn fmt::Display| {
-        if !field.is_empty() {
-            field.push('.');
-        }
-        let _ = write!(field, "{part}");
-    };
-    for segment in prefix {
-        match segment {
-            Segment::Key(key) => push(key),
-            Segment::Index(index) => push(index),
-        }
-    }
-    for segment in rest {
-        match segment {
-            LocationSegment::Property(name) => push(&name),
-            LocationSegment::Index(index) => push(&index),
-        }
-    }
-    field
-}
-
 /// One validation error as an issue under `prefix`: the instance path, dotted; a missing
 /// property is reported at its own field (`city`), not at the object that lacks it. The
 /// message quotes an excerpt of the instance, never all of it.
 fn issue(error: &ValidationError<'_>, prefix: &[Segment<'_>]) -> Issue {
-    let mut field = dotted(prefix, error.instance_path().segments());
-    if let ValidationErrorKind::Required { property } = error.kind() {
-        if !field.is_empty() {
-            field.push('.');
+    let mut field = Field::at(prefix);
+    for segment in error.instance_path().segments() {
+        match segment {
+            LocationSegment::Property(name) => field.push(name),
+            LocationSegment::Index(index) => field.push(index),
         }
+    }
+    if let ValidationErrorKind::Required { property } = error.kind() {
         match property.as_str() {
-            Some(name) => field.push_str(name),
-            None => field.push_str(&property.to_string()),
+            Some(name) => field.push(name),
+            None => field.push(property),
         }
     }
     let message = bounded(MAX_MESSAGE_BYTES, |w| {
         write!(w, "{}", error.masked_with(excerpt(error.instance())))
     });
-    Issue::new(field, message)
+    Issue::new(field.into_string(), message)
 }
 
 /// A walk of a large failing value along its schema.
@@ -487,7 +466,7 @@ impl<'s, 'v> Walk<'s, 'v> {
         let path = &self.path;
         self.sink.add(|| {
             Issue::new(
-                dotted(path, std::iter::empty()),
+                Field::at(path).into_string(),
                 bounded(MAX_MESSAGE_BYTES, |w| {
                     write!(w, "{} {what}", excerpt(value))
                 }),

@@ -23,7 +23,7 @@ use std::{
 use serde_json::{Map, Number, Value};
 
 use super::{
-    report::{bounded, dotted_path, excerpt, Segment, Sink, MAX_MESSAGE_BYTES},
+    report::{bounded, excerpt, Field, Segment, Sink, MAX_MESSAGE_BYTES},
     Issue, SchemaError,
 };
 
@@ -515,7 +515,13 @@ impl<'s, 'v> Walk<'s, 'v> {
         self.failed = true;
         let Self { sink, path, .. } = self;
         if let Some(sink) = sink {
-            sink.add(|| Issue::new(dotted_path(path, last), super::short_message(&message())));
+            sink.add(|| {
+                let mut field = Field::at(path);
+                if let Some(last) = last {
+                    field.push(last);
+                }
+                Issue::new(field.into_string(), super::short_message(&message()))
+            });
         }
     }
 

@@ -65,25 +65,35 @@ pub(crate) enum Segment<'v> {
     Index(usize),
 }
 
-/// `path`, dotted (`messages.0.role`), with `last` after it when given.
-pub(crate) fn dotted_path(path: &[Segment<'_>], last: Option<&str>) -> String {
-    let mut field = String::new();
-    let mut push = |part: &dyn fmt::Display| {
-        if !field.is_empty() {
-            field.push('.');
+/// An issue's field as it is written: parts joined with dots (`messages.0.role`), empty for
+/// the whole value.
+#[derive(Default)]
+pub(crate) struct Field(String);
+
+impl Field {
+    /// The field at `path`.
+    pub(crate) fn at(path: &[Segment<'_>]) -> Self {
+        let mut field = Self::default();
+        for segment in path {
+            match segment {
+                Segment::Key(key) => field.push(key),
+                Segment::Index(index) => field.push(index),
+            }
         }
-        let _ = write!(field, "{part}");
-    };
-    for segment in path {
-        match segment {
-            Segment::Key(key) => push(key),
-            Segment::Index(index) => push(index),
+        field
+    }
+
+    /// `part` below the field so far.
+    pub(crate) fn push(&mut self, part: impl fmt::Display) {
+        if !self.0.is_empty() {
+            self.0.push('.');
         }
+        let _ = write!(self.0, "{part}");
     }
-    if let Some(last) = last {
-        push(&last);
+
+    pub(crate) fn into_string(self) -> String {
+        self.0
     }
-    field
 }
 
 /// `message` cut to [`MAX_MESSAGE_BYTES`] with an ellipsis (serde's errors quote a string
