@@ -99,7 +99,7 @@ enum Node {
     Checks(Box<Checks>),
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq)]
 struct Checks {
     reference: Option<usize>,
     types: Option<u8>,
@@ -300,7 +300,8 @@ impl<'s> Compiler<'s> {
                 _ => {}
             }
         }
-        Ok(self.push(if constrains(&checks) {
+        // A schema of annotations alone accepts every value.
+        Ok(self.push(if checks != Checks::default() {
             Node::Checks(Box::new(checks))
         } else {
             Node::Any
@@ -324,58 +325,6 @@ impl<'s> Compiler<'s> {
             .map(|(i, schema)| self.node(schema, &format!("{at}/{i}")))
             .collect()
     }
-}
-
-/// Whether the checks constrain anything (a schema of annotations alone accepts every value).
-fn constrains(checks: &Checks) -> bool {
-    let Checks {
-        reference,
-        types,
-        enumeration,
-        constant,
-        min_length,
-        max_length,
-        minimum,
-        maximum,
-        exclusive_minimum,
-        exclusive_maximum,
-        properties,
-        required,
-        additional,
-        min_properties,
-        max_properties,
-        prefix_items,
-        items,
-        min_items,
-        max_items,
-        unique_items,
-        all_of,
-        any_of,
-        one_of,
-    } = checks;
-    reference.is_some()
-        || types.is_some()
-        || enumeration.is_some()
-        || constant.is_some()
-        || min_length.is_some()
-        || max_length.is_some()
-        || minimum.is_some()
-        || maximum.is_some()
-        || exclusive_minimum.is_some()
-        || exclusive_maximum.is_some()
-        || !properties.is_empty()
-        || !required.is_empty()
-        || additional.is_some()
-        || min_properties.is_some()
-        || max_properties.is_some()
-        || !prefix_items.is_empty()
-        || items.is_some()
-        || min_items.is_some()
-        || max_items.is_some()
-        || *unique_items
-        || !all_of.is_empty()
-        || !any_of.is_empty()
-        || !one_of.is_empty()
 }
 
 fn types(value: &Value) -> Option<u8> {
@@ -483,13 +432,42 @@ fn kind(value: &Value) -> u8 {
     }
 }
 
-fn plural(count: u64, one: &str, many: &str) -> String {
-    if count == 1 {
-        format!("{count} {one}")
-    } else {
-        format!("{count} {many}")
+/// How jsonschema words a count outside its bounds: `"x" is shorter than 2 characters`,
+/// `[] has less than 1 item`.
+struct CountWords {
+    below: &'static str,
+    above: &'static str,
+    one: &'static str,
+    many: &'static str,
+}
+
+impl CountWords {
+    fn message(&self, value: &Value, words: &str, limit: u64) -> String {
+        let noun = if limit == 1 { self.one } else { self.many };
+        format!("{} {words} {limit} {noun}", excerpt(value))
     }
 }
+
+const CHARACTERS: CountWords = CountWords {
+    below: "is shorter than",
+    above: "is longer than",
+    one: "character",
+    many: "characters",
+};
+
+const PROPERTIES: CountWords = CountWords {
+    below: "has less than",
+    above: "has more than",
+    one: "property",
+    many: "properties",
+};
+
+const ITEMS: CountWords = CountWords {
+    below: "has less than",
+    above: "has more than",
+    one: "item",
+    many: "items",
+};
 
 /// A numeric bound: its limit, when the schema sets it, the order the value must have to it,
 /// and the words of the message when it does not.
@@ -618,23 +596,29 @@ impl<'s, 'v> Walk<'s, 'v> {
         }
         // JSON Schema counts code points.
         let length = text.chars().count() as u64;
-        if let Some(min) = checks.min_length.filter(|&min| length < min) {
-            self.fail(None, || {
-                format!(
-                    "{} is shorter than {}",
-                    excerpt(value),
-                    plural(min, "character", "characters")
-                )
-            });
+        self.count(
+            value,
+            length,
+            checks.min_length,
+            checks.max_length,
+            &CHARACTERS,
+        );
+    }
+
+    /// A count's bounds (`minLength`/`maxLength`, `minProperties`/..., `minItems`/...).
+    fn count(
+        &mut self,
+        value: &Value,
+        count: u64,
+        min: Option<u64>,
+        max: Option<u64>,
+        words: &CountWords,
+    ) {
+        if let Some(min) = min.filter(|&min| count < min) {
+            self.fail(None, || words.message(value, words.below, min));
         }
-        if let Some(max) = checks.max_length.filter(|&max| length > max) {
-            self.fail(None, || {
-                format!(
-                    "{} is longer than {}",
-                    excerpt(value),
-                    plural(max, "character", "characters")
-                )
-            });
+        if let Some(max) = max.filter(|&max| count > max) {
+            self.fail(None, || words.message(value, words.above, max));
         }
     }
 
@@ -679,24 +663,13 @@ impl<'s, 'v> Walk<'s, 'v> {
             }
         }
         let count = entries.len() as u64;
-        if let Some(min) = checks.min_properties.filter(|&min| count < min) {
-            self.fail(None, || {
-                format!(
-                    "{} has less than {}",
-                    excerpt(value),
-                    plural(min, "property", "properties")
-                )
-            });
-        }
-        if let Some(max) = checks.max_properties.filter(|&max| count > max) {
-            self.fail(None, || {
-                format!(
-                    "{} has more than {}",
-                    excerpt(value),
-                    plural(max, "property", "properties")
-                )
-            });
-        }
+        self.count(
+            value,
+            count,
+            checks.min_properties,
+            checks.max_properties,
+            &PROPERTIES,
+        );
         // jsonschema lists unexpected names in one issue only next to `properties`; alone,
         // `additionalProperties: false` refuses each member at its own field.
         let closed = !checks.properties.is_empty()
@@ -731,24 +704,7 @@ impl<'s, 'v> Walk<'s, 'v> {
 
     fn array(&mut self, checks: &'s Checks, value: &'v Value, items: &'v [Value]) {
         let count = items.len() as u64;
-        if let Some(min) = checks.min_items.filter(|&min| count < min) {
-            self.fail(None, || {
-                format!(
-                    "{} has less than {}",
-                    excerpt(value),
-                    plural(min, "item", "items")
-                )
-            });
-        }
-        if let Some(max) = checks.max_items.filter(|&max| count > max) {
-            self.fail(None, || {
-                format!(
-                    "{} has more than {}",
-                    excerpt(value),
-                    plural(max, "item", "items")
-                )
-            });
-        }
+        self.count(value, count, checks.min_items, checks.max_items, &ITEMS);
         if checks.unique_items && !all_unique(items) {
             self.fail(None, || {
                 format!("{} has non-unique elements", excerpt(value))
