@@ -18,6 +18,7 @@ mod fast;
 mod finite;
 pub mod generator;
 mod items;
+mod keywords;
 // Compiled in every build so its tests can hold it to jsonschema; used without `validation`.
 #[cfg_attr(feature = "validation", allow(dead_code))]
 mod plain;

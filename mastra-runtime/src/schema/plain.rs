@@ -23,12 +23,12 @@ use std::{
 use serde_json::{Map, Number, Value};
 
 use super::{
+    keywords::{
+        type_mask, ARRAY, BOOLEAN, DRAFT_2020_12, INTEGER, NULL, NUMBER, OBJECT, STRING, TYPE_NAMES,
+    },
     report::{bounded, excerpt, Field, Segment, Sink, MAX_MESSAGE_BYTES},
     Issue, SchemaError,
 };
-
-/// The draft the plain checker knows (what the generators write, and jsonschema's default).
-const DRAFT_2020_12: &str = "https://json-schema.org/draft/2020-12/schema";
 
 /// Keywords of JSON Schema (2020-12 and the drafts before it) that constrain a value and that
 /// only the `validation` feature checks.
@@ -61,25 +61,6 @@ const FULL_ONLY: [&str; 23] = [
 /// `$ref`s, `allOf`s, `anyOf`s and `oneOf`s followed in a row without going into the value: a
 /// schema that refers to itself without consuming anything fails instead of recursing forever.
 const MAX_HOPS: usize = 32;
-
-const NULL: u8 = 1;
-const BOOLEAN: u8 = 2;
-const OBJECT: u8 = 4;
-const ARRAY: u8 = 8;
-const NUMBER: u8 = 16;
-const INTEGER: u8 = 32;
-const STRING: u8 = 64;
-
-/// The type names, in the order messages list them.
-const TYPE_NAMES: [(u8, &str); 7] = [
-    (NULL, "null"),
-    (BOOLEAN, "boolean"),
-    (OBJECT, "object"),
-    (ARRAY, "array"),
-    (NUMBER, "number"),
-    (INTEGER, "integer"),
-    (STRING, "string"),
-];
 
 /// A compiled schema; see the module docs.
 #[derive(Debug)]
@@ -252,7 +233,7 @@ impl<'s> Compiler<'s> {
                     let reference = value.as_str().ok_or_else(invalid)?;
                     checks.reference = Some(self.reference(reference)?);
                 }
-                "type" => checks.types = Some(types(value).ok_or_else(invalid)?),
+                "type" => checks.types = Some(type_mask(value).ok_or_else(invalid)?),
                 "enum" => checks.enumeration = Some(value.as_array().ok_or_else(invalid)?.clone()),
                 "const" => checks.constant = Some(value.clone()),
                 "minLength" => checks.min_length = Some(count()?),
@@ -324,22 +305,6 @@ impl<'s> Compiler<'s> {
             .enumerate()
             .map(|(i, schema)| self.node(schema, &format!("{at}/{i}")))
             .collect()
-    }
-}
-
-fn types(value: &Value) -> Option<u8> {
-    let one = |name: &str| {
-        TYPE_NAMES
-            .iter()
-            .find(|(_, known)| *known == name)
-            .map(|(bit, _)| *bit)
-    };
-    match value {
-        Value::String(name) => one(name),
-        Value::Array(names) => names
-            .iter()
-            .try_fold(0, |acc, name| Some(acc | one(name.as_str()?)?)),
-        _ => None,
     }
 }
 

@@ -25,8 +25,9 @@ use serde_json::{Map, Number, Value};
 
 mod one_walk;
 
-/// The draft the quick check knows (also `jsonschema`'s default).
-const DRAFT_2020_12: &str = "https://json-schema.org/draft/2020-12/schema";
+use super::keywords::{
+    type_mask, ARRAY, BOOLEAN, DRAFT_2020_12, INTEGER, NULL, NUMBER, OBJECT, STRING,
+};
 
 /// Keywords that say nothing about validity.
 const ANNOTATIONS: [&str; 8] = [
@@ -61,14 +62,7 @@ enum Node {
     Ref(usize),
 }
 
-const NULL: u8 = 1;
-const BOOLEAN: u8 = 2;
-const OBJECT: u8 = 4;
-const ARRAY: u8 = 8;
-const NUMBER: u8 = 16;
-const INTEGER: u8 = 32;
-const STRING: u8 = 64;
-const ALL_TYPES: u8 = 127;
+const ALL_TYPES: u8 = NULL | BOOLEAN | OBJECT | ARRAY | NUMBER | INTEGER | STRING;
 
 #[derive(Debug)]
 struct Checks {
@@ -250,7 +244,7 @@ impl<'s> Compiler<'s> {
                 "$schema" if root && value.as_str() == Some(DRAFT_2020_12) => {}
                 "$defs" if root => {}
                 "format" if !formats_asserted() => {}
-                "type" => checks.types = types(value)?,
+                "type" => checks.types = type_mask(value)?,
                 "minLength" => checks.min_length = Some(value.as_u64()?),
                 "maxLength" => checks.max_length = Some(value.as_u64()?),
                 "minItems" => checks.min_items = Some(value.as_u64()?),
@@ -322,28 +316,6 @@ fn declared_index(properties: &[(String, usize)], name: &str) -> Option<usize> {
         .iter()
         .position(|(known, _)| known == name)
         .filter(|&index| index < 64)
-}
-
-fn types(value: &Value) -> Option<u8> {
-    let one = |name: &str| {
-        Some(match name {
-            "null" => NULL,
-            "boolean" => BOOLEAN,
-            "object" => OBJECT,
-            "array" => ARRAY,
-            "number" => NUMBER,
-            "integer" => INTEGER,
-            "string" => STRING,
-            _ => return None,
-        })
-    };
-    match value {
-        Value::String(name) => one(name),
-        Value::Array(names) => names
-            .iter()
-            .try_fold(0, |acc, name| Some(acc | one(name.as_str()?)?)),
-        _ => None,
-    }
 }
 
 /// Whether the full validator (as [`super::compile`] builds it) checks `format`: tested once.
